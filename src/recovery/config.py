@@ -1,0 +1,105 @@
+"""One validator for every entry point (Python API, CLI, papermill).
+
+Every bad parameter raises :class:`ParameterError`, whose message is a single line that names the
+parameter, the value received and the allowed range, e.g.::
+
+    invalid init_scale=0.0: must be a finite number > 0
+
+The CLI turns it into exit status 2 with exactly that line; notebooks call the same functions in their
+first cell, so papermill runs fail with the same message.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A parameter outside its allowed range; the message is one line naming both."""
+
+    def __init__(self, name: str, value: Any, allowed: str) -> None:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"invalid {name}={shown}: {allowed}")
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int in ``[low, high]``; bools, floats with fractions and strings are rejected."""
+    allowed = f"must be an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+    if isinstance(value, bool):
+        raise ParameterError(name, value, allowed)
+    if isinstance(value, numbers.Integral):
+        out = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
+        out = int(value)
+    elif isinstance(value, str):
+        try:
+            out = int(value.strip())
+        except ValueError:
+            raise ParameterError(name, value, allowed) from None
+    else:
+        raise ParameterError(name, value, allowed)
+    if out < low or (high is not None and out > high):
+        raise ParameterError(name, value, allowed)
+    return out
+
+
+def check_float(
+    name: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in the given interval (open or closed at each end)."""
+    lo = ("> " if low_open else ">= ") + f"{low:g}" if math.isfinite(low) else ""
+    hi = ("< " if high_open else "<= ") + f"{high:g}" if math.isfinite(high) else ""
+    bounds = " and ".join(b for b in (lo, hi) if b)
+    allowed = "must be a finite number" + (f" {bounds}" if bounds else "")
+    if isinstance(value, bool):
+        raise ParameterError(name, value, allowed)
+    if isinstance(value, str):
+        try:
+            out = float(value.strip())
+        except ValueError:
+            raise ParameterError(name, value, allowed) from None
+    elif isinstance(value, numbers.Real):
+        out = float(value)
+    else:
+        raise ParameterError(name, value, allowed)
+    if not math.isfinite(out):
+        raise ParameterError(name, value, allowed)
+    if out < low or (low_open and out == low) or out > high or (high_open and out == high):
+        raise ParameterError(name, value, allowed)
+    return out
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ParameterError(name, value, "must be one of " + ", ".join(options))
+    return value
+
+
+def check_float_list(
+    name: str, values: Any, low: float = -math.inf, *, low_open: bool = False, min_len: int = 1
+) -> tuple[float, ...]:
+    """Validate a non-empty list of finite floats (each checked like :func:`check_float`)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        if isinstance(values, str):
+            values = [v for v in values.replace(",", " ").split() if v]
+        else:
+            raise ParameterError(name, values, f"must be a list of at least {min_len} numbers")
+    if len(values) < min_len:
+        raise ParameterError(name, values, f"must be a list of at least {min_len} numbers")
+    return tuple(check_float(f"{name}[{i}]", v, low, low_open=low_open) for i, v in enumerate(values))

@@ -1,0 +1,153 @@
+"""Theory quantities of arXiv:2405.13787, as pure functions on batches.
+
+* Theorem 1 (small initialization). Near θ = 0 with σ(0) = 0, σ'(0) = 1, each neuron follows the linear
+  system ȧ_k = w_kᵀz, ẇ_k = a_k z with z = Σ_i y_i x_i. Per neuron the matrix [[0, zᵀ], [z, 0]] has eigenvalues
+  ±‖z‖ (directions (1, ±z/‖z‖)/√2) and 0 (the rest), so the only growing direction is
+  u = (1, z/‖z‖)/√2 with rate ‖z‖. The *initial imbalance vector* C(θ₀) has entries C_k = ⟨(a_k, w_k)(0), u⟩;
+  as the scale s → 0 the trajectory depends only on C/‖C‖, up to the time shift log(s₁/s₂)/‖z‖.
+* Example 1 (single tanh neuron with bias, width 2). Global minima with zero generalization error form
+  Q¹ (condensed: w₁ = w₂ = w*, a₁ + a₂ = a*) and Q² (one neuron equals (a*, w*), the other has a = 0 and any
+  w), together with every copy obtained by flipping a neuron's sign (σ odd).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import torch
+
+from .models import Activation, Data, predict
+
+Tensor = torch.Tensor
+
+RECOVERY_THRESHOLD = 1e-8  # the paper's threshold on the generalization error
+
+
+def growth_vector(data: Data) -> Tensor:
+    """z = Σ_i y_i x_i per trial, ``(B, d)`` (Theorem 1)."""
+    return torch.einsum("bn,bnd->bd", data.y * data.mask, data.X)
+
+
+def growth_rate(data: Data) -> Tensor:
+    """‖z‖, the rate of the only growing direction of the linearized flow at θ = 0, ``(B,)``."""
+    return torch.linalg.vector_norm(growth_vector(data), dim=-1)
+
+
+def unstable_direction(data: Data) -> Tensor:
+    """u = (1, z/‖z‖)/√2 per trial, ``(B, 1+d)`` (Theorem 1)."""
+    z = growth_vector(data)
+    zhat = z / torch.linalg.vector_norm(z, dim=-1, keepdim=True)
+    return torch.cat([torch.ones_like(zhat[:, :1]), zhat], dim=-1) / math.sqrt(2.0)
+
+
+def imbalance_vector(theta0: Tensor, data: Data) -> Tensor:
+    """The initial imbalance vector C(θ₀), ``(B, m)``: C_k = ⟨(a_k, w_k)(0), u⟩ (Theorem 1)."""
+    return torch.einsum("bkp,bp->bk", theta0, unstable_direction(data))
+
+
+def linear_phase(theta0: Tensor, data: Data, t: float | Tensor) -> Tensor:
+    """Closed-form solution θ(t) = exp(tM)θ₀ of the linearized flow near 0 (valid while ‖θ(t)‖ ≪ 1).
+
+    With u± = (1, ±z/‖z‖)/√2: θ(t) = θ₀ + (e^{‖z‖t} − 1)⟨θ₀, u₊⟩u₊ + (e^{−‖z‖t} − 1)⟨θ₀, u₋⟩u₋ per neuron.
+    """
+    z = growth_vector(data)
+    lam = torch.linalg.vector_norm(z, dim=-1)
+    zhat = z / lam[:, None]
+    one = torch.ones_like(zhat[:, :1])
+    up = torch.cat([one, zhat], -1) / math.sqrt(2.0)
+    um = torch.cat([one, -zhat], -1) / math.sqrt(2.0)
+    t = torch.as_tensor(t, dtype=theta0.dtype)
+    gp = (torch.exp(lam * t) - 1.0)[:, None, None]
+    gm = (torch.exp(-lam * t) - 1.0)[:, None, None]
+    cp = torch.einsum("bkp,bp->bk", theta0, up)[..., None]
+    cm = torch.einsum("bkp,bp->bk", theta0, um)[..., None]
+    return theta0 + gp * cp * up[:, None, :] + gm * cm * um[:, None, :]
+
+
+def theorem1_time_shift(C_ref: Tensor, C: Tensor, rate: Tensor | float) -> Tensor:
+    """Time by which a run with imbalance C lags one with C_ref (same direction C/‖C‖): log(‖C_ref‖/‖C‖)/‖z‖.
+
+    Shifting the second run's time axis by minus this amount makes the two trajectories coincide as s → 0.
+    """
+    return torch.log(torch.linalg.vector_norm(C_ref, dim=-1) / torch.linalg.vector_norm(C, dim=-1)) / rate
+
+
+def generalization_error(theta: Tensor, x_test: Tensor, target, act: Activation) -> Tensor:
+    """Mean squared difference between f_θ and f* on the scalar test inputs ``x_test: (N,)``, ``(B,)``.
+
+    ``theta`` may carry extra leading dimensions (e.g. checkpoints): ``(..., m, 1+d)`` → ``(...)``.
+    """
+    from .data import with_bias
+
+    lead = theta.shape[:-2]
+    flat = theta.reshape(-1, *theta.shape[-2:])
+    f = predict(flat, with_bias(x_test), act)
+    err = ((f - target(x_test)[None, :]) ** 2).mean(-1)
+    return err.reshape(lead)
+
+
+def recovered(gen_error: Tensor, threshold: float = RECOVERY_THRESHOLD) -> Tensor:
+    """Recovery flag: generalization error below the paper's threshold 1e-8."""
+    return gen_error < threshold
+
+
+def _sign_patterns(m: int, odd: bool) -> Tensor:
+    if not odd:
+        return torch.ones(1, m, dtype=torch.float64)
+    if m > 12:
+        raise ValueError(f"distance to Q¹/Q² enumerates 2^width sign patterns: width={m} must be <= 12")
+    return torch.tensor(list(itertools.product([1.0, -1.0], repeat=m)), dtype=torch.float64)
+
+
+def distance_to_Q1(theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool = True) -> Tensor:
+    """Euclidean distance from θ ``(..., m, 1+d)`` to the condensed set Q¹ = {w_k = s_k w*, Σ_k s_k a_k = a*}.
+
+    For a sign pattern s the distance² is Σ_k ‖w_k − s_k w*‖² + (Σ_k s_k a_k − a*)²/m; the minimum over all
+    patterns (only s = 1 for a non-odd σ) is returned.
+    """
+    tn = torch.as_tensor(target_neuron, dtype=theta.dtype)
+    a, W = theta[..., 0], theta[..., 1:]
+    m = theta.shape[-2]
+    S = _sign_patterns(m, odd).to(theta.dtype)  # (P, m)
+    dw = ((W[..., None, :, :] - S[:, :, None] * tn[1:]) ** 2).sum((-1, -2))  # (..., P)
+    da = ((a[..., None, :] * S).sum(-1) - tn[0]) ** 2 / m
+    return torch.sqrt((dw + da).min(-1).values)
+
+
+def distance_to_Q2(theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool = True) -> Tensor:
+    """Distance from θ to Q² = {one neuron j equals ±(a*, w*), every other neuron has a_k = 0 (w_k free)}."""
+    tn = torch.as_tensor(target_neuron, dtype=theta.dtype)
+    a = theta[..., 0]
+    total_a2 = (a * a).sum(-1, keepdim=True)  # (..., 1)
+    best = None
+    for s in ([1.0, -1.0] if odd else [1.0]):
+        dj = ((theta - s * tn) ** 2).sum(-1)  # (..., m): neuron j matches the target
+        d2 = dj + total_a2 - a * a  # the other neurons must have a = 0
+        cand = d2.min(-1).values
+        best = cand if best is None else torch.minimum(best, cand)
+    return torch.sqrt(best)
+
+
+# Labels of the set a run converges to.
+Q1, Q2, NEITHER = 1, 2, 0
+SET_NAMES = {Q1: "Q1", Q2: "Q2", NEITHER: "neither"}
+
+
+def classify_limit(
+    theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool = True, *, tol: float = 0.1, margin: float = 2.0
+) -> Tensor:
+    """Label the end point of each run: Q¹, Q² or neither (``(B,)`` ints, see :data:`SET_NAMES`).
+
+    Rule (the *nearer branch*, stated on the Figure 3 page): a run reached a set if its distance to that set is
+    below ``tol`` and at least ``margin`` times smaller than its distance to the other set. Runs near Q¹ ∩ Q²
+    (both distances comparable) or far from both are ``neither`` (unresolved at this horizon). Convergence to
+    Q¹ is sublinear (distance ∝ t^(−1/2)), so near the boundary the label depends on the horizon.
+    """
+    d1 = distance_to_Q1(theta, target_neuron, odd)
+    d2 = distance_to_Q2(theta, target_neuron, odd)
+    out = torch.full(d1.shape, NEITHER, dtype=torch.int64)
+    out[(d1 < tol) & (d1 * margin < d2)] = Q1
+    out[(d2 < tol) & (d2 * margin < d1)] = Q2
+    return out
