@@ -88,7 +88,9 @@ class FlowConfig:
         """0, then log-spaced times from ``t_first_checkpoint`` to ``t_max`` (inclusive)."""
         lo, hi = math.log10(min(self.t_first_checkpoint, self.t_max)), math.log10(self.t_max)
         k = max(int(round((hi - lo) * self.checkpoints_per_decade)), 1) + 1
-        return np.concatenate([[0.0], np.logspace(lo, hi, k)])
+        grid = np.logspace(lo, hi, k)
+        grid[0], grid[-1] = min(self.t_first_checkpoint, self.t_max), self.t_max  # exact end points
+        return np.concatenate([[0.0], grid])
 
 
 @dataclass

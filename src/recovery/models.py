@@ -110,6 +110,9 @@ class Data:
     def select(self, idx: Tensor) -> "Data":
         return Data(self.X[idx], self.y[idx], self.mask[idx])
 
+    def to(self, device: str | torch.device) -> "Data":
+        return Data(self.X.to(device), self.y.to(device), self.mask.to(device))
+
 
 def _forward(theta: Tensor, data: Data, act: Activation, order: int):
     a, W = split(theta)

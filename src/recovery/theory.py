@@ -151,3 +151,37 @@ def classify_limit(
     out[(d1 < tol) & (d1 * margin < d2)] = Q1
     out[(d2 < tol) & (d2 * margin < d1)] = Q2
     return out
+
+
+def ratio_thresholds(ratio: np.ndarray, label: np.ndarray) -> dict[str, float | bool]:
+    """Measured |C₁/C₂| thresholds of Figure 3 from per-seed ratios and reached sets.
+
+    The Q¹ seeds form a band of ratios around 1. ``threshold_low`` is the midpoint between the largest Q² ratio
+    below the band and the band's smallest ratio; ``threshold_high`` likewise above. Swapping the two neurons
+    maps r to 1/r, so the two should be reciprocal; ``threshold_symmetric`` pools both sides through
+    ρ = max(r, 1/r). ``band_is_interval`` is False if any Q² seed lies inside the Q¹ band. NaN where a side
+    has no seeds.
+    """
+    ratio = np.asarray(ratio, float)
+    label = np.asarray(label)
+    q1, q2 = ratio[label == Q1], ratio[label == Q2]
+    nan = float("nan")
+    if q1.size == 0:
+        return {"threshold_low": nan, "threshold_high": nan, "threshold_symmetric": nan,
+                "q1_min": nan, "q1_max": nan, "q2_below_max": nan, "q2_above_min": nan, "band_is_interval": False}
+    lo, hi = float(q1.min()), float(q1.max())
+    below, above = q2[q2 < lo], q2[q2 > hi]
+    b = float(below.max()) if below.size else nan
+    a = float(above.min()) if above.size else nan
+    rho1, rho2 = np.maximum(q1, 1 / q1), np.maximum(q2, 1 / q2)
+    sym = 0.5 * (rho1.max() + rho2[rho2 > rho1.max()].min()) if (rho2 > rho1.max()).any() else nan
+    return {
+        "threshold_low": 0.5 * (b + lo),
+        "threshold_high": 0.5 * (hi + a),
+        "threshold_symmetric": float(sym),
+        "q1_min": lo,
+        "q1_max": hi,
+        "q2_below_max": b,
+        "q2_above_min": a,
+        "band_is_interval": bool(not ((q2 > lo) & (q2 < hi)).any()),
+    }

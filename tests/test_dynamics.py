@@ -1,0 +1,116 @@
+"""The gradient-flow integrator: closed form, reference solver, tolerance invariance, statuses, budgets."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from recovery.data import DataSpec, batch_data
+from recovery.dynamics import FlowConfig, Status, gradient_flow
+from recovery.models import get_activation, initial_parameters, loss_and_grad
+from recovery.reference import lsoda_trajectory
+from recovery.theory import classify_limit, generalization_error, growth_rate, linear_phase
+
+TANH = get_activation("tanh")
+SPEC = DataSpec()  # Example 1: n = 6 evenly spaced on [-2, 2], target tanh(x + 1)
+
+
+def _run(seeds, scale, **cfg):
+    theta0 = initial_parameters(list(seeds), 2, 2, scale)
+    data = batch_data([SPEC] * len(seeds))
+    return theta0, data, gradient_flow(theta0, data, TANH, FlowConfig(**cfg))
+
+
+def test_linear_phase_matches_theorem1_closed_form():
+    # while |θ| stays tiny the flow is linear, θ(t) = exp(tM) θ0 (Theorem 1); nonlinear terms are O(|θ|²) ~ 1e-10.
+    # The per-step errors add up along the growing mode (global error ~ steps × rtol), so the match must
+    # improve as rtol shrinks at the method's rate (rtol^(2/3) for an order-2 method with order-3 control).
+    errors = {}
+    for rtol in (1e-5, 1e-7):
+        theta0, data, res = _run(range(6), 1e-10, t_max=2.0, rtol=rtol, stop_loss=0.0)
+        assert (res.status == Status.HORIZON).all()
+        exact = linear_phase(theta0, data, 2.0)
+        assert torch.linalg.vector_norm(exact.flatten(1), dim=1).max() < 1e-4  # still in the linear regime
+        rel = torch.linalg.vector_norm((res.final_theta - exact).flatten(1), dim=1) / torch.linalg.vector_norm(
+            exact.flatten(1), dim=1)
+        errors[rtol] = float(rel.max())
+    assert errors[1e-7] < 1e-4
+    assert errors[1e-7] < errors[1e-5] / 10
+    assert torch.allclose(growth_rate(data), torch.full((6,), 5.6154, dtype=torch.float64), atol=1e-4)
+
+
+def test_matches_scipy_lsoda_reference_through_the_nonlinear_phase():
+    seeds = [0, 1, 2]
+    times = np.array([0.0, 2.0, 4.0, 8.0, 30.0, 300.0])
+    theta0, data, res = _run(seeds, 1e-8, t_max=300.0, rtol=1e-8, stop_loss=0.0, checkpoints_per_decade=50)
+    for b in range(len(seeds)):
+        ref = lsoda_trajectory(theta0[b], data.select(torch.tensor([b])), TANH, times)
+        ours = np.stack([res.theta[b, int(np.argmin(np.abs(res.times - t)))].numpy() for t in times])
+        assert np.abs(res.times[[int(np.argmin(np.abs(res.times - t))) for t in times]] - times).max() < 0.05 * times.max()
+        # compare at the exact final time
+        assert np.allclose(res.final_theta[b].numpy(), ref[-1], rtol=1e-5, atol=1e-7), (b, res.final_theta[b], ref[-1])
+
+
+def test_tightening_tolerance_100x_changes_neither_set_nor_final_error():
+    seeds = range(40)
+    _, _, coarse = _run(seeds, 1e-8, rtol=1e-4)
+    _, _, fine = _run(seeds, 1e-8, rtol=1e-6)
+    tn = SPEC.target.neuron
+    assert torch.equal(classify_limit(coarse.final_theta, tn), classify_limit(fine.final_theta, tn))
+    x = SPEC.eval_inputs()
+    e1 = generalization_error(coarse.final_theta, x, SPEC.target, TANH)
+    e2 = generalization_error(fine.final_theta, x, SPEC.target, TANH)
+    assert ((e1 < 1e-8) == (e2 < 1e-8)).all()
+    assert torch.allclose(coarse.final_theta, fine.final_theta, atol=2e-3)
+
+
+def test_long_horizon_is_cheap_because_steps_grow_with_t():
+    _, _, res = _run(range(40), 1e-8)
+    assert (res.final_time[res.status == Status.HORIZON] == 1e7).all()
+    assert set(res.status.tolist()) <= {Status.HORIZON, Status.CONVERGED}
+    assert res.steps.max() < 1500  # an explicit method needs ~1e7 steps
+
+
+def test_checkpoints_are_landed_on_exactly():
+    theta0, data, res = _run(range(4), 1e-6, t_max=50.0, stop_loss=0.0)
+    # recomputing the loss of the stored checkpoint states reproduces the stored losses
+    K = len(res.times)
+    loss, _ = loss_and_grad(res.theta.reshape(-1, 2, 3), batch_data([SPEC] * (4 * K)), TANH)
+    assert torch.allclose(loss.reshape(4, K), res.loss, rtol=1e-12, atol=0)
+    assert torch.equal(res.theta[:, 0], theta0)
+    assert (res.final_time == 50.0).all()
+    assert torch.equal(res.theta[:, -1], res.final_theta)
+
+
+def test_status_budgets_never_hang():
+    _, _, res = _run(range(3), 1e-8, max_steps=5)
+    assert (res.status == Status.STEP_BUDGET).all() and (res.steps == 5).all()
+    _, _, res = _run(range(3), 1e-8, wall_time_limit=1e-9)
+    assert (res.status == Status.TIME_BUDGET).all()
+    _, _, res = _run(range(3), 1e-8, stop_loss=1e6)
+    assert (res.status == Status.CONVERGED).all() and (res.steps == 0).all()
+
+
+def test_nan_trial_is_marked_and_does_not_poison_the_batch():
+    theta0 = initial_parameters([0, 1, 2], 2, 2, 1e-8)
+    theta0[1, 0, 0] = math.nan
+    data = batch_data([SPEC] * 3)
+    res = gradient_flow(theta0, data, TANH, FlowConfig(t_max=1e3))
+    assert res.status[1] == Status.DIVERGED
+    assert (res.status[[0, 2]] != Status.DIVERGED).all()
+    assert torch.isfinite(res.final_theta[[0, 2]]).all()
+
+
+def test_trial_result_does_not_depend_on_its_batch():
+    _, _, alone = _run([7], 1e-8, t_max=1e4)
+    _, _, batch = _run([3, 7, 11], 1e-8, t_max=1e4)
+    assert torch.allclose(alone.final_theta[0], batch.final_theta[1], rtol=1e-9, atol=1e-12)
+
+
+def test_flow_config_rejects_bad_values():
+    from recovery.config import ParameterError
+
+    for kw in ({"t_max": 0}, {"rtol": float("nan")}, {"max_steps": 0}, {"rtol": 1.0}):
+        with pytest.raises(ParameterError):
+            FlowConfig(**kw)
