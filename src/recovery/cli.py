@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,11 @@ FIGURES: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *a: Any, **k: Any) -> None:
+        super().__init__(*a, **k)
+        # let "-1e-8", "-2.5", "-inf" reach the validator as values instead of being taken for options
+        self._negative_number_matcher = re.compile(r"^-((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|nan)$", re.I)
+
     def error(self, message: str) -> None:  # one line, status 2
         sys.stderr.write(f"recovery: error: {message}\n")
         raise SystemExit(2)

@@ -28,11 +28,10 @@ class SingleNeuronTarget:
     activation: str = "tanh"
 
     def __post_init__(self) -> None:
-        check_float("target_a", self.a)
-        if len(self.w) != 2:
+        object.__setattr__(self, "a", check_float("target_a", self.a))
+        if isinstance(self.w, (str, bytes)) or not hasattr(self.w, "__len__") or len(self.w) != 2:
             raise ParameterError("target_w", self.w, "must have 2 entries (slope, bias)")
-        for i, v in enumerate(self.w):
-            check_float(f"target_w[{i}]", v)
+        object.__setattr__(self, "w", tuple(check_float(f"target_w[{i}]", v) for i, v in enumerate(self.w)))
         get_activation(self.activation)
 
     @property
@@ -70,6 +69,8 @@ def generalization_inputs(design: str, *, n_test: int = 1000, half_width: float 
     """The test set of the generalization error: a 1000-point grid on [−h, h] for evenly spaced data,
     1000 N(0, 1) draws (fixed seed) for Gaussian data."""
     check_choice("design", design, DESIGNS)
+    n_test = check_int("n_test", n_test, 1, 1_000_000)
+    half_width = check_float("half_width", half_width, 0.0, low_open=True)
     if design == "even":
         return torch.linspace(-half_width, half_width, n_test, dtype=torch.float64)
     return torch.randn(n_test, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)

@@ -119,13 +119,14 @@ def distance_to_Q1(theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool 
 def distance_to_Q2(theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool = True) -> Tensor:
     """Distance from θ to Q² = {one neuron j equals ±(a*, w*), every other neuron has a_k = 0 (w_k free)}."""
     tn = torch.as_tensor(target_neuron, dtype=theta.dtype)
-    a = theta[..., 0]
-    total_a2 = (a * a).sum(-1, keepdim=True)  # (..., 1)
+    a2 = theta[..., 0] ** 2
+    m = theta.shape[-2]
+    others = 1.0 - torch.eye(m, dtype=theta.dtype, device=theta.device)  # summed directly: no cancellation
+    dead = torch.einsum("...k,jk->...j", a2, others)  # (..., m): Σ_{k≠j} a_k²
     best = None
     for s in ([1.0, -1.0] if odd else [1.0]):
         dj = ((theta - s * tn) ** 2).sum(-1)  # (..., m): neuron j matches the target
-        d2 = dj + total_a2 - a * a  # the other neurons must have a = 0
-        cand = d2.min(-1).values
+        cand = (dj + dead).min(-1).values
         best = cand if best is None else torch.minimum(best, cand)
     return torch.sqrt(best)
 

@@ -1,0 +1,60 @@
+"""The command line, run as a user would: ``python -m recovery``."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "recovery", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+def test_list_names_fig3():
+    r = _cli("list")
+    assert r.returncode == 0 and r.stdout.startswith("fig3")
+
+
+def test_run_fig3_writes_result_json_with_the_science(tmp_path):
+    out = tmp_path / "fig3"
+    r = _cli("run", "fig3", "--seeds", "120", "--t-max", "3e4", "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "result.json").read_text())
+    assert (out / "arrays.npz").exists()
+    assert s["parameters"]["seeds"] == 120 and s["parameters"]["init_scale"] == 1e-8
+    assert len(s["ratio_abs_C1_over_C2"]) == len(s["reached_set"]) == 120
+    assert set(s["reached_set"]) <= {"Q1", "Q2", "neither"}
+    # at horizon ~3e4 the measured thresholds are the paper's 0.74 / 1.35 within 0.05
+    assert abs(s["threshold_low"] - 0.74) < 0.05 and abs(s["threshold_high"] - 1.35) < 0.05, s["threshold_details"]
+    assert 0.1 < s["fraction_Q1"] < 0.4 and s["fraction_Q2"] > 0.5
+    assert s["runtime_s"] > 0 and len(s["code_hash"]) == 16
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["--seeds", "0"], "seeds"),
+        (["--seeds", "abc"], "seeds"),
+        (["--n-samples", "-2"], "n_samples"),
+        (["--n-samples", "0"], "n_samples"),
+        (["--init-scale", "0"], "init_scale"),
+        (["--init-scale", "-1e-8"], "init_scale"),
+        (["--init-scale", "nan"], "init_scale"),
+        (["--width", "0"], "width"),
+        (["--activation", "relu"], "activation"),
+        (["--t-max", "inf"], "t_max"),
+    ],
+)
+def test_bad_parameters_exit_2_with_one_line(args, name, tmp_path):
+    r = _cli("run", "fig3", *args, "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"invalid {name}=" in lines[0] and "must be" in lines[0], r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_figure_exits_2():
+    r = _cli("run", "fig99")
+    assert r.returncode == 2 and "invalid figure='fig99'" in r.stderr and "fig3" in r.stderr

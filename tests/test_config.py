@@ -1,0 +1,154 @@
+"""The single validator (recovery.config): good values pass and are normalized, bad ones raise a one-line
+ParameterError (a ValueError) naming the parameter and its allowed range."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from recovery.config import ParameterError, check_choice, check_float, check_float_list, check_int
+
+
+def assert_one_line_error(excinfo, name: str, allowed: str) -> None:
+    err = excinfo.value
+    msg = str(err)
+    assert isinstance(err, ValueError)
+    assert "\n" not in msg and "\r" not in msg
+    assert msg.startswith(f"invalid {name}=")
+    assert allowed in msg
+    assert err.name == name and err.allowed == allowed
+
+
+# ---------------------------------------------------------------------------------------------- check_int
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3, 3), (1, 1), (10, 10), (np.int64(5), 5), (4.0, 4), ("7", 7), (" 8 ", 8)],
+)
+def test_check_int_accepts_and_normalizes(value, expected):
+    out = check_int("n_samples", value, 1, 10)
+    assert out == expected and type(out) is int
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, False, np.bool_(True), math.nan, math.inf, -math.inf, 3.5, "abc", "3.5", "", "nan", None, [3],
+     0, -1, 11, "11", "1\n2"],
+)
+def test_check_int_rejects(value):
+    with pytest.raises(ParameterError) as excinfo:
+        check_int("n_samples", value, 1, 10)
+    assert_one_line_error(excinfo, "n_samples", "must be an integer >= 1 and <= 10")
+
+
+def test_check_int_without_upper_bound():
+    assert check_int("data_seed", 10**12, 0) == 10**12
+    with pytest.raises(ParameterError) as excinfo:
+        check_int("data_seed", -1, 0)
+    assert_one_line_error(excinfo, "data_seed", "must be an integer >= 0")
+    assert "<=" not in str(excinfo.value)
+
+
+# -------------------------------------------------------------------------------------------- check_float
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1e-20, 1e-20), (0.5, 0.5), (1, 1.0), (np.float64(0.25), 0.25), ("1e-8", 1e-8), (" 0.75 ", 0.75),
+     (1.0, 1.0)],
+)
+def test_check_float_accepts_and_normalizes(value, expected):
+    out = check_float("init_scale", value, 0.0, 1.0, low_open=True)
+    assert out == expected and type(out) is float
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, False, math.nan, math.inf, -math.inf, "nan", "inf", "-inf", "abc", "", None, [0.5], 0.0, -1e-300,
+     -1.0, 1.0000001, "0"],
+)
+def test_check_float_rejects(value):
+    with pytest.raises(ParameterError) as excinfo:
+        check_float("init_scale", value, 0.0, 1.0, low_open=True)
+    assert_one_line_error(excinfo, "init_scale", "must be a finite number > 0 and <= 1")
+
+
+def test_check_float_open_and_closed_ends():
+    # closed lower end: 0 allowed; open upper end: 1 excluded
+    assert check_float("frac", 0.0, 0.0, 1.0, high_open=True) == 0.0
+    with pytest.raises(ParameterError) as excinfo:
+        check_float("frac", 1.0, 0.0, 1.0, high_open=True)
+    assert_one_line_error(excinfo, "frac", "must be a finite number >= 0 and < 1")
+    with pytest.raises(ParameterError) as excinfo:
+        check_float("frac", -0.1, 0.0, 1.0, high_open=True)
+    assert_one_line_error(excinfo, "frac", "must be a finite number >= 0 and < 1")
+
+
+def test_check_float_unbounded_still_rejects_non_finite():
+    assert check_float("target_a", -1e300) == -1e300
+    for bad in (math.nan, math.inf, True):
+        with pytest.raises(ParameterError) as excinfo:
+            check_float("target_a", bad)
+        assert_one_line_error(excinfo, "target_a", "must be a finite number")
+        assert ">" not in str(excinfo.value) and "<" not in str(excinfo.value)
+
+
+def test_error_message_truncates_long_values_and_stays_one_line():
+    value = "x\n" * 200
+    with pytest.raises(ParameterError) as excinfo:
+        check_float("t_max", value, 0.0, low_open=True)
+    msg = str(excinfo.value)
+    assert "\n" not in msg
+    assert len(msg) < 150
+    assert excinfo.value.value == value  # the original value is kept on the exception
+
+
+# ------------------------------------------------------------------------------------------- check_choice
+
+
+def test_check_choice():
+    assert check_choice("activation", "tanh", ("tanh", "rational")) == "tanh"
+    assert check_choice("activation", "rational", iter(["tanh", "rational"])) == "rational"
+    for bad in ("relu", "Tanh", " tanh", "", None, 1, ["tanh"]):
+        with pytest.raises(ParameterError) as excinfo:
+            check_choice("activation", bad, ("tanh", "rational"))
+        assert_one_line_error(excinfo, "activation", "must be one of tanh, rational")
+
+
+# --------------------------------------------------------------------------------------- check_float_list
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[1e-8, 1e-6, 1e-4], (1e-8, 1e-6, 1e-4), "1e-8, 1e-6 1e-4", "1e-8,1e-6,1e-4",
+     ["1e-8", 1e-6, np.float64(1e-4)]],
+)
+def test_check_float_list_accepts(value):
+    out = check_float_list("scales", value, 0.0, low_open=True)
+    assert out == (1e-8, 1e-6, 1e-4)
+    assert isinstance(out, tuple) and all(type(v) is float for v in out)
+
+
+@pytest.mark.parametrize(("value", "bad_index"), [([1e-8, 0.0], 1), ([math.nan], 0), ([1e-8, 1e-6, "x"], 2),
+                                                  ("1e-8 -1", 1), ([True, 1.0], 0), ([1.0, math.inf], 1)])
+def test_check_float_list_names_the_bad_entry(value, bad_index):
+    with pytest.raises(ParameterError) as excinfo:
+        check_float_list("scales", value, 0.0, low_open=True)
+    assert_one_line_error(excinfo, f"scales[{bad_index}]", "must be a finite number > 0")
+
+
+@pytest.mark.parametrize("value", [[], "", " , ", 1e-8, None, b"1e-8"])
+def test_check_float_list_rejects_empty_and_non_lists(value):
+    with pytest.raises(ParameterError) as excinfo:
+        check_float_list("scales", value, 0.0, low_open=True)
+    assert_one_line_error(excinfo, "scales", "must be a list of at least 1 numbers")
+
+
+def test_check_float_list_min_len():
+    assert check_float_list("scales", [1.0, 2.0], min_len=2) == (1.0, 2.0)
+    with pytest.raises(ParameterError) as excinfo:
+        check_float_list("scales", [1.0], min_len=2)
+    assert_one_line_error(excinfo, "scales", "must be a list of at least 2 numbers")
