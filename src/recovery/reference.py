@@ -13,12 +13,15 @@ from .models import Activation, Data, loss_and_grad, loss_grad_hessian
 
 
 def lsoda_trajectory(theta0: torch.Tensor, data: Data, act: Activation, times: np.ndarray,
-                     rtol: float = 1e-10, atol_rel: float = 1e-12) -> np.ndarray:
+                     rtol: float = 1e-10, atol: float = 1e-12) -> np.ndarray:
     """States ``(K, m, 1+d)`` of one trial (``theta0: (m, 1+d)``, ``data`` of batch size 1) at ``times``.
 
-    The absolute tolerance is ``atol_rel`` times the initial norm, so the escape from a tiny initialization
-    is resolved.
+    Two phases: through the escape from the tiny initialization (until ‖θ‖ ≥ 1e-2, in closed form a time
+    log(1e-2/‖θ₀‖)/‖z‖ + 5) the absolute tolerance is scaled to ‖θ₀‖, afterwards it is ``atol`` (a tolerance
+    of 1e-20 on components that decay to zero would make LSODA crawl).
     """
+    from .theory import growth_rate
+
     shape = theta0.shape
 
     def rhs(_t: float, y: np.ndarray) -> np.ndarray:
@@ -30,8 +33,19 @@ def lsoda_trajectory(theta0: torch.Tensor, data: Data, act: Activation, times: n
         return -H[0].numpy()
 
     y0 = theta0.reshape(-1).numpy().astype(np.float64)
-    sol = solve_ivp(rhs, (0.0, float(times[-1])), y0, method="LSODA", t_eval=times, jac=jac, rtol=rtol,
-                    atol=atol_rel * float(np.linalg.norm(y0)))
-    if not sol.success:
-        raise RuntimeError(f"LSODA failed: {sol.message}")
-    return sol.y.T.reshape(len(times), *shape)
+    n0 = float(np.linalg.norm(y0))
+    t_esc = max(np.log(max(1e-2 / n0, 1.0)) / float(growth_rate(data)[0]) + 5.0, 0.0)
+    times = np.asarray(times, dtype=float)
+    out = np.empty((len(times), y0.size))
+    y, t = y0, 0.0
+    for t_end, tol in ((min(t_esc, times[-1]), 1e-6 * n0 * atol / 1e-12), (times[-1], atol)):
+        if t_end <= t:
+            continue
+        sel = (times >= t) & (times <= t_end)
+        t_eval = np.union1d(times[sel], [t_end])  # always end on t_end, to hand the state to the next phase
+        sol = solve_ivp(rhs, (t, t_end), y, method="LSODA", t_eval=t_eval, jac=jac, rtol=rtol, atol=tol)
+        if not sol.success:
+            raise RuntimeError(f"LSODA failed: {sol.message}")
+        out[sel] = sol.y.T[np.isin(t_eval, times[sel])]
+        y, t = sol.y[:, -1], t_end
+    return out.reshape(len(times), *shape)
