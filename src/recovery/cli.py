@@ -1,7 +1,7 @@
 """Command line: ``python -m recovery list`` and ``python -m recovery run FIGURE [options]``.
 
 ``run fig3`` writes ``OUT/result.json`` (parameters, versions, per-seed ratios and sets, measured thresholds,
-fractions, runtime) and ``OUT/arrays.npz`` (the raw arrays). Bad parameters exit with status 2 and one line
+fractions, runtime), ``OUT/arrays.npz`` (the raw arrays) and ``OUT/figure.png`` (stamped with its parameters). Bad parameters exit with status 2 and one line
 ``recovery: error: invalid NAME=VALUE: allowed range`` from the same validator the Python API and the
 notebooks use.
 """
@@ -59,7 +59,8 @@ def _parser() -> _Parser:
 
 
 def _run_fig3(args: argparse.Namespace) -> dict[str, Any]:
-    from .sweeps import Fig3Config, fig3_summary, run_fig3
+    from . import plots
+    from .sweeps import Fig3Config, fig3_summary, run_fig3, thresholds_over_horizon
 
     cfg = Fig3Config.from_user(
         seeds=args.seeds, first_seed=args.first_seed, init_scale=args.init_scale, n_samples=args.n_samples,
@@ -70,7 +71,9 @@ def _run_fig3(args: argparse.Namespace) -> dict[str, Any]:
     arrays = run_fig3(cfg, progress=not args.no_progress)
     summary = fig3_summary(cfg, arrays)
     summary["call_time_s"] = time.perf_counter() - t0
-    return {"summary": summary, "arrays": arrays}
+    hz = thresholds_over_horizon(arrays)
+    return {"summary": summary, "arrays": arrays,
+            "png": lambda path: plots.fig3_static(arrays, summary, hz, path)}
 
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {"fig3": _run_fig3}
@@ -92,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(json.dumps(res["summary"], indent=2) + "\n")
     np.savez_compressed(out / "arrays.npz", **res["arrays"])
+    if "png" in res:
+        res["png"](out / "figure.png")
     s = res["summary"]
     print(f"{args.figure}: wrote {out / 'result.json'}")
     if "threshold_low" in s:

@@ -158,3 +158,36 @@ def thresholds_vs_horizon(hz: dict[str, np.ndarray], paper: dict[str, float], pa
     fig.update_layout(xaxis_type="log", xaxis_title="classification time t (horizon)", yaxis_title="|C₁/C₂| threshold",
                       title="The measured thresholds depend on the horizon", height=420)
     return stamp(fig, params)
+
+
+def fig3_static(arrays: dict[str, np.ndarray], summary: dict[str, Any], hz: dict[str, np.ndarray], path) -> None:
+    """A static PNG of Figure 3 (per-seed ratios by reached set; thresholds against the horizon), stamped."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for lab in (Q1, Q2, NEITHER):
+        sel = arrays["label"] == lab
+        if sel.any():
+            ax1.scatter(arrays["seeds"][sel], arrays["ratio"][sel], s=7, color=SET_COLORS[lab], label=SET_LABELS[lab])
+    for side in ("low", "high"):
+        ax1.axhline(summary[f"paper_threshold_{side}"], color="k", ls="--", lw=0.8)
+        ax1.axhline(summary[f"threshold_{side}"], color="k", lw=0.8)
+    ax1.set(yscale="log", xlabel="seed", ylabel="|C1/C2|", title="Set reached per seed (dashed: paper, solid: ours)")
+    ax1.legend(fontsize=7, loc="upper right")
+    t = hz["times"]
+    ok = t > 0
+    for side, c in (("low", "#2ca02c"), ("high", "#9467bd")):
+        ax2.plot(t[ok], hz[f"threshold_{side}"][ok], ".-", color=c, ms=3, label=f"measured {side}")
+        ax2.axhline(summary[f"paper_threshold_{side}"], color=c, ls="--", lw=0.8, label=f"paper {side}")
+    ax2.set(xscale="log", xlabel="classification time t", ylabel="|C1/C2| threshold",
+            title="Thresholds depend on the horizon")
+    ax2.legend(fontsize=7)
+    p = summary["parameters"]
+    fig.text(0.01, 0.01, f"n={p['n_samples']} {p['design']}, s={p['init_scale']:g}, seeds={p['seeds']}, "
+             f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
