@@ -22,7 +22,7 @@ def test_run_fig3_writes_result_json_with_the_science(tmp_path):
     r = _cli("run", "fig3", "--seeds", "120", "--t-max", "3e4", "--out", str(out), "--no-progress")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "result.json").read_text())
-    assert (out / "arrays.npz").exists()
+    assert (out / "arrays.npz").exists() and (out / "figure.png").stat().st_size > 10_000
     assert s["parameters"]["seeds"] == 120 and s["parameters"]["init_scale"] == 1e-8
     assert len(s["ratio_abs_C1_over_C2"]) == len(s["reached_set"]) == 120
     assert set(s["reached_set"]) <= {"Q1", "Q2", "neither"}

@@ -162,12 +162,10 @@ def thresholds_vs_horizon(hz: dict[str, np.ndarray], paper: dict[str, float], pa
 
 def fig3_static(arrays: dict[str, np.ndarray], summary: dict[str, Any], hz: dict[str, np.ndarray], path) -> None:
     """A static PNG of Figure 3 (per-seed ratios by reached set; thresholds against the horizon), stamped."""
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is left alone
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = Figure(figsize=(11, 4.2))
+    ax1, ax2 = fig.subplots(1, 2)
     for lab in (Q1, Q2, NEITHER):
         sel = arrays["label"] == lab
         if sel.any():
@@ -190,4 +188,3 @@ def fig3_static(arrays: dict[str, np.ndarray], summary: dict[str, Any], hz: dict
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -10,7 +10,6 @@ A finished sweep recomputes nothing; an interrupted one resumes from the last co
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,14 +237,3 @@ def thresholds_over_horizon(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarr
         fq1.append(float((arrays["label_traj"][:, k] == Q1).mean()))
     return {"times": times, "threshold_low": np.array(lows), "threshold_high": np.array(highs),
             "fraction_Q1": np.array(fq1)}
-
-
-def timed_run_fig3(cfg: Fig3Config, cache: ResultCache | None = None, **kw: Any) -> tuple[dict, dict]:
-    """Run Figure 3 and return (arrays, summary) with the wall time of this call."""
-    t0 = time.perf_counter()
-    arrays = run_fig3(cfg, cache, **kw)
-    summary = fig3_summary(cfg, arrays, float(arrays["wall_time"]))
-    summary["call_time_s"] = time.perf_counter() - t0
-    return arrays, summary
-
-
