@@ -173,7 +173,7 @@ def run_fig3_many(
                 "final_time": res.final_time[sl].cpu(),
                 "status": res.status[sl].cpu(),
                 "steps": res.steps[sl].cpu(),
-                "wall_time": res.wall_time * c.seeds / theta0.shape[0],
+                "wall_time": res.wall_time * c.seeds / theta0.shape[0],  # this configuration's share of the batch
             }
             arrays = _analyse_fig3(c, theta0[sl], piece)
             cache.save("fig3", c.params(), arrays)
