@@ -38,7 +38,7 @@ def lsoda_trajectory(theta0: torch.Tensor, data: Data, act: Activation, times: n
     times = np.asarray(times, dtype=float)
     out = np.empty((len(times), y0.size))
     y, t = y0, 0.0
-    for t_end, tol in ((min(t_esc, times[-1]), 1e-6 * n0 * atol / 1e-12), (times[-1], atol)):
+    for t_end, tol in ((min(t_esc, times[-1]), 1e6 * atol * n0), (times[-1], atol)):  # phase 1: ∝ ‖θ₀‖
         if t_end <= t:
             continue
         sel = (times >= t) & (times <= t_end)

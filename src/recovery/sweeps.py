@@ -22,7 +22,7 @@ from .cache import ResultCache, code_hash
 from .config import ParameterError, check_choice, check_float, check_int
 from .data import DESIGNS, DataSpec, batch_data
 from .dynamics import FlowConfig, Status, gradient_flow
-from .models import ACTIVATIONS, get_activation, initial_parameters
+from .models import ACTIVATIONS, Data, get_activation, initial_parameters
 from .theory import (
     Q1,
     Q2,
@@ -34,6 +34,7 @@ from .theory import (
     growth_rate,
     imbalance_vector,
     ratio_thresholds,
+    recovered,
 )
 
 PAPER_FIG3 = {"threshold_low": 0.74, "threshold_high": 1.35, "seeds": 400, "init_scale": 1e-8, "n_samples": 6}
@@ -96,12 +97,12 @@ class Fig3Config:
         return list(range(self.first_seed, self.first_seed + self.seeds))
 
 
-def _analyse_fig3(cfg: Fig3Config, theta0: torch.Tensor, res_slice: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Per-configuration arrays from its slice of a batched run."""
+def _analyse_fig3(cfg: Fig3Config, theta0: torch.Tensor, data: Data, res_slice: dict[str, Any]
+                  ) -> dict[str, np.ndarray]:
+    """Per-configuration arrays from its slice (``theta0``, ``data``, results) of a batched run."""
     spec = cfg.data_spec()
     act = get_activation(cfg.activation)
     tn = spec.target.neuron
-    data = batch_data([spec] * cfg.seeds)
     C = imbalance_vector(theta0, data)
     traj = res_slice["theta"]
     label_t = classify_limit(traj, tn, act.odd)  # (S, K)
@@ -122,7 +123,7 @@ def _analyse_fig3(cfg: Fig3Config, theta0: torch.Tensor, res_slice: dict[str, An
         "final_time": res_slice["final_time"].numpy(),
         "status": res_slice["status"].numpy(),
         "steps": res_slice["steps"].numpy(),
-        "label": classify_limit(final, tn, act.odd).numpy(),
+        "label": label_t[:, -1].numpy(),  # the last checkpoint is the final state
         "dist_Q1": distance_to_Q1(final, tn, act.odd).numpy(),
         "dist_Q2": distance_to_Q2(final, tn, act.odd).numpy(),
         "gen_error": generalization_error(final, x_test, spec.target, act).numpy(),
@@ -175,7 +176,7 @@ def run_fig3_many(
                 "steps": res.steps[sl].cpu(),
                 "wall_time": res.wall_time * c.seeds / theta0.shape[0],  # this configuration's share of the batch
             }
-            arrays = _analyse_fig3(c, theta0[sl], piece)
+            arrays = _analyse_fig3(c, theta0[sl], data.select(torch.arange(sl.start, sl.stop)), piece)
             cache.save("fig3", c.params(), arrays)
             out[i] = arrays
     return [r for r in out if r is not None]
@@ -190,7 +191,7 @@ def run_fig3(cfg: Fig3Config, cache: ResultCache | None = None, **kw: Any) -> di
     return run_fig3_many([cfg], cache, **kw)[0]
 
 
-def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray], runtime: float | None = None) -> dict[str, Any]:
+def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """The JSON-able summary of a Figure 3 run (``result.json`` of the CLI)."""
     label = arrays["label"]
     th = ratio_thresholds(arrays["ratio"], label)
@@ -214,7 +215,7 @@ def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray], runtime: float 
         "fraction_Q1": float((label == Q1).sum() / n),
         "fraction_Q2": float((label == Q2).sum() / n),
         "fraction_neither": float((label == 0).sum() / n),
-        "fraction_recovered": float((arrays["gen_error"] < 1e-8).sum() / n),
+        "fraction_recovered": float(recovered(torch.from_numpy(arrays["gen_error"])).sum() / n),
         "horizon": cfg.t_max,
         "classification_rule": "nearer branch: distance to the set < 0.1 and at least 2x smaller than to the "
         "other set, up to tanh's sign symmetry, at t = horizon",
@@ -222,7 +223,7 @@ def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray], runtime: float 
         + ("grid on [-2, 2]" if cfg.design == "even" else "N(0, 1) draws, seed 12345"),
         "growth_rate": float(arrays["growth_rate"][0]),
         "status_counts": statuses,
-        "runtime_s": float(runtime if runtime is not None else arrays["wall_time"]),
+        "runtime_s": float(arrays["wall_time"]),
     }
 
 
