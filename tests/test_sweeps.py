@@ -8,9 +8,9 @@ import pytest
 from recovery import sweeps
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
-from recovery.sweeps import Fig3Config, fig3_summary, run_fig3_many
+from recovery.sweeps import RunConfig, fig3_summary, run_many
 
-SMALL = Fig3Config(seeds=12, t_max=1e4)
+SMALL = RunConfig(seeds=12, t_max=1e4)
 
 
 def _counting(monkeypatch, fail_on_call=None):
@@ -31,9 +31,9 @@ def test_all_configs_run_as_one_program_and_rerun_recomputes_nothing(tmp_path, m
     cache = ResultCache(tmp_path)
     cfgs = [dataclasses.replace(SMALL, init_scale=s) for s in (1e-4, 1e-6, 1e-8)]
     calls = _counting(monkeypatch)
-    first = run_fig3_many(cfgs, cache, progress=False)
+    first = run_many(cfgs, cache, progress=False)
     assert calls == [36]  # one batched program for 3 scales x 12 seeds
-    again = run_fig3_many(cfgs, cache, progress=False)
+    again = run_many(cfgs, cache, progress=False)
     assert calls == [36]  # nothing recomputed
     for a, b in zip(first, again):
         assert np.array_equal(a["final_theta"], b["final_theta"]) and np.array_equal(a["label"], b["label"])
@@ -44,11 +44,11 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path, monkeypatch):
     cfgs = [dataclasses.replace(SMALL, init_scale=s) for s in (1e-4, 1e-6, 1e-8)]
     calls = _counting(monkeypatch, fail_on_call=2)
     with pytest.raises(KeyboardInterrupt):
-        run_fig3_many(cfgs, cache, max_batch=12, progress=False)  # batches of one config; killed in the second
+        run_many(cfgs, cache, max_batch=12, progress=False)  # batches of one config; killed in the second
     assert calls == [12, 12]
-    resumed = run_fig3_many(cfgs, cache, max_batch=12, progress=False)
+    resumed = run_many(cfgs, cache, max_batch=12, progress=False)
     assert calls == [12, 12, 12, 12]  # only the two unfinished configurations ran
-    fresh = run_fig3_many(cfgs, ResultCache(tmp_path / "fresh"), progress=False)
+    fresh = run_many(cfgs, ResultCache(tmp_path / "fresh"), progress=False)
     for a, b in zip(resumed, fresh):
         assert np.allclose(a["final_theta"], b["final_theta"], rtol=1e-9, atol=1e-14)
 
@@ -57,14 +57,14 @@ def test_mixed_sample_sizes_share_one_padded_program(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
     cfgs = [dataclasses.replace(SMALL, n_samples=n) for n in (4, 6)]
     calls = _counting(monkeypatch)
-    mixed = run_fig3_many(cfgs, cache, progress=False)
+    mixed = run_many(cfgs, cache, progress=False)
     assert calls == [24]
-    alone = run_fig3_many([cfgs[0]], ResultCache(tmp_path / "alone"), progress=False)[0]
+    alone = run_many([cfgs[0]], ResultCache(tmp_path / "alone"), progress=False)[0]
     assert np.allclose(mixed[0]["final_theta"], alone["final_theta"], rtol=1e-9, atol=1e-14)
 
 
 def test_summary_fields_and_validation():
-    arrays = run_fig3_many([SMALL], progress=False)[0]
+    arrays = run_many([SMALL], progress=False)[0]
     s = fig3_summary(SMALL, arrays)
     for key in ("threshold_low", "threshold_high", "fraction_Q1", "fraction_Q2", "fraction_neither", "seeds",
                 "reached_set", "ratio_abs_C1_over_C2", "code_hash", "package_version", "runtime_s", "parameters"):
@@ -74,5 +74,5 @@ def test_summary_fields_and_validation():
     for bad in ({"seeds": 0}, {"init_scale": 0.0}, {"init_scale": float("nan")}, {"n_samples": -1}, {"width": 0},
                 {"activation": "relu"}, {"design": "uniform"}, {"bogus": 1}):
         with pytest.raises(ParameterError) as e:
-            Fig3Config.from_user(**bad)
+            RunConfig.from_user(**bad)
         assert list(bad)[0] in str(e.value) and "\n" not in str(e.value)

@@ -17,7 +17,7 @@ from .data import batch_data
 from .dynamics import gradient_flow
 from .models import get_activation, initial_parameters
 from .reference import lsoda_trajectory
-from .sweeps import Fig3Config
+from .sweeps import RunConfig
 from .theory import classify_limit
 
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=400)
     p.add_argument("--rtol-ref", type=float, default=1e-8, help="LSODA relative tolerance")
     a = p.parse_args(argv)
-    cfg = Fig3Config(seeds=a.seeds)
+    cfg = RunConfig(seeds=a.seeds)
     act = get_activation(cfg.activation)
     spec = cfg.data_spec()
     theta0 = initial_parameters(cfg.seed_list(), cfg.width, 2, cfg.init_scale)

@@ -83,6 +83,17 @@ def check_float(
     return out
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool: True/False, 1/0 or the strings true/false/yes/no/1/0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise ParameterError(name, value, "must be true or false")
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``."""
     options = list(choices)
@@ -92,14 +103,21 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
 
 
 def check_float_list(
-    name: str, values: Any, low: float = -math.inf, *, low_open: bool = False, min_len: int = 1
+    name: str, values: Any, low: float = -math.inf, *, low_open: bool = False, min_len: int = 1,
+    max_len: int | None = None,
 ) -> tuple[float, ...]:
-    """Validate a non-empty list of finite floats (each checked like :func:`check_float`)."""
+    """Validate a list of ``min_len`` to ``max_len`` finite floats (each checked like :func:`check_float`).
+
+    A string is split on commas and spaces (``"1e-4,1e-8"``), as the CLI passes it."""
+    if max_len == min_len:
+        allowed = f"must be a list of exactly {min_len} numbers"
+    else:
+        allowed = f"must be a list of at least {min_len}" + (f" and at most {max_len}" if max_len else "") + " numbers"
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         if isinstance(values, str):
             values = [v for v in values.replace(",", " ").split() if v]
         else:
-            raise ParameterError(name, values, f"must be a list of at least {min_len} numbers")
-    if len(values) < min_len:
-        raise ParameterError(name, values, f"must be a list of at least {min_len} numbers")
+            raise ParameterError(name, values, allowed)
+    if len(values) < min_len or (max_len is not None and len(values) > max_len):
+        raise ParameterError(name, values, allowed)
     return tuple(check_float(f"{name}[{i}]", v, low, low_open=low_open) for i, v in enumerate(values))

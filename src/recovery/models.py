@@ -130,11 +130,14 @@ def loss_and_grad(theta: Tensor, data: Data, act: Activation) -> tuple[Tensor, T
     return 0.5 * (r * r).sum(-1), torch.cat([g_a[..., None], g_w], dim=-1)
 
 
-def loss_grad_hessian(theta: Tensor, data: Data, act: Activation) -> tuple[Tensor, Tensor, Tensor]:
-    """Loss ``(B,)``, gradient ``(B, m, 1+d)`` and Hessian ``(B, P, P)`` with P = m(1+d), in closed form.
+def loss_grad_hessian_parts(theta: Tensor, data: Data, act: Activation
+                            ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Loss ``(B,)``, gradient ``(B, m, 1+d)`` and the two parts of the Hessian H = JᵀJ + blockdiag(R).
 
-    H = Σ_i ∇f_i ∇f_iᵀ + Σ_i r_i ∇²f_i, where ∇²f_i is block diagonal over neurons with blocks
-    [[0, σ'(w_kᵀx_i) x_iᵀ], [σ'(w_kᵀx_i) x_i, a_k σ''(w_kᵀx_i) x_i x_iᵀ]].
+    ``J: (B, n, P)`` is the masked Jacobian of the outputs (P = m(1+d)) and ``R: (B, m, 1+d, 1+d)`` the
+    residual term Σ_i r_i ∇²f_i, block diagonal over neurons with blocks
+    [[0, Σ_i r_i σ'(w_kᵀx_i) x_iᵀ], [·, a_k Σ_i r_i σ''(w_kᵀx_i) x_i x_iᵀ]]. H is low rank plus block diagonal,
+    which lets :mod:`recovery.dynamics` solve with it in O(P n²) for wide networks.
     """
     B, m, p1 = theta.shape
     d = p1 - 1
@@ -143,11 +146,8 @@ def loss_grad_hessian(theta: Tensor, data: Data, act: Activation) -> tuple[Tenso
     g_a = (r[:, None, :] * s).sum(-1)
     g_w0 = torch.bmm(r[:, None, :] * s1, X)  # Σ_i r_i σ'_ik x_i, (B, m, d)
     grad = torch.cat([g_a[..., None], g_w0 * a[..., None]], dim=-1)
-    # masked Jacobian of the outputs, (B, n, m·(1+d))
     J = torch.cat([s[..., None], (a[..., None] * s1)[..., None] * X[:, None, :, :]], dim=-1)
     J = (J * data.mask[:, None, :, None]).transpose(1, 2).reshape(B, -1, m * p1)
-    H = torch.bmm(J.transpose(1, 2), J)
-    # residual term, block diagonal over neurons: added in place on the diagonal blocks
     XX = (X[..., :, None] * X[..., None, :]).reshape(B, -1, d * d)
     S = torch.bmm(r[:, None, :] * s2, XX).reshape(B, m, d, d) * a[..., None, None]
     blocks = torch.cat(
@@ -155,8 +155,19 @@ def loss_grad_hessian(theta: Tensor, data: Data, act: Activation) -> tuple[Tenso
          torch.cat([g_w0[..., :, None], S], -1)],
         dim=-2,
     )  # (B, m, 1+d, 1+d)
+    return 0.5 * (r * r).sum(-1), grad, J, blocks
+
+
+def loss_grad_hessian(theta: Tensor, data: Data, act: Activation) -> tuple[Tensor, Tensor, Tensor]:
+    """Loss ``(B,)``, gradient ``(B, m, 1+d)`` and dense Hessian ``(B, P, P)`` with P = m(1+d), in closed form.
+
+    H = Σ_i ∇f_i ∇f_iᵀ + Σ_i r_i ∇²f_i (see :func:`loss_grad_hessian_parts`).
+    """
+    B, m, p1 = theta.shape
+    loss, grad, J, blocks = loss_grad_hessian_parts(theta, data, act)
+    H = torch.bmm(J.transpose(1, 2), J)
     torch.diagonal(H.view(B, m, p1, m, p1), dim1=1, dim2=3).add_(blocks.permute(0, 2, 3, 1))
-    return 0.5 * (r * r).sum(-1), grad, H
+    return loss, grad, H
 
 
 def initial_parameters(seeds: list[int], width: int, dim: int, scale: float | list[float]) -> Tensor:

@@ -1,7 +1,7 @@
 """Sweeps: grids of experiment configurations run as one batched gradient-flow program, cached per entry.
 
-A *configuration* (e.g. :class:`Fig3Config`) fixes data, model, initialization scale, seeds and integrator.
-:func:`run_fig3_many` looks every configuration up in the :class:`~recovery.cache.ResultCache`, stacks the
+A *configuration* (e.g. :class:`RunConfig`) fixes data, model, initialization scale, seeds and integrator.
+:func:`run_many` looks every configuration up in the :class:`~recovery.cache.ResultCache`, stacks the
 trials of all missing ones (up to ``max_batch`` trials at a time) into a single call of
 :func:`~recovery.dynamics.gradient_flow`, and writes each configuration's entry as soon as its batch is done.
 A finished sweep recomputes nothing; an interrupted one resumes from the last completed batch.
@@ -19,8 +19,8 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .cache import ResultCache, code_hash
-from .config import ParameterError, check_choice, check_float, check_int
-from .data import DESIGNS, DataSpec, batch_data
+from .config import ParameterError, check_bool, check_choice, check_float, check_float_list, check_int
+from .data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from .dynamics import FlowConfig, Status, gradient_flow
 from .models import ACTIVATIONS, Data, get_activation, initial_parameters
 from .theory import (
@@ -35,17 +35,24 @@ from .theory import (
     imbalance_vector,
     ratio_thresholds,
     recovered,
+    rescale_to_ratios,
 )
 
 PAPER_FIG3 = {"threshold_low": 0.74, "threshold_high": 1.35, "seeds": 400, "init_scale": 1e-8, "n_samples": 6}
 
 
 @dataclass(frozen=True)
-class Fig3Config:
-    """Figure 3 of arXiv:2405.13787: which of Q¹/Q² gradient flow reaches, per seed, against |C₁/C₂|.
+class RunConfig:
+    """One group of gradient-flow trials of arXiv:2405.13787 that share data, model and initialization scale.
 
-    Paper setting: tanh, width 2, target tanh(x + 1), n = 6 evenly spaced points on [−2, 2], s = 1e-8,
-    400 seeds. ``t_max`` is the horizon at which the limit is classified.
+    Defaults are the paper's Example 1 / Figure 3 setting: tanh, width 2, target tanh(x + 1), n = 6 evenly
+    spaced points on [−2, 2], s = 1e-8, 400 seeds. ``t_max`` is the horizon at which limits are classified.
+
+    * ``data_per_trial``: trial with seed k draws its own inputs with data seed ``data_seed + k`` (Gaussian
+      design; an average over data sets), instead of all trials sharing data seed ``data_seed``.
+    * ``c_ratio_base`` / ``c_ratio_slope``: if ``c_ratio_base`` is set, neuron k ≥ 2 is rescaled so that
+      C_k/C_1 = base + slope·(k − 1) (Figures 2 and 5 fix these ratios across seeds and scales).
+    * ``target_*``: the single-neuron target a*·σ*(w*ᵀ(x, 1)); σ* may differ from the network's activation.
     """
 
     seeds: int = 400
@@ -54,10 +61,17 @@ class Fig3Config:
     n_samples: int = 6
     design: str = "even"
     data_seed: int = 0
+    data_per_trial: bool = False
     width: int = 2
     activation: str = "tanh"
+    target_a: float = 1.0
+    target_w: tuple[float, float] = (1.0, 1.0)
+    target_activation: str = "tanh"
+    c_ratio_base: float | None = None
+    c_ratio_slope: float = 0.0
     t_max: float = 1e7
     rtol: float = 1e-4
+    checkpoints_per_decade: int = 20
 
     def __post_init__(self) -> None:
         checked = {
@@ -67,16 +81,23 @@ class Fig3Config:
             "n_samples": check_int("n_samples", self.n_samples, 1, 100_000),
             "design": check_choice("design", self.design, DESIGNS),
             "data_seed": check_int("data_seed", self.data_seed, 0),
-            "width": check_int("width", self.width, 2, 12),
+            "data_per_trial": check_bool("data_per_trial", self.data_per_trial),
+            "width": check_int("width", self.width, 1, 100_000),
             "activation": check_choice("activation", self.activation, ACTIVATIONS),
+            "target_a": check_float("target_a", self.target_a),
+            "target_w": check_float_list("target_w", self.target_w, min_len=2, max_len=2),
+            "target_activation": check_choice("target_activation", self.target_activation, ACTIVATIONS),
+            "c_ratio_base": None if self.c_ratio_base is None else check_float("c_ratio_base", self.c_ratio_base),
+            "c_ratio_slope": check_float("c_ratio_slope", self.c_ratio_slope),
             "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
             "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
+            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 1, 1000),
         }
         for k, v in checked.items():  # store the coerced values (CLI strings, papermill ints)
             object.__setattr__(self, k, v)
 
     @classmethod
-    def from_user(cls, **kw: Any) -> "Fig3Config":
+    def from_user(cls, **kw: Any) -> "RunConfig":
         """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
         names = {f.name for f in dataclasses.fields(cls)}
         for k in kw:
@@ -87,33 +108,59 @@ class Fig3Config:
     def params(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def data_spec(self) -> DataSpec:
-        return DataSpec(design=self.design, n_samples=self.n_samples, data_seed=self.data_seed)
+    def target(self) -> SingleNeuronTarget:
+        return SingleNeuronTarget(a=self.target_a, w=self.target_w, activation=self.target_activation)
+
+    def data_spec(self, seed: int | None = None) -> DataSpec:
+        """The data of the trial with init seed ``seed`` (the shared data when ``data_per_trial`` is off)."""
+        ds = self.data_seed + (seed if (self.data_per_trial and seed is not None) else 0)
+        return DataSpec(design=self.design, n_samples=self.n_samples, data_seed=ds, target=self.target())
+
+    def data_specs(self) -> list[DataSpec]:
+        return [self.data_spec(s) for s in self.seed_list()]
 
     def flow(self) -> FlowConfig:
-        return FlowConfig(t_max=self.t_max, rtol=self.rtol)
+        return FlowConfig(t_max=self.t_max, rtol=self.rtol, checkpoints_per_decade=self.checkpoints_per_decade)
 
     def seed_list(self) -> list[int]:
         return list(range(self.first_seed, self.first_seed + self.seeds))
 
+    def initial_parameters(self, data: Data) -> torch.Tensor:
+        """θ₀ = s·θ̂ per seed (drawn on the CPU), rescaled to the prescribed C ratios if any (Theorem 1)."""
+        theta0 = initial_parameters(self.seed_list(), self.width, 2, self.init_scale)
+        if self.c_ratio_base is None:
+            return theta0
+        ratios = self.c_ratio_base + self.c_ratio_slope * torch.arange(1, self.width, dtype=torch.float64)
+        return rescale_to_ratios(theta0, data, ratios)
 
-def _analyse_fig3(cfg: Fig3Config, theta0: torch.Tensor, data: Data, res_slice: dict[str, Any]
-                  ) -> dict[str, np.ndarray]:
-    """Per-configuration arrays from its slice (``theta0``, ``data``, results) of a batched run."""
-    spec = cfg.data_spec()
+
+def _analyse(cfg: RunConfig, theta0: torch.Tensor, data: Data, res_slice: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per-configuration arrays from its slice (``theta0``, ``data``, results) of a batched run.
+
+    Distances to Q¹/Q² and the reached set are computed for widths up to 12 (they enumerate sign patterns);
+    wider networks get ``label`` = 0 (unclassified) and NaN distances.
+    """
+    target = cfg.target()
     act = get_activation(cfg.activation)
-    tn = spec.target.neuron
+    tn = target.neuron
     C = imbalance_vector(theta0, data)
     traj = res_slice["theta"]
-    label_t = classify_limit(traj, tn, act.odd)  # (S, K)
     final = res_slice["final_theta"]
-    x_test = spec.eval_inputs()
+    classify = cfg.width <= 12 and cfg.width >= 2
+    if classify:
+        label_t = classify_limit(traj, tn, act.odd)  # (S, K)
+        d1, d2 = distance_to_Q1(final, tn, act.odd).numpy(), distance_to_Q2(final, tn, act.odd).numpy()
+    else:
+        label_t = torch.zeros(traj.shape[:2], dtype=torch.int64)
+        d1 = d2 = np.full(cfg.seeds, np.nan)
+    ratio = (C[:, 0] / C[:, 1]).abs().numpy() if cfg.width >= 2 else np.full(cfg.seeds, np.nan)
+    x_test = cfg.data_spec().eval_inputs()
     return {
         "seeds": np.asarray(cfg.seed_list()),
         "theta0": theta0.numpy(),
         "C": C.numpy(),
-        "ratio": (C[:, 0] / C[:, 1]).abs().numpy(),
-        "growth_rate": growth_rate(data).numpy()[:1],
+        "ratio": ratio,
+        "growth_rate": growth_rate(data).numpy(),
         "times": res_slice["times"],
         "theta_traj": traj.numpy(),
         "loss_traj": res_slice["loss"].numpy(),
@@ -124,30 +171,32 @@ def _analyse_fig3(cfg: Fig3Config, theta0: torch.Tensor, data: Data, res_slice: 
         "status": res_slice["status"].numpy(),
         "steps": res_slice["steps"].numpy(),
         "label": label_t[:, -1].numpy(),  # the last checkpoint is the final state
-        "dist_Q1": distance_to_Q1(final, tn, act.odd).numpy(),
-        "dist_Q2": distance_to_Q2(final, tn, act.odd).numpy(),
-        "gen_error": generalization_error(final, x_test, spec.target, act).numpy(),
+        "dist_Q1": d1,
+        "dist_Q2": d2,
+        "gen_error": generalization_error(final, x_test, target, act).numpy(),
         "wall_time": np.array(res_slice["wall_time"]),
     }
 
 
-def run_fig3_many(
-    configs: list[Fig3Config],
+def run_many(
+    configs: list[RunConfig],
     cache: ResultCache | None = None,
     *,
     max_batch: int = 4000,
     progress: bool = True,
     device: str | torch.device = "cpu",
 ) -> list[dict[str, np.ndarray]]:
-    """Run (or load) several Figure 3 configurations; all missing trials of a batch run as one program.
+    """Run (or load) several configurations; all missing trials of a batch run as one tensor program.
 
-    Configurations in one batch must share ``activation``, ``width`` and ``t_max``/``rtol`` (they share the
-    integrator settings); they may differ in scale, seeds, sample size (padded and masked) and design.
+    Configurations in one batch must share the integrator and the architecture (``_batch_key``); they may
+    differ in scale, seeds, sample size (padded and masked), design, data seeds, target and C ratios.
+    Consecutive compatible configurations are grouped up to ``max_batch`` trials; each configuration's cache
+    entry is written as soon as its batch is done, so an interrupted sweep resumes.
     """
     cache = cache if cache is not None else ResultCache()
-    out: list[dict[str, np.ndarray] | None] = [cache.load("fig3", c.params()) for c in configs]
+    out: list[dict[str, np.ndarray] | None] = [cache.load(KIND, c.params()) for c in configs]
     todo = [i for i, r in enumerate(out) if r is None]
-    groups: list[list[int]] = []  # consecutive configurations sharing integrator settings, <= max_batch trials
+    groups: list[list[int]] = []
     for i in todo:
         head = configs[groups[-1][0]] if groups else None
         if head is not None and _batch_key(head) == _batch_key(configs[i]) and \
@@ -155,16 +204,16 @@ def run_fig3_many(
             groups[-1].append(i)
         else:
             groups.append([i])
-    for g in tqdm(groups, desc="fig3 batches", disable=not progress or len(groups) < 2):
+    for g in tqdm(groups, desc="batches", disable=not progress or len(groups) < 2):
         cs = [configs[i] for i in g]
-        theta0 = torch.cat([initial_parameters(c.seed_list(), c.width, 2, c.init_scale) for c in cs])
-        data = batch_data([s for c in cs for s in [c.data_spec()] * c.seeds])
+        data = batch_data([s for c in cs for s in c.data_specs()])
+        bounds = np.cumsum([0] + [c.seeds for c in cs])
+        theta0 = torch.cat([c.initial_parameters(data.select(torch.arange(int(bounds[j]), int(bounds[j + 1]))))
+                            for j, c in enumerate(cs)])
         res = gradient_flow(theta0.to(device), data.to(device), get_activation(cs[0].activation), cs[0].flow(),
                             progress=progress, desc=f"gradient flow ({theta0.shape[0]} trials)")
-        start = 0
-        for i, c in zip(g, cs):
-            sl = slice(start, start + c.seeds)
-            start += c.seeds
+        for j, (i, c) in enumerate(zip(g, cs)):
+            sl = slice(int(bounds[j]), int(bounds[j + 1]))
             piece = {
                 "times": res.times,
                 "theta": res.theta[sl].cpu(),
@@ -176,22 +225,25 @@ def run_fig3_many(
                 "steps": res.steps[sl].cpu(),
                 "wall_time": res.wall_time * c.seeds / theta0.shape[0],  # this configuration's share of the batch
             }
-            arrays = _analyse_fig3(c, theta0[sl], data.select(torch.arange(sl.start, sl.stop)), piece)
-            cache.save("fig3", c.params(), arrays)
+            arrays = _analyse(c, theta0[sl], data.select(torch.arange(sl.start, sl.stop)), piece)
+            cache.save(KIND, c.params(), arrays)
             out[i] = arrays
     return [r for r in out if r is not None]
 
 
-def _batch_key(c: Fig3Config) -> tuple:
-    return (c.activation, c.width, c.t_max, c.rtol)
+KIND = "trials"  # cache folder of RunConfig entries
 
 
-def run_fig3(cfg: Fig3Config, cache: ResultCache | None = None, **kw: Any) -> dict[str, np.ndarray]:
-    """Run (or load) one Figure 3 configuration."""
-    return run_fig3_many([cfg], cache, **kw)[0]
+def _batch_key(c: RunConfig) -> tuple:
+    return (c.activation, c.width, c.t_max, c.rtol, c.checkpoints_per_decade)
 
 
-def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+def run_one(cfg: RunConfig, cache: ResultCache | None = None, **kw: Any) -> dict[str, np.ndarray]:
+    """Run (or load) one configuration."""
+    return run_many([cfg], cache, **kw)[0]
+
+
+def fig3_summary(cfg: RunConfig, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """The JSON-able summary of a Figure 3 run (``result.json`` of the CLI)."""
     label = arrays["label"]
     th = ratio_thresholds(arrays["ratio"], label)
@@ -224,6 +276,12 @@ def fig3_summary(cfg: Fig3Config, arrays: dict[str, np.ndarray]) -> dict[str, An
         "growth_rate": float(arrays["growth_rate"][0]),
         "status_counts": statuses,
         "runtime_s": float(arrays["wall_time"]),
+        "headline": [
+            f"thresholds |C1/C2|: low {th['threshold_low']:.3f} (paper {PAPER_FIG3['threshold_low']}), high "
+            f"{th['threshold_high']:.3f} (paper {PAPER_FIG3['threshold_high']}) at horizon t={cfg.t_max:g}",
+            f"reached Q1 {(label == Q1).sum() / n:.3f}, Q2 {(label == Q2).sum() / n:.3f}, "
+            f"neither {(label == 0).sum() / n:.3f}; compute {float(arrays['wall_time']):.2f} s",
+        ],
     }
 
 

@@ -47,6 +47,24 @@ def imbalance_vector(theta0: Tensor, data: Data) -> Tensor:
     return torch.einsum("bkp,bp->bk", theta0, unstable_direction(data))
 
 
+def rescale_to_ratios(theta0: Tensor, data: Data, ratios: Tensor) -> Tensor:
+    """Rescale neurons k ≥ 2 of ``theta0: (B, m, 1+d)`` so that C_k/C_1 = ``ratios[k-2]`` (``(m-1,)``).
+
+    Each neuron (a_k, w_k) is multiplied by one number, so its direction is kept and only its imbalance
+    changes; used by Figures 2 and 5 of arXiv:2405.13787 to give runs of different seeds and scales the same
+    normalized C(θ₀).
+    """
+    C = imbalance_vector(theta0, data)
+    if theta0.shape[1] < 2:
+        return theta0.clone()
+    ratios = torch.as_tensor(ratios, dtype=theta0.dtype).reshape(-1)
+    if ratios.numel() != theta0.shape[1] - 1:
+        raise ValueError(f"ratios has {ratios.numel()} entries, expected width - 1 = {theta0.shape[1] - 1}")
+    factor = torch.ones_like(C)
+    factor[:, 1:] = ratios[None, :] * C[:, :1] / C[:, 1:]
+    return theta0 * factor[..., None]
+
+
 def linear_phase(theta0: Tensor, data: Data, t: float | Tensor) -> Tensor:
     """Closed-form solution θ(t) = exp(tM)θ₀ of the linearized flow near 0 (valid while ‖θ(t)‖ ≪ 1).
 

@@ -1,0 +1,25 @@
+"""Figure 3 of arXiv:2405.13787: which of Q¹/Q² gradient flow reaches, per seed, against |C₁/C₂|."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..sweeps import RunConfig, fig3_summary, run_one, thresholds_over_horizon
+
+DESCRIPTION = "Figure 3: Q1/Q2 convergence against |C1/C2| (n=6 evenly spaced, s=1e-8, 400 seeds)"
+
+Config = RunConfig
+
+
+def run(cfg: RunConfig, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load from the cache) Figure 3 and summarize it (``result.json``)."""
+    arrays = run_one(cfg, progress=progress)
+    return fig3_summary(cfg, arrays), arrays
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    from .. import plots
+
+    plots.fig3_static(arrays, summary, thresholds_over_horizon(arrays), path)
