@@ -12,9 +12,31 @@ def _cli(*args, cwd=None):
                           timeout=600)
 
 
-def test_list_names_fig3():
+def test_list_names_the_figures():
     r = _cli("list")
-    assert r.returncode == 0 and r.stdout.startswith("fig3")
+    assert r.returncode == 0 and "fig3\tFigure 3" in r.stdout
+
+
+def test_params_lists_every_config_field_as_an_option():
+    r = _cli("params", "fig3")
+    assert r.returncode == 0
+    for opt in ("--seeds", "--init-scale", "--n-samples", "--target-w", "--c-ratio-base", "--t-max"):
+        assert opt in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--seeds"], "missing value after --seeds"),
+        (["seeds", "3"], "expected --NAME VALUE"),
+        (["--n-samples=0"], "invalid n_samples='0'"),
+        (["--no-such-option", "1"], "invalid no_such_option='1': unknown parameter"),
+    ],
+)
+def test_malformed_options_exit_2_with_one_line(args, fragment, tmp_path):
+    r = _cli("run", "fig3", *args, "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_run_fig3_writes_result_json_with_the_science(tmp_path):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from recovery.config import ParameterError, check_choice, check_float, check_float_list, check_int
+from recovery.config import ParameterError, check_bool, check_choice, check_float, check_float_list, check_int
 
 
 def assert_one_line_error(excinfo, name: str, allowed: str) -> None:
@@ -152,3 +152,23 @@ def test_check_float_list_min_len():
     with pytest.raises(ParameterError) as excinfo:
         check_float_list("scales", [1.0], min_len=2)
     assert_one_line_error(excinfo, "scales", "must be a list of at least 2 numbers")
+
+
+def test_check_float_list_max_len():
+    assert check_float_list("target_w", "1, 2", min_len=2, max_len=2) == (1.0, 2.0)
+    with pytest.raises(ParameterError) as excinfo:
+        check_float_list("target_w", [1.0, 2.0, 3.0], min_len=2, max_len=2)
+    assert_one_line_error(excinfo, "target_w", "must be a list of exactly 2 numbers")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), (1, True), (0, False),
+                                                 ("true", True), ("No", False), (" 1 ", True)])
+def test_check_bool_accepts(value, expected):
+    assert check_bool("data_per_trial", value) is expected
+
+
+@pytest.mark.parametrize("value", [2, -1, 0.5, "maybe", None, float("nan")])
+def test_check_bool_rejects(value):
+    with pytest.raises(ParameterError) as excinfo:
+        check_bool("data_per_trial", value)
+    assert_one_line_error(excinfo, "data_per_trial", "must be true or false")

@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import torch
 import pytest
 
 from recovery import sweeps
@@ -76,3 +77,26 @@ def test_summary_fields_and_validation():
         with pytest.raises(ParameterError) as e:
             RunConfig.from_user(**bad)
         assert list(bad)[0] in str(e.value) and "\n" not in str(e.value)
+
+
+def test_run_config_options_reach_the_trials(tmp_path):
+    from recovery.theory import imbalance_vector
+    from recovery.data import batch_data
+
+    cfg = RunConfig(seeds=3, design="gaussian", data_per_trial=True, data_seed=10, width=3, c_ratio_base=0.5,
+                    c_ratio_slope=0.25, target_a=2.0, target_w=(1.0, -0.5), t_max=10.0)
+    specs = cfg.data_specs()
+    assert [s.data_seed for s in specs] == [10, 11, 12]  # one data set per trial
+    assert not torch.equal(specs[0].train_inputs(), specs[1].train_inputs())
+    assert specs[0].target(torch.tensor([0.0])).item() == pytest.approx(2.0 * np.tanh(-0.5))
+    data = batch_data(specs)
+    C = imbalance_vector(cfg.initial_parameters(data), data)
+    assert torch.allclose(C[:, 1:] / C[:, :1], torch.tensor([[0.75, 1.0]], dtype=torch.float64).expand(3, 2))  # base + slope·(k − 1)
+    shared = dataclasses.replace(cfg, data_per_trial=False)
+    assert {s.data_seed for s in shared.data_specs()} == {10}
+    arrays = run_many([cfg], ResultCache(tmp_path), progress=False)[0]
+    assert arrays["final_theta"].shape == (3, 3, 3) and arrays["gen_error"].shape == (3,)
+    with pytest.raises(ParameterError, match="target_w"):
+        RunConfig.from_user(target_w="1,2,3")
+    with pytest.raises(ParameterError, match="data_per_trial"):
+        RunConfig.from_user(data_per_trial="sometimes")

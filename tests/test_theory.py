@@ -468,3 +468,18 @@ def test_ratio_thresholds_midpoints_between_the_bands():
     # no Q¹ seed: thresholds undefined
     none = ratio_thresholds(ratio[3:], label[3:])
     assert math.isnan(none["threshold_low"]) and none["band_is_interval"] is False
+
+
+def test_rescale_to_ratios_sets_C_ratios_and_keeps_directions(example1):
+    from recovery.theory import rescale_to_ratios
+
+    theta0 = initial_parameters([0, 1, 2], 4, 2, 1e-3)
+    ratios = torch.tensor([0.5, 1.5, 2.0], dtype=torch.float64)
+    out = rescale_to_ratios(theta0, example1, ratios)
+    C = imbalance_vector(out, example1)
+    assert torch.allclose(C[:, 1:] / C[:, :1], ratios.expand(3, 3), rtol=1e-12)
+    assert torch.equal(out[:, 0], theta0[:, 0])  # neuron 1 untouched
+    cos = torch.nn.functional.cosine_similarity(out.flatten(0, 1), theta0.flatten(0, 1), dim=-1).abs()
+    assert torch.allclose(cos, torch.ones_like(cos), atol=1e-12)  # only rescaled
+    with pytest.raises(ValueError):
+        rescale_to_ratios(theta0, example1, ratios[:2])
