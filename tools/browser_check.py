@@ -1,0 +1,165 @@
+"""Open the built book in headless Chromium, offline, and check every figure page like a reader would.
+
+Usage: .venv/bin/python tools/browser_check.py [HTML_DIR] [--screenshots DIR] [--pages GLOB]
+
+For every page under ``HTML_DIR/notebooks`` (default ``_build/html``):
+
+* the page is loaded from ``file://`` with every non-file request blocked and recorded (none may happen);
+* console errors and uncaught page errors are collected (only the known sphinx-thebe/theme messages are
+  ignored, see ``KNOWN_CONSOLE``);
+* every plotly figure must have rendered (an SVG/WebGL plot inside each ``.js-plotly-plot``);
+* every plotly slider is clicked at the far ends of its rail, and every ``<input type=range>`` is moved with
+  the keyboard (Home/End), and the plot must change (trace visibility, data or title);
+* a full-page screenshot is written to ``--screenshots`` (default ``_build/screenshots``).
+
+Exit status 0 when every page passes, 1 otherwise, with one line per problem naming the page.
+Chromium is Debian's ``/usr/bin/chromium`` (``make browser-deps`` installs it); it is driven by the Python
+``playwright`` package and never downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+from pathlib import Path
+
+CHROMIUM = os.environ.get("RECOVERY_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+# Known harmless messages of the book theme (see shared/TOOLCHAIN.md): thebe's duplicated inline script and
+# the theme's mode switch on file:// pages.
+KNOWN_CONSOLE = ("Identifier 'THEBE_JS_URL' has already been declared", "Got invalid theme mode")
+
+# A signature of a plotly graph's visible state: which traces are visible, the data of the visible
+# traces (shortened) and the title.
+_SIGNATURE_JS = """(gd) => {
+  const vis = gd.data.map(t => t.visible === undefined ? true : t.visible);
+  const dat = gd.data.filter(t => t.visible !== false).map(t => {
+     const y = t.y || t.z || [];
+     return JSON.stringify(Array.from(y).slice(0, 40)) + (t.name || '');
+  });
+  const title = (gd.layout.title && (gd.layout.title.text || gd.layout.title)) || '';
+  return JSON.stringify([vis, dat, title]);
+}"""
+
+
+def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
+    """All problems found on one page (empty list: the page passes)."""
+    problems: list[str] = []
+    console: list[str] = []
+    remote: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            return r.continue_()
+        remote.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(1500)  # MathJax and plotly render after load
+    graphs = page.locator(".js-plotly-plot")
+    n_graphs = graphs.count()
+    for i in range(n_graphs):
+        gd = graphs.nth(i)
+        if gd.locator(".main-svg, canvas").count() == 0:
+            problems.append(f"plot {i} ({gd.get_attribute('id')}) did not render")
+    n_sliders = 0
+    for i in range(n_graphs):
+        gd = graphs.nth(i)
+        rails = gd.locator("g.slider-container rect.slider-rail-rect")
+        for k in range(rails.count()):
+            n_sliders += 1
+            rail = rails.nth(k)
+            rail.scroll_into_view_if_needed()
+            box = rail.bounding_box()
+            if box is None:
+                problems.append(f"slider {k} of plot {gd.get_attribute('id')} is not visible")
+                continue
+            sigs = []
+            for frac in (0.01, 0.99, 0.01):
+                page.mouse.click(box["x"] + frac * box["width"], box["y"] + box["height"] / 2)
+                page.wait_for_timeout(300)
+                sigs.append(gd.evaluate(_SIGNATURE_JS))
+            if sigs[0] == sigs[1] or sigs[0] != sigs[2]:
+                problems.append(f"slider {k} of plot {gd.get_attribute('id')} does not change the plot")
+    ranges = page.locator("input[type=range]")
+    for k in range(ranges.count()):
+        n_sliders += 1
+        rng = ranges.nth(k)
+        target = rng.get_attribute("data-plot")  # the id of the plot the range input drives, if stated
+        if target:
+            gd = page.locator(f"[id='{target}']")
+        else:  # else the nearest plot sharing an enclosing block with the input
+            gd = rng.locator("xpath=ancestor::div[.//div[contains(@class,'js-plotly-plot')]][1]"
+                             "//div[contains(@class,'js-plotly-plot')]").first
+            target = gd.get_attribute("id") if gd.count() else None
+        if not target or gd.count() == 0:
+            problems.append(f"range input {k} ({rng.get_attribute('id')}) drives no plot")
+            continue
+        rng.scroll_into_view_if_needed()
+        sigs = []
+        for key in ("Home", "End", "Home"):
+            rng.focus()
+            page.keyboard.press(key)
+            page.wait_for_timeout(300)
+            sigs.append(gd.evaluate(_SIGNATURE_JS))
+        if sigs[0] == sigs[1] or sigs[0] != sigs[2]:
+            problems.append(f"range input {k} ({rng.get_attribute('id')}) does not change plot {target}")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    for msg in console:
+        if not any(k in msg for k in KNOWN_CONSOLE):
+            problems.append(f"console error: {msg[:200]}")
+    for u in remote:
+        problems.append(f"request left the machine: {u[:200]}")
+    if "notebooks/" in url and n_graphs == 0:
+        problems.append("no plotly figure on a figure page")
+    return problems, {"graphs": n_graphs, "sliders": n_sliders}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="tools/browser_check.py")
+    p.add_argument("html", nargs="?", default="_build/html")
+    p.add_argument("--screenshots", default="_build/screenshots")
+    p.add_argument("--pages", default="notebooks/*.html", help="glob of pages, relative to HTML_DIR")
+    a = p.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    root = Path(a.html).resolve()
+    pages = sorted(q for q in root.rglob("*.html") if fnmatch.fnmatch(q.relative_to(root).as_posix(), a.pages))
+    if not pages:
+        print(f"browser_check: no pages matching {a.pages} under {root} (run make book first)", file=sys.stderr)
+        return 1
+    if not Path(CHROMIUM).exists():
+        print(f"browser_check: {CHROMIUM} not found (make browser-deps installs Debian's chromium)", file=sys.stderr)
+        return 1
+    failed = 0
+    report = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for q in pages:
+            ctx = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+            page = ctx.new_page()
+            rel = q.relative_to(root).as_posix()
+            problems, info = check_page(page, q.as_uri(), Path(a.screenshots) / (q.stem + ".png"))
+            ctx.close()
+            report[rel] = {"problems": problems, **info}
+            status = "ok" if not problems else "FAIL"
+            print(f"browser_check: {status} {rel}: {info['graphs']} plots, {info['sliders']} sliders")
+            for prob in problems:
+                print(f"browser_check:   {rel}: {prob}", file=sys.stderr)
+            failed += bool(problems)
+        browser.close()
+    Path(a.screenshots).mkdir(parents=True, exist_ok=True)
+    (Path(a.screenshots) / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
