@@ -29,7 +29,7 @@ TEST_PATHS := tests $(wildcard notebooks)
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
 	@echo "make test       run the tests and the notebooks (nbval --nbval-lax)"
-	@echo "make reproduce  paper-size Figure 3 into results/fig3"
+	@echo "make reproduce  every figure at the paper's size into results/FIGURE/"
 	@echo "make bench      time the gradient-flow integrator"
 	@echo "make vendor     fetch offline MathJax + plotly.js into book/vendor/"
 	@echo "make clean      remove _build; make distclean also removes .venv, book/vendor, .cache"
@@ -64,7 +64,7 @@ bench: venv
 	$(PY) -m recovery.bench
 
 reproduce: venv
-	$(PY) -m recovery run fig3 --out results/fig3
+	$(PY) -m recovery reproduce --out results
 
 # --- cleaning ---------------------------------------------------------------------------------
 clean:

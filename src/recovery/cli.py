@@ -1,5 +1,7 @@
 """Command line: ``python -m recovery list``, ``python -m recovery params FIG`` and
-``python -m recovery run FIG [--name value ...] [--out DIR] [--no-progress]``.
+``python -m recovery run FIG [--name value ...] [--out DIR] [--no-progress]`` and
+``python -m recovery reproduce [--quick] [--figures fig1,fig3] [--out results]`` (every figure at the
+paper's size, the ``PAPER_SIZE`` of its module; ``--quick`` uses ``QUICK_SIZE``, a smoke test).
 
 Every field of a figure's ``Config`` is an option, spelled with dashes (``init_scale`` → ``--init-scale``;
 lists as ``--scales 1e-2,1e-4``). ``run`` writes ``OUT/result.json`` (parameters, versions, code hash, measured
@@ -42,7 +44,38 @@ def _parser() -> _Parser:
     r.add_argument("figure", help="figure name (see 'list')")
     r.add_argument("--out", default=None, help="output folder (default results/FIGURE)")
     r.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    rp = sub.add_parser("reproduce", help="run every figure at the paper's size into OUT/FIGURE/")
+    rp.add_argument("--out", default="results", help="output folder (default results)")
+    rp.add_argument("--quick", action="store_true", help="small sizes (a smoke test of the whole pipeline)")
+    rp.add_argument("--figures", default=None, help="comma-separated subset, e.g. fig1,fig3 (default all)")
+    rp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
+
+
+def _write(mod: Any, name: str, cfg: Any, out: Path, progress: bool) -> dict[str, Any]:
+    """Run one figure and write result.json, arrays.npz and figure.png into ``out``."""
+    t0 = time.perf_counter()
+    summary, arrays = mod.run(cfg, progress=progress)
+    summary["call_time_s"] = time.perf_counter() - t0
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(json.dumps(summary, indent=2, default=_jsonable) + "\n")
+    np.savez_compressed(out / "arrays.npz", **arrays)
+    mod.write_png(summary, arrays, out / "figure.png")
+    print(f"{name}: wrote {out / 'result.json'}, arrays.npz, figure.png ({summary['call_time_s']:.1f} s)")
+    for line in summary.get("headline", []):
+        print("  " + line)
+    return summary
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    """Every figure at its paper size (``PAPER_SIZE`` of its module) or, with --quick, ``QUICK_SIZE``."""
+    names = available() if args.figures is None else [n.strip() for n in args.figures.split(",") if n.strip()]
+    mods = {n: get(n) for n in names}  # validate every name before running anything
+    cfgs = {n: m.Config.from_user(**getattr(m, "QUICK_SIZE" if args.quick else "PAPER_SIZE", {}))
+            for n, m in mods.items()}
+    for n, m in mods.items():
+        _write(m, n, cfgs[n], Path(args.out) / n, not args.no_progress)
+    return 0
 
 
 def _options(tokens: list[str]) -> dict[str, str]:
@@ -71,33 +104,26 @@ def _jsonable(v: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     args, rest = _parser().parse_known_args(argv)
     try:
+        if rest and args.command != "run":
+            raise ParameterError("option", rest[0], f"'{args.command}' takes no figure parameters")
         if args.command == "list":
             for name in available():
                 print(f"{name}\t{get(name).DESCRIPTION}")
             return 0
+        if args.command == "reproduce":
+            return _reproduce(args)
         mod = get(args.figure)
         if args.command == "params":
             for f in dataclasses.fields(mod.Config):
                 default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
                 print(f"--{f.name.replace('_', '-')}\t(default {json.dumps(_jsonable(default))})")
             return 0
-        if args.command != "run" or (rest and args.command != "run"):
-            raise ParameterError("command", args.command, "must be list, params or run")
         cfg = mod.Config.from_user(**_options(rest))
         out = Path(args.out if args.out is not None else Path("results") / args.figure)
-        t0 = time.perf_counter()
-        summary, arrays = mod.run(cfg, progress=not args.no_progress)
-        summary["call_time_s"] = time.perf_counter() - t0
     except ParameterError as e:
         sys.stderr.write(f"recovery: error: {e}\n")
         return 2
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(json.dumps(summary, indent=2, default=_jsonable) + "\n")
-    np.savez_compressed(out / "arrays.npz", **arrays)
-    mod.write_png(summary, arrays, out / "figure.png")
-    print(f"{args.figure}: wrote {out / 'result.json'}, arrays.npz, figure.png")
-    for line in summary.get("headline", []):
-        print("  " + line)
+    _write(mod, args.figure, cfg, out, not args.no_progress)
     return 0
 
 

@@ -11,6 +11,8 @@ from ..sweeps import RunConfig, fig3_summary, run_one, thresholds_over_horizon
 DESCRIPTION = "Figure 3: Q1/Q2 convergence against |C1/C2| (n=6 evenly spaced, s=1e-8, 400 seeds)"
 
 Config = RunConfig
+PAPER_SIZE: dict[str, Any] = {"seeds": 400, "init_scale": 1e-8, "n_samples": 6, "t_max": 1e7}
+QUICK_SIZE: dict[str, Any] = {"seeds": 40, "t_max": 1e4}
 
 
 def run(cfg: RunConfig, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
