@@ -24,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)
 
-.PHONY: help venv vendor book test bench reproduce clean distclean
+.PHONY: help venv vendor book build-html test bench reproduce clean distclean
 
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
@@ -51,10 +51,15 @@ vendor: venv
 # --all: fresh Sphinx environment, so every notebook is re-read and (execute_notebooks: force)
 # re-executed; -W --keep-going: any warning, including a cell that raises, fails the build.
 book: venv vendor
-	@mkdir -p _build
-	$(JB) build . --builder html --all -W -n --keep-going 2>&1 | tee _build/book-build.log
+	@$(MAKE) --no-print-directory build-html BOOK_ROOT=.
 	@tools/check_html.sh _build/html
 	@echo "book: open _build/html/index.html"
+
+# The build alone, for any book folder (tests build small broken books with it to check it fails loudly).
+BOOK_ROOT ?= .
+build-html: venv
+	@mkdir -p $(BOOK_ROOT)/_build
+	$(JB) build $(BOOK_ROOT) --builder html --all -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/book-build.log
 
 # --- tests ------------------------------------------------------------------------------------
 test: venv

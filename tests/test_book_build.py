@@ -1,0 +1,59 @@
+"""The book build fails loudly: a notebook that raises, a missing figure, a broken cross-reference or a
+missing glued number each fail the same build command `make book` uses, with a message naming it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _book(tmp: Path, intro: str, cell: str) -> Path:
+    """A two-page book with the project's own _config.yml."""
+    shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
+    (tmp / "book" / "vendor").mkdir(parents=True)
+    (tmp / "notebooks").mkdir()
+    (tmp / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")
+    (tmp / "book" / "intro.md").write_text(intro)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"), nbformat.v4.new_code_cell(cell)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp / "notebooks" / "page.ipynb")
+    return tmp
+
+
+def _build(book: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={book}"], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_a_notebook_that_raises_fails_the_build_naming_it(tmp_path):
+    book = _book(tmp_path, "# Intro\n", "raise RuntimeError('the science broke here')")
+    r = _build(book)
+    log = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "notebooks/page.ipynb" in log and "the science broke here" in log
+
+
+def test_missing_figure_xref_and_glue_fail_the_build_naming_each(tmp_path):
+    intro = "# Intro\nSee {doc}`../notebooks/no_such_page`.\n\n![figure](no_such_figure.png)\n"
+    book = _book(tmp_path, intro, "from myst_nb import glue\nglue('other_key', 1.0, display=False)")
+    r = _build(book)
+    log = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "unknown document: '../notebooks/no_such_page'" in log
+    assert "image file not readable: book/no_such_figure.png" in log
+    assert "No key 'page_key' found in glue data" in log
+
+
+def test_a_clean_book_builds(tmp_path):
+    book = _book(tmp_path, "# Intro\nSee {doc}`../notebooks/page`.\n",
+                 "from myst_nb import glue\nglue('page_key', 1.0, display=False)")
+    r = _build(book)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert (book / "_build" / "html" / "notebooks" / "page.html").exists()
