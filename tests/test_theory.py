@@ -483,3 +483,57 @@ def test_rescale_to_ratios_sets_C_ratios_and_keeps_directions(example1):
     assert torch.allclose(cos, torch.ones_like(cos), atol=1e-12)  # only rescaled
     with pytest.raises(ValueError):
         rescale_to_ratios(theta0, example1, ratios[:2])
+
+
+# ------------------------------------------------------------------------------------ model rank, Hessian
+
+
+def test_model_rank_of_example1_is_the_optimistic_sample_size_3_at_any_width():
+    from recovery.theory import model_rank
+
+    for width in (1, 2, 3, 7):
+        assert model_rank(torch.tensor([NEURON]), width, TANH) == 3
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_model_rank_k_neuron_targets_without_and_with_bias(k):
+    """k(d + 1) without bias (d = 5: 6, 12, 18); k(d₀ + 2) with a bias (d₀ = 2: 4, 8, 12); any width."""
+    from recovery.theory import model_rank
+
+    g = torch.Generator().manual_seed(k)
+    nobias = torch.randn(k, 1 + 5, generator=g, dtype=torch.float64)
+    withbias = torch.randn(k, 1 + 3, generator=g, dtype=torch.float64)
+    for width in (k, k + 1, 3 * k + 2):
+        assert model_rank(nobias, width, TANH, bias=False) == k * (5 + 1)
+        assert model_rank(withbias, width, TANH, bias=True) == k * (2 + 2)
+
+
+def test_model_rank_on_Q1_is_3_and_on_Q2_is_4():
+    from recovery.theory import jacobian_rank
+
+    q1 = torch.tensor([[0.3, 1, 1], [0.7, 1, 1]], dtype=torch.float64)
+    q2 = torch.tensor([[1, 1, 1], [0.0, 0.4, -0.8]], dtype=torch.float64)
+    assert jacobian_rank(q1, TANH) == 3 and jacobian_rank(q2, TANH) == 4
+
+
+@pytest.mark.parametrize("n", [4, 5, 6])
+def test_hessian_zero_eigenvalues_Q1_degenerate_Q2_morse_bott(n):
+    """Null space of the Hessian vs dimension of the branch: Q¹ (a line) has 3 zero eigenvalues, not
+    Morse–Bott; Q² (a plane) has 2 for n ≥ 4, Morse–Bott."""
+    from recovery.theory import hessian_spectrum_at, zero_eigenvalue_count
+
+    data = batch_data([DataSpec(n_samples=n)])
+    q1 = torch.tensor([[0.3, 1, 1], [0.7, 1, 1]], dtype=torch.float64)
+    q2 = torch.tensor([[1, 1, 1], [0.0, 0.4, -0.8]], dtype=torch.float64)
+    assert zero_eigenvalue_count(hessian_spectrum_at(q1, data, TANH)) == 3
+    assert zero_eigenvalue_count(hessian_spectrum_at(q2, data, TANH)) == 2
+    assert (hessian_spectrum_at(q1, data, TANH) > -1e-10).all()  # a minimum: positive semidefinite
+
+
+def test_wilson_interval_covers_the_edges():
+    from recovery.theory import wilson_interval
+
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0 and 0.1 < hi < 0.2
+    lo, hi = wilson_interval(np.array([10]), np.array([20]))
+    assert lo[0] < 0.5 < hi[0] and abs((lo[0] + hi[0]) / 2 - 0.5) < 1e-12

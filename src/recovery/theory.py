@@ -204,3 +204,90 @@ def ratio_thresholds(ratio: np.ndarray, label: np.ndarray) -> dict[str, float | 
         "q2_above_min": a,
         "band_is_interval": bool(not ((q2 > lo) & (q2 < hi)).any()),
     }
+
+
+# ------------------------------------------------------------------------------------ model rank (Sec. 4)
+
+
+def output_jacobian(theta: Tensor, X: Tensor, act: Activation) -> Tensor:
+    """∂f_θ(x_j)/∂θ for inputs ``X: (N, d)`` and one parameter point ``theta: (m, 1+d)``, ``(N, m(1+d))``.
+
+    Rows are (σ(w_kᵀx), a_k σ'(w_kᵀx) xᵀ) per neuron, the same layout as ``theta.flatten()``.
+    """
+    a, W = theta[:, 0], theta[:, 1:]
+    pre = X @ W.T  # (N, m)
+    s, s1 = act.with_derivatives(pre, 1)
+    J = torch.cat([s[..., None], (a * s1)[..., None] * X[:, None, :]], dim=-1)  # (N, m, 1+d)
+    return J.reshape(X.shape[0], -1)
+
+
+def numerical_rank(M: Tensor, rtol: float = 1e-9) -> int:
+    """Number of singular values above ``rtol`` times the largest (0 for a zero matrix)."""
+    sv = torch.linalg.svdvals(M)
+    if sv.numel() == 0 or float(sv[0]) == 0.0:
+        return 0
+    return int((sv > rtol * sv[0]).sum())
+
+
+def jacobian_rank(theta: Tensor, act: Activation, *, dim: int = 2, bias: bool = True, n_inputs: int = 400,
+                  seed: int = 0, rtol: float = 1e-9) -> int:
+    """Model rank at θ: dim of span{∂f_θ/∂θ_p} as functions, via the Jacobian on generic inputs.
+
+    Inputs are ``n_inputs`` Gaussian points (x ∈ R^{dim−1} with a constant 1 appended when ``bias``, else
+    x ∈ R^{dim}); with far more generic points than parameters the rank of the Jacobian equals the dimension
+    of the span of the functions (arXiv:2307.08921, model rank; arXiv:2405.13787, Sec. 4).
+    """
+    g = torch.Generator().manual_seed(seed)
+    raw = torch.randn(n_inputs, dim - 1 if bias else dim, generator=g, dtype=torch.float64)
+    X = torch.cat([raw, torch.ones(n_inputs, 1, dtype=torch.float64)], -1) if bias else raw
+    return numerical_rank(output_jacobian(theta, X, act), rtol)
+
+
+def condensed_point(target_neurons: Tensor, width: int) -> Tensor:
+    """A point of the target set where the ``width`` neurons are split among the k target neurons, each copy
+    carrying an equal share of its output weight (the most condensed representation; ``(width, 1+d)``)."""
+    k = target_neurons.shape[0]
+    if width < k:
+        raise ValueError(f"width={width} cannot represent a target of {k} neurons")
+    group = torch.arange(width) % k
+    counts = torch.bincount(group, minlength=k).to(torch.float64)
+    theta = target_neurons[group].clone()
+    theta[:, 0] = target_neurons[group, 0] / counts[group]
+    return theta
+
+
+def model_rank(target_neurons: Tensor, width: int, act: Activation, *, bias: bool = True, **kw) -> int:
+    """Optimistic sample size of a k-neuron target for a width-``width`` network: the smallest model rank
+    over the target set, attained at the condensed point (every neuron on a target direction).
+
+    Predicted (arXiv:2307.08921): k(d + 1) for inputs x ∈ R^d without bias, k(d₀ + 2) with a bias and raw input
+    dimension d₀, independent of the width. ``target_neurons: (k, 1+dim)`` with distinct directions.
+    """
+    dim = target_neurons.shape[1] - 1
+    return jacobian_rank(condensed_point(target_neurons, width), act, dim=dim, bias=bias, **kw)
+
+
+def hessian_spectrum_at(theta: Tensor, data: Data, act: Activation) -> Tensor:
+    """Eigenvalues (ascending) of the training-loss Hessian at one point ``theta: (m, 1+d)``."""
+    from .models import loss_grad_hessian
+
+    _, _, H = loss_grad_hessian(theta[None], data, act)
+    return torch.linalg.eigvalsh(H[0])
+
+
+def zero_eigenvalue_count(eigenvalues: Tensor, rtol: float = 1e-8) -> int:
+    """Eigenvalues with |λ| ≤ rtol·max|λ| (numerically zero)."""
+    scale = float(eigenvalues.abs().max())
+    return int((eigenvalues.abs() <= rtol * scale).sum()) if scale > 0 else int(eigenvalues.numel())
+
+
+def wilson_interval(successes: int | np.ndarray, trials: int | np.ndarray, z: float = 1.96
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (95 % for z = 1.96) of a binomial proportion; valid at 0 and at 1."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
