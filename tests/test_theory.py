@@ -492,7 +492,7 @@ def test_model_rank_of_example1_is_the_optimistic_sample_size_3_at_any_width():
     from recovery.theory import model_rank
 
     for width in (1, 2, 3, 7):
-        assert model_rank(torch.tensor([NEURON]), width, TANH) == 3
+        assert model_rank(torch.from_numpy(NEURON[None]), width, TANH) == 3
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
