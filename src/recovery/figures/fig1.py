@@ -1,0 +1,318 @@
+"""Figure 1 of arXiv:2405.13787: generalization error against sample size n for several initialization scales.
+
+Example 1 (width-2 tanh network, target tanh(x + 1)) trained by gradient flow from θ₀ = s·θ̂ for every
+(design, scale s, sample size n), ``trials`` seeds each, all trials of the figure in ONE batched run
+(:func:`recovery.sweeps.run_many`). Evenly spaced inputs: all trials of an n share linspace(−2, 2, n).
+Gaussian inputs: every trial draws its own n inputs from N(0, 1) (``data_per_trial``: the trial with seed k
+uses data seed ``data_seed + k``; for one k the n-point set extends the (n−1)-point set), so the spread over
+trials includes the spread over data sets. Trial k uses the same θ̂ at every scale and every n.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..cache import code_hash
+from ..config import ParameterError, check_choice, check_float, check_float_list, check_int
+from ..data import DESIGNS, generalization_inputs, with_bias
+from ..dynamics import Status
+from ..models import ACTIVATIONS, get_activation, predict
+from ..sweeps import RunConfig, run_many
+from ..theory import Q1, Q2, RECOVERY_THRESHOLD, generalization_error
+
+DESCRIPTION = "Figure 1: generalization error vs sample size n for initialization scales 1e1..1e-10 (even, Gaussian)"
+
+PAPER_FIG1 = {
+    "claim": "a smaller initialization scale is associated with improved generalization",
+    "trials_per_cell": 50,
+    "n_values_even": [2, 3, 4, 5, 6],
+    "recovery_threshold": RECOVERY_THRESHOLD,
+}
+
+DEFAULT_SCALES: tuple[float, ...] = tuple(float(f"1e{k}") for k in range(1, -11, -1))  # 1e1, 1e0, ..., 1e-10
+# `python -m recovery reproduce`: the book size is the paper's size; the long horizon is a separate run
+PAPER_SIZE: dict[str, Any] = {}
+QUICK_SIZE: dict[str, Any] = {"scales": (1e-2, 1e-8), "n_values": (3, 6), "trials": 4, "t_max": 1e5}
+PLOT_HALF_WIDTH = {"even": 2.0, "gaussian": 3.0}  # x range of the learned-function panels
+
+
+def _int_list(name: str, values: Any, low: int, high: int) -> tuple[int, ...]:
+    """A non-empty list of ints (a string is split on commas/spaces, as the CLI passes it)."""
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", " ").split() if v]
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, (list, tuple)) or len(values) == 0:
+        raise ParameterError(name, values, f"must be a non-empty list of integers in [{low}, {high}]")
+    return tuple(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values))
+
+
+def _choice_list(name: str, values: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", " ").split() if v]
+    if not isinstance(values, (list, tuple)) or len(values) == 0:
+        raise ParameterError(name, values, "must be a non-empty list of " + ", ".join(choices))
+    out = tuple(check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values))
+    return tuple(c for c in choices if c in out)  # canonical order, no duplicates
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every parameter of Figure 1 (defaults: the book size, which is the paper's size).
+
+    * ``scales``: initialization scales s (θ₀ = s·θ̂, θ̂ standard Gaussian), stored largest first; the default
+      is one per decade from 1e1 to 1e-10 (the paper's scales were not available to us; the small-scale end
+      is where Theorem 1 applies, the two largest show the large-initialization regime).
+    * ``n_values``: sample sizes; ``designs``: ``even`` (linspace(−2, 2, n)) and/or ``gaussian`` (N(0, 1),
+      a fresh data set per trial).
+    * ``t_max``: gradient-flow horizon at which the generalization error is measured; ``rtol``: the
+      integrator's relative tolerance.
+    """
+
+    scales: tuple[float, ...] = DEFAULT_SCALES
+    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
+    designs: tuple[str, ...] = ("even", "gaussian")
+    trials: int = 50
+    first_seed: int = 0
+    data_seed: int = 0
+    width: int = 2
+    activation: str = "tanh"
+    t_max: float = 1e7
+    rtol: float = 1e-4
+
+    def __post_init__(self) -> None:
+        scales = check_float_list("scales", self.scales, 0.0, low_open=True)
+        for i, s in enumerate(scales):
+            check_float(f"scales[{i}]", s, 0.0, 1e3, low_open=True)
+        checked = {
+            "scales": tuple(sorted(set(scales), reverse=True)),
+            "n_values": tuple(sorted(set(_int_list("n_values", self.n_values, 1, 10_000)))),
+            "designs": _choice_list("designs", self.designs, DESIGNS),
+            "trials": check_int("trials", self.trials, 1, 100_000),
+            "first_seed": check_int("first_seed", self.first_seed, 0),
+            "data_seed": check_int("data_seed", self.data_seed, 0),
+            "width": check_int("width", self.width, 1, 1000),
+            "activation": check_choice("activation", self.activation, ACTIVATIONS),
+            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
+            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
+        }
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+
+    @classmethod
+    def from_user(cls, **kw: Any) -> "Config":
+        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        for k in kw:
+            if k not in names:
+                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
+        return cls(**{k: v for k, v in kw.items() if v is not None})
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def run_config(self, design: str, scale: float, n: int) -> RunConfig:
+        """The trials of one (design, scale, n) cell of Figure 1."""
+        return RunConfig(seeds=self.trials, first_seed=self.first_seed, init_scale=scale, n_samples=n,
+                         design=design, data_seed=self.data_seed, data_per_trial=design == "gaussian",
+                         width=self.width, activation=self.activation, t_max=self.t_max, rtol=self.rtol)
+
+    def run_configs(self) -> list[RunConfig]:
+        """All cells, ordered by design, then scale (largest first), then n."""
+        return [self.run_config(d, s, n) for d in self.designs for s in self.scales for n in self.n_values]
+
+
+def decade_indices(times: np.ndarray) -> np.ndarray:
+    """Indices of the checkpoint times that are whole decades 10^k, k ≥ 0 (the horizon-dependence grid)."""
+    lg = np.log10(np.maximum(times, 1e-300))
+    return np.flatnonzero((np.abs(lg - np.round(lg)) < 1e-9) & (lg > -1e-9))
+
+
+def stack_results(cfg: Config, results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per design, the per-trial arrays on a (scale, n, trial) grid, plus the training inputs and, at the
+    smallest scale, the generalization error at every decade of training time (from the stored checkpoints).
+
+    Keys ``{design}_{name}``: gen_error, label, status, steps, final_loss, ratio (S, N, T); final_theta
+    (S, N, T, m, 3); gen_error_time (N, T, D): at the smallest scale, at the times ``times_decades`` (D,);
+    train_x (N, T, n_max), NaN-padded; wall_time (S, N): each cell's share of the batched run.
+    """
+    S, N, T = len(cfg.scales), len(cfg.n_values), cfg.trials
+    act = get_activation(cfg.activation)
+    out: dict[str, np.ndarray] = {"scales": np.asarray(cfg.scales), "n_values": np.asarray(cfg.n_values)}
+    it = iter(results)
+    times = None
+    for d in cfg.designs:
+        cells = [[next(it) for _ in range(N)] for _ in range(S)]
+        times = cells[0][0]["times"]
+        dec = decade_indices(times)
+        for key in ("gen_error", "label", "status", "steps", "final_loss", "ratio", "final_theta"):
+            out[f"{d}_{key}"] = np.stack([np.stack([c[key] for c in row]) for row in cells])
+        x_test = generalization_inputs(d)
+        traj = torch.from_numpy(np.stack([c["theta_traj"][:, dec] for c in cells[-1]]))  # smallest scale
+        target = cfg.run_config(d, cfg.scales[0], cfg.n_values[0]).target()
+        out[f"{d}_gen_error_time"] = generalization_error(traj, x_test, target, act).numpy()
+        xs = np.full((N, T, max(cfg.n_values)), np.nan)
+        for j, n in enumerate(cfg.n_values):
+            rc = cfg.run_config(d, cfg.scales[0], n)
+            for k, seed in enumerate(rc.seed_list()):
+                xs[j, k, :n] = rc.data_spec(seed).train_inputs().numpy()
+        out[f"{d}_train_x"] = xs
+        out[f"{d}_wall_time"] = np.array([[float(c["wall_time"]) for c in row] for row in cells])
+    out["times_decades"] = times[decade_indices(times)] if times is not None else np.zeros(0)
+    return out
+
+
+def learned_functions(cfg: Config, final_theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """f_θ(x) for final parameters ``(..., m, 3)`` on scalar inputs ``x: (P,)`` → ``(..., P)``."""
+    th = torch.from_numpy(final_theta)
+    flat = th.reshape(-1, *th.shape[-2:])
+    f = predict(flat, with_bias(torch.as_tensor(x, dtype=torch.float64)), get_activation(cfg.activation))
+    return f.reshape(*th.shape[:-2], len(x)).numpy()
+
+
+def target_function(cfg: Config, x: np.ndarray) -> np.ndarray:
+    """f*(x) = tanh(x + 1) (Example 1)."""
+    t = cfg.run_config(cfg.designs[0], cfg.scales[0], cfg.n_values[0]).target()
+    return t(torch.as_tensor(x, dtype=torch.float64)).numpy()
+
+
+def _cell_stats(ge: np.ndarray, label: np.ndarray, status: np.ndarray) -> dict[str, Any]:
+    q25, med, q75 = np.quantile(ge, [0.25, 0.5, 0.75])
+    return {
+        "mean": float(ge.mean()), "median": float(med), "q25": float(q25), "q75": float(q75),
+        "min": float(ge.min()), "max": float(ge.max()),
+        "recovered": float((ge < RECOVERY_THRESHOLD).mean()),
+        "fraction_Q1": float((label == Q1).mean()), "fraction_Q2": float((label == Q2).mean()),
+        "status_counts": {Status(int(s)).name.lower(): int((status == s).sum()) for s in np.unique(status)},
+    }
+
+
+def agreement_with_smallest_scale(arrays: dict[str, np.ndarray], design: str) -> np.ndarray:
+    """(S, N): fraction of trials whose recovery flag and reached set equal those at the smallest scale
+    (Theorem 1: for small s the limit depends only on C(θ₀)/‖C(θ₀)‖, which does not depend on s)."""
+    rec = arrays[f"{design}_gen_error"] < RECOVERY_THRESHOLD
+    lab = arrays[f"{design}_label"]
+    return ((rec == rec[-1:]) & (lab == lab[-1:])).mean(axis=-1)
+
+
+def scale_independent_from(scales: np.ndarray, agreement: np.ndarray, level: float = 0.98) -> float:
+    """The largest scale from which every smaller scale agrees with the smallest at every n (≥ ``level``)."""
+    ok = (agreement >= level).all(axis=1)
+    s = float(scales[-1])
+    for i in range(len(scales) - 1, -1, -1):
+        if not ok[i]:
+            break
+        s = float(scales[i])
+    return s
+
+
+def summarize(cfg: Config, arrays: dict[str, np.ndarray], runtime_s: float) -> dict[str, Any]:
+    """The JSON summary (``result.json``): the full (scale, n) table per design and the scale trend."""
+    table: dict[str, list[dict[str, Any]]] = {}
+    trend: dict[str, Any] = {}
+    over_time: dict[str, Any] = {}
+    indep: dict[str, float] = {}
+    statuses: dict[str, dict[str, int]] = {}
+    heads = []
+    n_last = cfg.n_values[-1]
+    for d in cfg.designs:
+        ge, lab, st = arrays[f"{d}_gen_error"], arrays[f"{d}_label"], arrays[f"{d}_status"]
+        rows = []
+        for i, s in enumerate(cfg.scales):
+            for j, n in enumerate(cfg.n_values):
+                rows.append({"scale": s, "n": n, **_cell_stats(ge[i, j], lab[i, j], st[i, j])})
+        table[d] = rows
+        big, small = rows[len(cfg.n_values) - 1], rows[-1]  # largest / smallest scale at the largest n
+        trend[d] = {
+            "n": n_last, "largest_scale": cfg.scales[0], "smallest_scale": cfg.scales[-1],
+            "mean_at_largest": big["mean"], "mean_at_smallest": small["mean"],
+            "median_at_largest": big["median"], "median_at_smallest": small["median"],
+            "recovered_at_largest": big["recovered"], "recovered_at_smallest": small["recovered"],
+        }
+        agree = agreement_with_smallest_scale(arrays, d)
+        indep[d] = scale_independent_from(arrays["scales"], agree)
+        over_time[d] = {str(n): [float(v) for v in (arrays[f"{d}_gen_error_time"][j] < RECOVERY_THRESHOLD).mean(0)]
+                        for j, n in enumerate(cfg.n_values)}
+        statuses[d] = {Status(int(s)).name.lower(): int((st == s).sum()) for s in np.unique(st)}
+        heads.append(f"{d} n={n_last}: mean error {big['mean']:.1e} at s={cfg.scales[0]:g} -> {small['mean']:.1e} at "
+                     f"s={cfg.scales[-1]:g}; recovered {big['recovered']:.0%} -> {small['recovered']:.0%}; "
+                     f"scale-independent for s <= {indep[d]:g}")
+    test_set = {d: ("1000-point grid on [-2, 2]" if d == "even" else "1000 N(0, 1) draws, seed 12345")
+                for d in cfg.designs}
+    heads.append(f"{len(cfg.designs) * len(cfg.scales) * len(cfg.n_values) * cfg.trials} trials to t={cfg.t_max:g}; "
+                 f"statuses {statuses}; compute {runtime_s:.1f} s")
+    return {
+        "figure": "fig1",
+        "paper": "arXiv:2405.13787, Figure 1",
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "runtime_s": runtime_s,
+        "paper_reports": PAPER_FIG1,
+        "horizon": cfg.t_max,
+        "recovery_threshold": RECOVERY_THRESHOLD,
+        "test_set": test_set,
+        "data": "even: linspace(-2, 2, n) shared by all trials; gaussian: trial with seed k draws its own n inputs "
+                f"from N(0, 1) with data seed {cfg.data_seed} + k (nested in n)",
+        "classification_rule": "nearer branch (Q1/Q2) up to tanh's sign symmetry at t = horizon, as in Figure 3",
+        "table": table,
+        "scale_trend": trend,
+        "scale_independent_from": indep,
+        "recovered_vs_time_at_smallest_scale": {"times": [float(t) for t in arrays["times_decades"]], **over_time},
+        "status_counts": statuses,
+        "headline": heads,
+    }
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load from the cache) every (design, scale, n) cell in one batched gradient flow."""
+    configs = cfg.run_configs()
+    results = run_many(configs, max_batch=sum(c.seeds for c in configs), progress=progress)
+    arrays = stack_results(cfg, results)
+    runtime = float(sum(arrays[f"{d}_wall_time"].sum() for d in cfg.designs))
+    return summarize(cfg, arrays, runtime), arrays
+
+
+def matrix(summary: dict[str, Any], design: str, key: str) -> np.ndarray:
+    """A (scale, n) matrix of one statistic from the summary's table."""
+    p = summary["parameters"]
+    S, N = len(p["scales"]), len(p["n_values"])
+    return np.array([r[key] for r in summary["table"][design]], dtype=float).reshape(S, N)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    """Static Figure 1: per design, median error (quartile band) and recovered fraction against n, per scale."""
+    from matplotlib import cm
+    from matplotlib.figure import Figure
+
+    p = summary["parameters"]
+    designs, scales, ns = p["designs"], p["scales"], p["n_values"]
+    fig = Figure(figsize=(11, 3.6 * len(designs)))
+    axes = fig.subplots(len(designs), 2, squeeze=False)
+    colors = cm.viridis(np.linspace(0, 0.95, len(scales)))
+    floor = 1e-32
+    for r, d in enumerate(designs):
+        med, q25, q75 = (np.maximum(matrix(summary, d, k), floor) for k in ("median", "q25", "q75"))
+        rec = matrix(summary, d, "recovered")
+        ax, bx = axes[r]
+        for i, s in enumerate(scales):
+            ax.plot(ns, med[i], "o-", color=colors[i], ms=3, lw=1, label=f"s={s:g}")
+            ax.fill_between(ns, q25[i], q75[i], color=colors[i], alpha=0.06)
+            bx.plot(ns, rec[i], "o-", color=colors[i], ms=3, lw=1)
+        ax.axhline(RECOVERY_THRESHOLD, color="k", ls="--", lw=0.8)
+        ax.set(yscale="log", xlabel="sample size n", ylabel="generalization error",
+               title=f"{d} inputs: median (band: quartiles)", xticks=ns)
+        bx.set(xlabel="sample size n", ylabel="fraction recovered (error < 1e-8)", ylim=(-0.03, 1.03),
+               title=f"{d} inputs: recovered fraction", xticks=ns)
+        if r == 0:
+            ax.legend(fontsize=6, ncol=2)
+    fig.text(0.01, 0.005, f"trials={p['trials']}, width={p['width']}, {p['activation']}, horizon={p['t_max']:g}, "
+             f"rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=110)

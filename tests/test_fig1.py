@@ -1,0 +1,176 @@
+"""Figure 1 (scale sweep): configuration, one batched run over the grid, summary table, plots, notebook, CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import papermill as pm
+import pytest
+
+from recovery import sweeps
+from recovery.config import ParameterError
+from recovery.figures import fig1
+from recovery.figures import fig1_plots as fp
+from recovery.theory import RECOVERY_THRESHOLD
+
+NB = Path(__file__).resolve().parent.parent / "notebooks"
+SMALL = dict(scales=[10, 1e-4, 1e-8], n_values=[2, 3, 6], trials=6, t_max=1e5)
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    cfg = fig1.Config.from_user(**SMALL)
+    return cfg, *fig1.run(cfg, progress=False)
+
+
+def test_defaults_are_the_paper_grid():
+    cfg = fig1.Config()
+    assert cfg.scales == tuple(10.0 ** k for k in range(1, -11, -1)) and cfg.n_values == (2, 3, 4, 5, 6)
+    assert cfg.designs == ("even", "gaussian") and cfg.trials == 50 and cfg.t_max == 1e7
+    assert len(cfg.run_configs()) == 2 * 12 * 5
+
+
+def test_config_coerces_cli_strings_and_canonicalizes():
+    cfg = fig1.Config.from_user(scales="1e-8,1e-2 1e-2", n_values="6,2", designs="gaussian,even", trials="7")
+    assert cfg.scales == (1e-2, 1e-8) and cfg.n_values == (2, 6) and cfg.designs == ("even", "gaussian")
+    assert cfg.trials == 7
+
+
+@pytest.mark.parametrize("kw, name", [
+    ({"scales": "0"}, "scales[0]"),
+    ({"scales": "1e-2,abc"}, "scales[1]"),
+    ({"scales": [1e4]}, "scales[0]"),
+    ({"n_values": "0"}, "n_values[0]"),
+    ({"n_values": []}, "n_values"),
+    ({"designs": "uniform"}, "designs[0]"),
+    ({"trials": 0}, "trials"),
+    ({"t_max": "inf"}, "t_max"),
+    ({"seeds": 5}, "seeds"),
+])
+def test_bad_parameters_raise_one_line(kw, name):
+    with pytest.raises(ParameterError) as e:
+        fig1.Config.from_user(**kw)
+    msg = str(e.value)
+    assert msg.startswith(f"invalid {name}=") and "\n" not in msg
+
+
+def test_one_run_config_per_cell_gaussian_data_per_trial():
+    cfg = fig1.Config.from_user(**SMALL)
+    rcs = cfg.run_configs()
+    assert [(r.design, r.init_scale, r.n_samples) for r in rcs[:3]] == [("even", 10.0, 2), ("even", 10.0, 3),
+                                                                        ("even", 10.0, 6)]
+    assert all(r.data_per_trial == (r.design == "gaussian") for r in rcs)
+    assert all(r.seeds == 6 and r.t_max == 1e5 for r in rcs)
+    g = cfg.run_config("gaussian", 1e-4, 6)
+    xs = [g.data_spec(s).train_inputs().numpy() for s in g.seed_list()]
+    assert len({tuple(x) for x in xs}) == 6  # every trial has its own data set
+    g3 = cfg.run_config("gaussian", 1e-4, 3)
+    assert np.array_equal(g3.data_spec(4).train_inputs().numpy(), xs[4][:3])  # nested in n
+
+
+def test_whole_grid_runs_as_one_batched_program(monkeypatch, tmp_path):
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path))
+    calls = []
+    real = sweeps.gradient_flow
+
+    def counting(theta0, *a, **k):
+        calls.append(theta0.shape[0])
+        return real(theta0, *a, **k)
+
+    monkeypatch.setattr(sweeps, "gradient_flow", counting)
+    cfg = fig1.Config.from_user(scales=[1e-2, 1e-6], n_values=[3, 6], trials=3, t_max=1e3)
+    fig1.run(cfg, progress=False)
+    assert calls == [2 * 2 * 2 * 3]
+
+
+def test_summary_table_matches_the_arrays(small_run):
+    cfg, s, a = small_run
+    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
+        assert key in s
+    assert s["figure"] == "fig1" and 1 <= len(s["headline"]) <= 3 and s["runtime_s"] > 0
+    json.dumps(s, allow_nan=False)
+    for d in cfg.designs:
+        ge = a[f"{d}_gen_error"]
+        assert ge.shape == (3, 3, 6) and a[f"{d}_final_theta"].shape == (3, 3, 6, 2, 3)
+        rows = s["table"][d]
+        assert [(r["scale"], r["n"]) for r in rows] == [(sc, n) for sc in cfg.scales for n in cfg.n_values]
+        for r, g in zip(rows, ge.reshape(-1, 6)):
+            assert r["mean"] == pytest.approx(g.mean()) and r["median"] == pytest.approx(np.median(g))
+            assert r["q25"] <= r["median"] <= r["q75"]
+            assert r["recovered"] == pytest.approx((g < RECOVERY_THRESHOLD).mean())
+        assert np.allclose(fig1.matrix(s, d, "mean"), ge.mean(-1))
+        # the error at the last decade checkpoint is the final error (smallest scale)
+        assert np.allclose(a[f"{d}_gen_error_time"][..., -1], ge[-1])
+        assert s["recovered_vs_time_at_smallest_scale"]["times"][-1] == cfg.t_max
+
+
+def test_small_run_science(small_run):
+    cfg, s, a = small_run
+    for d in cfg.designs:
+        ge = a[f"{d}_gen_error"]
+        assert (ge[:, 0] > RECOVERY_THRESHOLD).all()  # n = 2 never recovers
+        assert ge[:, 1].min() > 1e-12  # n = 3: at best approximate
+        # Theorem 1: s = 1e-4 and 1e-8 end in the same set with the same recovery flag
+        assert fig1.agreement_with_smallest_scale(a, d)[1].min() == 1.0
+        assert s["scale_independent_from"][d] == 1e-4
+        # smaller scale -> lower error at n = 6
+        assert ge[-1, -1].mean() < ge[0, -1].mean()
+    x = a["even_train_x"]
+    assert np.allclose(x[2, :, :6], np.linspace(-2, 2, 6)) and np.isnan(x[0, :, 2:]).all()
+
+
+def test_scale_independent_from():
+    scales = np.array([1.0, 1e-2, 1e-4, 1e-6])
+    agree = np.array([[0.5, 1.0], [0.97, 1.0], [1.0, 0.99], [1.0, 1.0]])
+    assert fig1.scale_independent_from(scales, agree) == 1e-4
+    assert fig1.scale_independent_from(scales, agree, level=0.95) == 1e-2
+    assert fig1.decade_indices(np.array([0.01, 0.5, 1.0, 3.0, 10.0, 100.0])).tolist() == [2, 4, 5]
+
+
+def test_plots_and_png(small_run, tmp_path):
+    cfg, s, a = small_run
+    for d in cfg.designs:
+        assert len(fp.error_vs_n(s, d).data) == 4 * len(cfg.scales)
+        assert len(fp.learned_functions_panels(cfg, a, s, d, show=3).data) >= len(cfg.n_values) * 5
+        h = fp.scale_n_slider(cfg, a, s, d, show=3)
+        assert f'id="fig1-slider-{d}"' in h and h.count('type="range"') == 2
+        assert len(h) < 60_000
+        assert len(fp.recovered_vs_time(s, d).data) == len(cfg.n_values)
+    fig1.write_png(s, a, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_notebook_reduced_size(tmp_path):
+    out = tmp_path / "fig1.ipynb"
+    pm.execute_notebook(str(NB / "fig1_scale_sweep.ipynb"), str(out), cwd=str(NB), progress_bar=False,
+                        parameters={"scales": [10, 1e-4, 1e-8], "n_values": [2, 3, 6], "trials": 8,
+                                    "t_max": 1e5, "show_trials": 4})
+    text = out.read_text()
+    assert "all checks passed" in text
+    assert "fig1-slider-even" in text and "fig1-slider-gaussian" in text
+    assert "fig1-error-even" in text
+
+
+def test_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(NB / "fig1_scale_sweep.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
+                            progress_bar=False, parameters={"scales": [1e-2, -1.0]})
+    assert "invalid scales[1]=-1.0: must be a finite number > 0" in str(e.value)
+
+
+def test_cli_writes_the_table(tmp_path):
+    out = tmp_path / "fig1"
+    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig1", "--scales", "10,1e-6", "--n-values", "2,6",
+                        "--trials", "4", "--t-max", "1e4", "--out", str(out), "--no-progress"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "result.json").read_text())
+    assert s["parameters"]["scales"] == [10.0, 1e-6] and s["parameters"]["trials"] == 4
+    for d in ("even", "gaussian"):
+        assert len(s["table"][d]) == 4
+        assert {"mean", "median", "q25", "q75", "recovered", "fraction_Q1", "fraction_Q2"} <= set(s["table"][d][0])
+        assert s["table"][d][0]["recovered"] == 0.0  # n = 2
+        assert s["scale_trend"][d]["mean_at_smallest"] < s["scale_trend"][d]["mean_at_largest"]
+    assert (out / "figure.png").stat().st_size > 10_000 and (out / "arrays.npz").exists()
