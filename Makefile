@@ -24,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)
 
-.PHONY: help venv vendor book build-html test bench reproduce clean distclean
+.PHONY: help venv vendor book build-html test browser-deps bench reproduce clean distclean
 
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
@@ -62,8 +62,19 @@ build-html: venv
 	$(JB) build $(BOOK_ROOT) --builder html --all -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/book-build.log
 
 # --- tests ------------------------------------------------------------------------------------
-test: venv
+# The suite includes tests/test_browser.py, which builds the book (make book) and opens every figure page in
+# headless Chromium; browser-deps installs Debian's chromium when it is missing.
+test: venv vendor browser-deps
 	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider
+
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x "$(CHROMIUM)" || { echo "browser-deps: $(CHROMIUM) missing after install" >&2; exit 1; }
 
 bench: venv
 	$(PY) -m recovery.bench
