@@ -1,0 +1,406 @@
+"""Figure 4 of arXiv:2405.13787: recovery of the single neuron tanh(x + 1) from n Gaussian samples.
+
+Five data seeds, n = 2…6 i.i.d. N(0, 1) inputs, initialization scale s = 1e-20, recovery = generalization
+error below 1e-8; for n = 4 one data seed recovers at Q². The paper seems to train one initialization per data
+seed: we run ``seeds`` initializations per (data seed, n) on the *same* data set, report the recovery
+fraction with its spread, and keep the first initialization as the paper-like single trial.
+
+All (scale, data seed, n) cells are one list of :class:`~recovery.sweeps.RunConfig` passed to
+:func:`~recovery.sweeps.run_many` once (one batched gradient-flow program, cached per cell).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..cache import ResultCache, code_hash
+from ..config import ParameterError, check_float, check_float_list, check_int
+from ..dynamics import Status
+from ..models import get_activation
+from ..sweeps import RunConfig, run_many
+from ..theory import NEITHER, Q1, Q2, RECOVERY_THRESHOLD, SET_NAMES, generalization_error
+
+DESCRIPTION = "Figure 4: recovery from n Gaussian samples (5 data seeds, n=2..6, s=1e-20, threshold 1e-8)"
+# `python -m recovery reproduce`: 100 initializations per (data seed, n) for tight intervals; a quick smoke size
+PAPER_SIZE: dict[str, Any] = {"seeds": 100}
+QUICK_SIZE: dict[str, Any] = {"data_seeds": (0, 1), "n_values": (2, 4), "seeds": 3, "t_max": 1e6, "example_n": 4}
+
+PAPER_FIG4: dict[str, Any] = {
+    "data_seeds": 5,
+    "init_scale": 1e-20,
+    "n_values": [2, 3, 4, 5, 6],
+    "threshold": RECOVERY_THRESHOLD,
+    "n4_statement": "for n = 4, one data seed recovers, at Q2",
+}
+# Sample-size thresholds of Example 1 (SCIENCE.md): optimistic size = model rank of Q¹; separation size = the
+# smallest n at which a branch (Q²) is separated from the spurious interpolants (positive-measure recovery).
+OPTIMISTIC_SIZE = 3
+SEPARATION_SIZE = 4
+HORIZON_CHECKPOINTS_PER_DECADE = 4  # resolution of the recovery-versus-horizon curves
+
+
+def _check_int_list(name: str, values: Any, low: int, high: int, *, min_len: int = 1, max_len: int = 50
+                    ) -> tuple[int, ...]:
+    """A list of distinct integers in [low, high], sorted (``"0,1,2"`` from the CLI is split on commas)."""
+    allowed = f"must be a list of {min_len} to {max_len} distinct integers >= {low} and <= {high}"
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", " ").split() if v]
+    elif isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not min_len <= len(values) <= max_len:
+        raise ParameterError(name, values, allowed)
+    out = tuple(sorted(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values)))
+    if len(set(out)) != len(out):
+        raise ParameterError(name, values, allowed)
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every parameter of Figure 4 (defaults: the book size; the paper's setting where it states one).
+
+    * ``data_seeds``: the Gaussian training sets (data seed k draws x ~ N(0, 1) with ``torch`` seed k; the
+      sets for growing n are nested: n + 1 adds one point).
+    * ``n_values``: sample sizes; ``init_scale``: s; ``seeds``/``first_seed``: initializations per
+      (data seed, n), shared by every cell (the first is the paper-like single trial).
+    * ``t_max``: horizon (not stated in the paper; narrow data sets converge slowly, see the page);
+      ``rtol``: the integrator's relative tolerance.
+    * ``threshold``: the paper's recovery threshold on the generalization error; ``strict_threshold``: a
+      stricter one that separates convergence to Q¹/Q² from spurious interpolants that merely pass 1e-8.
+    * ``example_n``: the sample size of the 3-D convergence-point figure.
+    """
+
+    data_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
+    init_scale: float = 1e-20
+    seeds: int = 20
+    first_seed: int = 0
+    t_max: float = 1e12
+    rtol: float = 1e-4
+    threshold: float = RECOVERY_THRESHOLD
+    strict_threshold: float = 1e-12
+    example_n: int = 4
+
+    def __post_init__(self) -> None:
+        checked = {
+            "data_seeds": _check_int_list("data_seeds", self.data_seeds, 0, 2**31 - 1),
+            "n_values": _check_int_list("n_values", self.n_values, 1, 1000),
+            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
+            "seeds": check_int("seeds", self.seeds, 1, 100_000),
+            "first_seed": check_int("first_seed", self.first_seed, 0),
+            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
+            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
+            "threshold": check_float("threshold", self.threshold, 0.0, 1.0, low_open=True),
+            "strict_threshold": check_float("strict_threshold", self.strict_threshold, 0.0, 1.0, low_open=True),
+            "example_n": check_int("example_n", self.example_n, 1, 1000),
+        }
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+        if self.strict_threshold > self.threshold:
+            raise ParameterError("strict_threshold", self.strict_threshold,
+                                 f"must be <= threshold={self.threshold:g}")
+        if self.example_n not in self.n_values:
+            raise ParameterError("example_n", self.example_n, "must be one of n_values "
+                                 + ",".join(str(n) for n in self.n_values))
+
+    @classmethod
+    def from_user(cls, **kw: Any) -> "Config":
+        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        for k in kw:
+            if k not in names:
+                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
+        return cls(**{k: v for k, v in kw.items() if v is not None})
+
+    def params(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def cell(self, data_seed: int, n: int, init_scale: float | None = None) -> RunConfig:
+        """The trials of one (data seed, n) cell: all initializations share that data set."""
+        return RunConfig(seeds=self.seeds, first_seed=self.first_seed,
+                         init_scale=self.init_scale if init_scale is None else init_scale, n_samples=n,
+                         design="gaussian", data_seed=data_seed, data_per_trial=False, t_max=self.t_max,
+                         rtol=self.rtol)
+
+    def cells(self, init_scale: float | None = None) -> list[RunConfig]:
+        """One RunConfig per (data seed, n), data-seed major."""
+        return [self.cell(d, n, init_scale) for d in self.data_seeds for n in self.n_values]
+
+
+def slider_scales(values: Any, cfg: Config) -> list[float]:
+    """Validated initialization scales of the scale slider, largest first, always including ``cfg.init_scale``."""
+    scales = check_float_list("slider_scales", values, 0.0, low_open=True, min_len=0) if values else ()
+    for i, s in enumerate(scales):
+        check_float(f"slider_scales[{i}]", s, 0.0, 1e3, low_open=True)
+    return sorted(set(scales) | {cfg.init_scale}, reverse=True)
+
+
+# --- computation ------------------------------------------------------------------------------------------
+
+
+def compute(cfg: Config, scales: Sequence[float] = (), *, progress: bool = True,
+            cache: ResultCache | None = None) -> dict[float, dict[str, np.ndarray]]:
+    """Run (or load) every (scale, data seed, n) cell with ONE call of :func:`run_many`.
+
+    Returns, per scale (``cfg.init_scale`` always included), the cells stacked by :func:`stack`.
+    """
+    all_scales = sorted(set(scales) | {cfg.init_scale}, reverse=True)
+    configs = [c for s in all_scales for c in cfg.cells(s)]
+    t0 = time.perf_counter()
+    results = run_many(configs, cache, progress=progress)
+    elapsed = time.perf_counter() - t0
+    per = len(cfg.data_seeds) * len(cfg.n_values)
+    out = {}
+    for j, s in enumerate(all_scales):  # horizon curves and the 3-D trajectories only at the figure's scale
+        out[s] = stack(cfg, configs[j * per:(j + 1) * per], results[j * per:(j + 1) * per],
+                       trajectories=s == cfg.init_scale)
+        out[s]["call_time"] = np.array(elapsed)
+    return out
+
+
+def stack(cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndarray]], *,
+          trajectories: bool = True) -> dict[str, np.ndarray]:
+    """Stack the per-cell arrays into ``(D, N, S, ...)`` arrays (D data seeds, N sample sizes, S inits).
+
+    Adds ``x_train: (D, N, n_max)`` (NaN-padded) and ``recovered``/``strict``/``interpolant``: (D, N, S); with
+    ``trajectories`` also ``gen_error_horizon: (D, N, S, K_h)`` at the times ``times_horizon`` (a few
+    checkpoints per decade) and ``example_theta_traj: (D, S, K, m, 3)`` (the cells with n = ``example_n``).
+    """
+    D, N = len(cfg.data_seeds), len(cfg.n_values)
+
+    def grid(key: str) -> np.ndarray:
+        a = np.stack([r[key] for r in results])
+        return a.reshape(D, N, *a.shape[1:])
+
+    out = {k: grid(k) for k in ("gen_error", "label", "ratio", "final_theta", "final_loss", "final_time",
+                                 "status", "steps", "C", "theta0", "dist_Q1", "dist_Q2", "growth_rate")}
+    out["growth_rate"] = out["growth_rate"][..., 0]
+    times = results[0]["times"]
+    for r in results:
+        if not np.array_equal(r["times"], times):
+            raise ValueError("cells of one figure must share their checkpoint times (same t_max and density)")
+    n_max = max(cfg.n_values)
+    x = np.full((D, N, n_max), np.nan)
+    for c in configs:
+        x[cfg.data_seeds.index(c.data_seed), cfg.n_values.index(c.n_samples), :c.n_samples] = \
+            c.data_spec().train_inputs().numpy()
+    out["x_train"] = x
+    out["data_seeds"] = np.asarray(cfg.data_seeds)
+    out["n_values"] = np.asarray(cfg.n_values)
+    out["seeds"] = results[0]["seeds"]
+    out["times"] = times
+    out["wall_time"] = np.array([float(r["wall_time"]) for r in results]).reshape(D, N)
+    out["recovered"] = out["gen_error"] < cfg.threshold
+    out["strict"] = out["gen_error"] < cfg.strict_threshold
+    # training loss below the integrator's stop_loss (1e-28): an interpolant, its outcome is final
+    out["interpolant"] = out["status"] == int(Status.CONVERGED)
+    if not trajectories:
+        return out
+    k = horizon_indices(times)
+    out["times_horizon"] = times[k]
+    traj = np.stack([r["theta_traj"][:, k] for r in results])  # (D*N, S, K_h, m, 3)
+    out["gen_error_horizon"] = gen_error_along(cfg, traj).reshape(D, N, *traj.shape[1:3])
+    ex = cfg.n_values.index(cfg.example_n)
+    out["example_theta_traj"] = np.stack([results[d * N + ex]["theta_traj"] for d in range(D)])  # (D, S, K, m, 3)
+    return out
+
+
+def horizon_indices(times: np.ndarray, per_decade: int = HORIZON_CHECKPOINTS_PER_DECADE) -> np.ndarray:
+    """Indices of about ``per_decade`` log-spaced checkpoints per decade (t > 0), always including the last."""
+    pos = np.flatnonzero(times > 0)
+    lt = np.log10(times[pos])
+    grid = np.arange(math.ceil(lt[0] * per_decade), math.floor(lt[-1] * per_decade) + 1) / per_decade
+    k = {int(pos[np.argmin(np.abs(lt - g))]) for g in grid} | {int(pos[-1])}
+    return np.array(sorted(k))
+
+
+def gen_error_along(cfg: Config, theta: np.ndarray) -> np.ndarray:
+    """Generalization error (the package's Gaussian test set) of parameters ``(..., m, 3)`` → ``(...)``."""
+    spec = cfg.cell(cfg.data_seeds[0], cfg.n_values[0]).data_spec()
+    t = torch.from_numpy(np.ascontiguousarray(theta))
+    return generalization_error(t, spec.eval_inputs(), spec.target, get_activation("tanh")).numpy()
+
+
+# --- summaries --------------------------------------------------------------------------------------------
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a binomial fraction k/n (the spread of a recovery fraction)."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, mid - half), min(1.0, mid + half))
+
+
+def outcome(recovered: bool, label: int) -> str:
+    """A trial's outcome in words: recovered at Q1/Q2 (or elsewhere), else not recovered."""
+    if not recovered:
+        return "not recovered"
+    return f"recovered at {SET_NAMES[int(label)]}" if label in (Q1, Q2) else "recovered"
+
+
+def recovery_tables(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Fractions per (data seed, n) over the initializations, ``(D, N)`` each."""
+    rec, strict, lab = st["recovered"], st["strict"], st["label"]
+    return {
+        "recovered": rec.mean(-1),
+        "strict": strict.mean(-1),
+        "Q1": (lab == Q1).mean(-1),
+        "Q2": (lab == Q2).mean(-1),
+        "neither": (lab == NEITHER).mean(-1),
+        "recovered_Q1": (rec & (lab == Q1)).mean(-1),
+        "recovered_Q2": (rec & (lab == Q2)).mean(-1),
+        "strict_Q2": (strict & (lab == Q2)).mean(-1),
+        "first_recovered": rec[..., 0],
+        "first_label": lab[..., 0],
+    }
+
+
+def example_data_seed(cfg: Config, st: dict[str, np.ndarray]) -> tuple[int | None, str]:
+    """The data seed of the 3-D figure: the first whose paper-like trial (first init) recovers at Q² at
+    ``example_n``; else the one with the most Q² recoveries among all inits; else None. Returns (index, why)."""
+    j = cfg.n_values.index(cfg.example_n)
+    rec, lab = st["recovered"][:, j], st["label"][:, j]
+    first = np.flatnonzero(rec[:, 0] & (lab[:, 0] == Q2))
+    if first.size:
+        return int(first[0]), "its first initialization (the paper-like single trial) recovers at Q2"
+    counts = (rec & (lab == Q2)).sum(-1)
+    if counts.max() > 0:
+        why = "no first initialization recovers at Q2; this data seed has the most initializations that do"
+        return int(np.argmax(counts)), why
+    return None, f"no trial recovers at Q2 at n = {cfg.example_n}"
+
+
+def near_miss(st: dict[str, np.ndarray]) -> np.ndarray:
+    """Spurious interpolants that pass the threshold: training loss at round-off (final) but an error between
+    the strict and the paper's threshold, ``(D, N, S)``."""
+    return st["recovered"] & ~st["strict"] & st["interpolant"]
+
+
+def _smallest_n(flags: np.ndarray, n_values: Sequence[int]) -> list[int | None]:
+    """Per data seed, the smallest n with ``flags[d, j]`` true (``None`` if never)."""
+    return [next((int(n_values[j]) for j in range(len(n_values)) if flags[d, j]), None) for d in range(flags.shape[0])]
+
+
+def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The JSON-able summary of a Figure 4 run (``result.json`` of the CLI)."""
+    T = recovery_tables(cfg, st)
+    S = cfg.seeds
+    cells = []
+    for i, d in enumerate(cfg.data_seeds):
+        for j, n in enumerate(cfg.n_values):
+            ge = st["gen_error"][i, j]
+            k = int(st["recovered"][i, j].sum())
+            lo, hi = wilson_interval(k, S)
+            cells.append({
+                "data_seed": d, "n": n, "recovered_fraction": k / S, "recovered_ci95": [lo, hi],
+                "strict_fraction": float(T["strict"][i, j]),
+                "fraction_Q1": float(T["Q1"][i, j]), "fraction_Q2": float(T["Q2"][i, j]),
+                "fraction_neither": float(T["neither"][i, j]),
+                "recovered_at_Q1": float(T["recovered_Q1"][i, j]), "recovered_at_Q2": float(T["recovered_Q2"][i, j]),
+                "median_gen_error": float(np.median(ge)), "min_gen_error": float(ge.min()),
+                "first_init": outcome(bool(st["recovered"][i, j, 0]), int(st["label"][i, j, 0])),
+                "first_init_gen_error": float(ge[0]),
+            })
+    per_n = []
+    for j, n in enumerate(cfg.n_values):
+        rec = st["recovered"][:, j]
+        ge = st["gen_error"][:, j]
+        per_n.append({
+            "n": n,
+            "recovered_fraction": float(rec.mean()),
+            "recovered_fraction_by_data_seed": [float(v) for v in rec.mean(-1)],
+            "spread_across_data_seeds_std": float(rec.mean(-1).std()),
+            "strict_fraction": float(st["strict"][:, j].mean()),
+            "near_miss_fraction": float(near_miss(st)[:, j].mean()),
+            "converging_at_horizon_fraction": float((st["status"][:, j] == int(Status.HORIZON)).mean()),
+            "recovered_at_Q1": float(T["recovered_Q1"][:, j].mean()),
+            "recovered_at_Q2": float(T["recovered_Q2"][:, j].mean()),
+            "min_gen_error": float(ge.min()),
+            "median_gen_error": float(np.median(ge)),
+            "first_init_data_seeds_recovered": int(rec[:, 0].sum()),
+            "first_init_outcomes": [outcome(bool(rec[i, 0]), int(st["label"][i, j, 0]))
+                                    for i in range(len(cfg.data_seeds))],
+        })
+    ex, why = example_data_seed(cfg, st)
+    hz = horizon_recovery(cfg, st)
+    pn = {p["n"]: p for p in per_n}
+    first_n = _smallest_n(st["recovered"][..., 0], cfg.n_values)
+    n_ex = cfg.example_n
+    headline = [
+        "recovered fraction by n: " + ", ".join(f"n={p['n']}: {p['recovered_fraction']:.2f}" for p in per_n)
+        + f" (s={cfg.init_scale:g}, horizon t={cfg.t_max:g}, {len(cfg.data_seeds)} data seeds x {S} inits)",
+        (f"paper-like single trial (first init): smallest recovering n per data seed {first_n}; "
+         f"at n={n_ex}: {pn[n_ex]['first_init_data_seeds_recovered']} of {len(cfg.data_seeds)} data seeds recover"),
+        (f"3-D example: data seed {cfg.data_seeds[ex]} at n={n_ex} ({why})" if ex is not None
+         else f"no data seed recovers at Q2 at n={n_ex}"),
+    ]
+    statuses = {Status(int(c)).name.lower(): int((st["status"] == c).sum()) for c in np.unique(st["status"])}
+    return {
+        "figure": "fig4",
+        "paper": "arXiv:2405.13787, Figure 4",
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "paper_reports": PAPER_FIG4,
+        "sample_size_theory": {"optimistic_size": OPTIMISTIC_SIZE, "separation_size": SEPARATION_SIZE,
+                               "source": "SCIENCE.md (derived for Example 1)"},
+        "trials_design": f"{S} initializations (init seeds {cfg.first_seed}..{cfg.first_seed + S - 1}) per "
+                         "(data seed, n), all on that cell's data set; the first one is the paper-like single trial",
+        "test_set": "1000 N(0, 1) draws, seed 12345",
+        "horizon": cfg.t_max,
+        "threshold": cfg.threshold,
+        "strict_threshold": cfg.strict_threshold,
+        "near_miss_rule": "training loss below 1e-28 (an interpolant) and strict_threshold <= error < threshold",
+        "classification_rule": "nearer branch: distance to the set < 0.1 and at least 2x smaller than to the "
+        "other set, up to tanh's sign symmetry, at t = horizon; recovery is decided by the generalization error",
+        "per_cell": cells,
+        "per_n": per_n,
+        "smallest_n_first_init": dict(zip(map(str, cfg.data_seeds), first_n)),
+        "smallest_n_any_init": dict(zip(map(str, cfg.data_seeds),
+                                        _smallest_n(st["recovered"].any(-1), cfg.n_values))),
+        "smallest_n_all_inits": dict(zip(map(str, cfg.data_seeds),
+                                         _smallest_n(st["recovered"].all(-1), cfg.n_values))),
+        "smallest_n_any_strict": dict(zip(map(str, cfg.data_seeds),
+                                          _smallest_n(st["strict"].any(-1), cfg.n_values))),
+        "example_data_seed": None if ex is None else cfg.data_seeds[ex],
+        "example_reason": why,
+        "recovered_fraction_vs_horizon": {"times": [float(t) for t in hz["times"]],
+                                          **{f"n={n}": [float(v) for v in hz["fraction"][j]]
+                                             for j, n in enumerate(cfg.n_values)}},
+        "status_counts": statuses,
+        "runtime_s": float(st["wall_time"].sum()),
+        "headline": headline,
+    }
+
+
+def horizon_recovery(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Recovered fraction per n (pooled over data seeds and initializations) had training stopped at time t:
+    ``times: (K_h,)``, ``fraction: (N, K_h)``, ``by_data_seed: (D, N, K_h)``. No extra computation: the
+    integrator lands on log-spaced checkpoints."""
+    rec = st["gen_error_horizon"] < cfg.threshold  # (D, N, S, K_h)
+    return {"times": st["times_horizon"], "fraction": rec.mean((0, 2)), "by_data_seed": rec.mean(2)}
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load from the cache) Figure 4 and summarize it (``result.json``)."""
+    st = compute(cfg, progress=progress)[cfg.init_scale]
+    return summarize(cfg, st), st
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    from .fig4_plots import static_png
+
+    static_png(summary, arrays, path)

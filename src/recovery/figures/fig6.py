@@ -1,0 +1,184 @@
+"""Figure 6 (reconstructed): the Gaussian-data counterpart of Figure 3 of arXiv:2405.13787.
+
+The paper's Figures 6–11 were not available to us; its text says the results hold for Gaussian samples too.
+This figure repeats Figure 3 (width-2 tanh network, target tanh(x + 1), s = 1e-8, 400 seeds) with n i.i.d.
+N(0, 1) inputs, for several data sets (data seeds): for each, which of Q¹/Q² each seed reaches against
+|C₁/C₂|, the measured band of ratios that reaches Q¹, and how many seeds recover. All data sets and seeds run
+as one batched program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .. import __version__
+from ..cache import code_hash
+from ..config import ParameterError, check_float, check_int
+from ..plots import SET_COLORS, SET_LABELS, _ratio_traces, stamp
+from ..sweeps import PAPER_FIG3, RunConfig, fig3_summary, run_many
+from ..theory import NEITHER, Q1, Q2
+
+DESCRIPTION = "Figure 6 (reconstructed): Figure 3 with Gaussian inputs, several data sets (s=1e-8, 400 seeds)"
+
+PAPER_SIZE: dict[str, Any] = {}
+QUICK_SIZE: dict[str, Any] = {"seeds": 30, "data_seeds": 2, "t_max": 1e4}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parameters of Figure 6 (reconstructed). ``data_seeds`` data sets (seeds 0, 1, …) of ``n_samples``
+    N(0, 1) inputs; ``seeds`` initializations θ₀ = s·θ̂ per data set (the same θ̂ for every data set)."""
+
+    seeds: int = 400
+    data_seeds: int = 5
+    init_scale: float = 1e-8
+    n_samples: int = 6
+    t_max: float = 1e7
+    rtol: float = 1e-4
+
+    def __post_init__(self) -> None:
+        checked = {
+            "seeds": check_int("seeds", self.seeds, 2, 100_000),
+            "data_seeds": check_int("data_seeds", self.data_seeds, 1, 1000),
+            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
+            "n_samples": check_int("n_samples", self.n_samples, 1, 10_000),
+            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
+            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
+        }
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+
+    @classmethod
+    def from_user(cls, **kw: Any) -> "Config":
+        names = {f.name for f in dataclasses.fields(cls)}
+        for k in kw:
+            if k not in names:
+                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
+        return cls(**{k: v for k, v in kw.items() if v is not None})
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def run_configs(self) -> list[RunConfig]:
+        return [RunConfig(seeds=self.seeds, init_scale=self.init_scale, n_samples=self.n_samples, design="gaussian",
+                          data_seed=d, t_max=self.t_max, rtol=self.rtol) for d in range(self.data_seeds)]
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """All data sets and seeds in one batched run; per data set the Figure 3 summary."""
+    rcs = cfg.run_configs()
+    results = run_many(rcs, progress=progress)
+    per = [fig3_summary(rc, r) for rc, r in zip(rcs, results)]
+    arrays: dict[str, np.ndarray] = {}
+    for key in ("ratio", "label", "gen_error", "final_theta", "status", "C"):
+        arrays[key] = np.stack([r[key] for r in results])  # (data_seeds, seeds, ...)
+    arrays["seeds"] = results[0]["seeds"]
+    arrays["train_x"] = np.stack([rc.data_spec().train_inputs().numpy() for rc in rcs])
+    rows = []
+    for d, s in enumerate(per):
+        det = s["threshold_details"]
+        rows.append({
+            "data_seed": d,
+            "train_x": [round(float(v), 4) for v in arrays["train_x"][d]],
+            "threshold_low": s["threshold_low"], "threshold_high": s["threshold_high"],
+            "band_is_interval": det["band_is_interval"],
+            "fraction_Q1": s["fraction_Q1"], "fraction_Q2": s["fraction_Q2"], "fraction_neither": s["fraction_neither"],
+            "fraction_recovered": s["fraction_recovered"], "growth_rate": s["growth_rate"],
+            "status_counts": s["status_counts"],
+        })
+    ok = [r for r in rows if np.isfinite(r["threshold_low"]) and np.isfinite(r["threshold_high"])]
+    summary = {
+        "figure": "fig6",
+        "paper": "arXiv:2405.13787, Figure 6 (reconstructed: the Gaussian-data counterpart of Figure 3)",
+        "reconstructed": True,
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "per_data_seed": rows,
+        "paper_threshold_low_even": PAPER_FIG3["threshold_low"],
+        "paper_threshold_high_even": PAPER_FIG3["threshold_high"],
+        "threshold_low_range": [min(r["threshold_low"] for r in ok), max(r["threshold_low"] for r in ok)] if ok else None,
+        "threshold_high_range": [min(r["threshold_high"] for r in ok), max(r["threshold_high"] for r in ok)] if ok else None,
+        "all_bands_are_intervals": all(r["band_is_interval"] for r in rows),
+        "horizon": cfg.t_max,
+        "classification_rule": per[0]["classification_rule"],
+        "test_set": per[0]["test_set"],
+        "runtime_s": float(sum(float(r["wall_time"]) for r in results)),
+    }
+    summary["headline"] = [
+        f"data set {r['data_seed']}: Q1 band {r['threshold_low']:.3f}-{r['threshold_high']:.3f}, Q1 {r['fraction_Q1']:.2f}, "
+        f"Q2 {r['fraction_Q2']:.2f}, unresolved {r['fraction_neither']:.2f}, recovered {r['fraction_recovered']:.2f}"
+        for r in rows
+    ]
+    return summary, arrays
+
+
+def data_seed_slider(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> go.Figure:
+    """Slider over the data set: per-seed |C₁/C₂| coloured by the set reached (works in static HTML)."""
+    fig = go.Figure()
+    groups = []
+    D = arrays["ratio"].shape[0]
+    for d in range(D):
+        start = len(fig.data)
+        _ratio_traces(fig, {"seeds": arrays["seeds"], "ratio": arrays["ratio"][d], "label": arrays["label"][d]},
+                      visible=d == 0)
+        groups.append(range(start, len(fig.data)))
+    steps = []
+    for d, row in enumerate(summary["per_data_seed"]):
+        vis = [False] * len(fig.data)
+        for t in groups[d]:
+            vis[t] = True
+        title = (f"data set {d}: Q¹ {row['fraction_Q1']:.0%}, Q² {row['fraction_Q2']:.0%}, unresolved "
+                 f"{row['fraction_neither']:.0%}; Q¹ band {row['threshold_low']:.3f} – {row['threshold_high']:.3f}")
+        steps.append(dict(method="update", label=str(d), args=[{"visible": vis}, {"title.text": title}]))
+    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="data set (seed): "),
+                                    pad=dict(t=50))],
+                      title=steps[0]["args"][1]["title.text"], xaxis_title="seed", yaxis_title="|C₁/C₂|",
+                      yaxis_type="log", height=520, title_font=dict(size=13))
+    p = summary["parameters"]
+    return stamp(fig, {"n": p["n_samples"], "design": "gaussian", "s": p["init_scale"], "seeds": p["seeds"],
+                       "horizon": p["t_max"]})
+
+
+def inputs_and_thresholds(summary: dict[str, Any]) -> go.Figure:
+    """Each data set's inputs (a strip per data set) next to its measured Q¹ band."""
+    fig = go.Figure()
+    for row in summary["per_data_seed"]:
+        d = row["data_seed"]
+        fig.add_trace(go.Scatter(x=row["train_x"], y=[d] * len(row["train_x"]), mode="markers", showlegend=d == 0,
+                                 name="training inputs", marker=dict(color="black", size=7, symbol="x")))
+    fig.update_layout(xaxis_title="x (training inputs, N(0, 1) draws)", yaxis_title="data set", height=320,
+                      title="The five data sets", yaxis=dict(dtick=1))
+    p = summary["parameters"]
+    return stamp(fig, {"n": p["n_samples"], "data_seeds": p["data_seeds"]})
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    from matplotlib.figure import Figure
+
+    D = arrays["ratio"].shape[0]
+    fig = Figure(figsize=(min(3.2 * D, 16), 3.6))
+    axes = np.atleast_1d(fig.subplots(1, D, sharey=True))
+    for d, ax in enumerate(axes):
+        for lab in (Q1, Q2, NEITHER):
+            sel = arrays["label"][d] == lab
+            if sel.any():
+                ax.scatter(arrays["seeds"][sel], arrays["ratio"][d][sel], s=5, color=SET_COLORS[lab],
+                           label=SET_LABELS[lab])
+        row = summary["per_data_seed"][d]
+        for side in ("low", "high"):
+            if np.isfinite(row[f"threshold_{side}"]):
+                ax.axhline(row[f"threshold_{side}"], color="k", lw=0.8)
+        ax.set(yscale="log", xlabel="seed", title=f"data set {d}")
+    axes[0].set_ylabel("|C1/C2|")
+    axes[-1].legend(fontsize=6)
+    p = summary["parameters"]
+    fig.text(0.01, 0.01, f"Gaussian n={p['n_samples']}, s={p['init_scale']:g}, seeds={p['seeds']}, horizon={p['t_max']:g}; "
+             f"code {summary['code_hash']}", fontsize=7, color="#555")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=110)
