@@ -21,7 +21,7 @@ from . import __version__
 from .cache import ResultCache, code_hash
 from .config import ParameterError, check_bool, check_choice, check_float, check_float_list, check_int
 from .data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
-from .dynamics import FlowConfig, Status, gradient_flow
+from .dynamics import FlowConfig, Status, gradient_flow, single_thread
 from .models import ACTIVATIONS, Data, get_activation, initial_parameters
 from .theory import (
     Q1,
@@ -225,7 +225,8 @@ def run_many(
                 "steps": res.steps[sl].cpu(),
                 "wall_time": res.wall_time * c.seeds / theta0.shape[0],  # this configuration's share of the batch
             }
-            arrays = _analyse(c, theta0[sl], data.select(torch.arange(sl.start, sl.stop)), piece)
+            with single_thread(theta0.device.type == "cpu"):
+                arrays = _analyse(c, theta0[sl], data.select(torch.arange(sl.start, sl.stop)), piece)
             cache.save(KIND, c.params(), arrays)
             out[i] = arrays
     return [r for r in out if r is not None]

@@ -31,7 +31,7 @@ from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import ParameterError, check_choice, check_float, check_float_list, check_int
 from ..data import DESIGNS
-from ..dynamics import Status
+from ..dynamics import Status, single_thread
 from ..sweeps import PAPER_FIG3, RunConfig, run_many
 from ..theory import RECOVERY_THRESHOLD
 from .thresholds import (
@@ -45,7 +45,6 @@ from .thresholds import (
     is_recovered,
     optimistic_sample_size,
     recovery_rule_text,
-    single_thread,
     with_outcomes,
 )
 

@@ -27,12 +27,11 @@ Every (design, n) cell is one :class:`~recovery.sweeps.RunConfig`; all cells go 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +42,7 @@ from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import ParameterError, check_choice, check_float, check_int
 from ..data import DESIGNS, SingleNeuronTarget
-from ..dynamics import Status
+from ..dynamics import Status, single_thread
 from ..models import get_activation
 from ..sweeps import RunConfig, run_many
 from ..theory import (
@@ -173,21 +172,6 @@ def check_outcome_rule(cfg: Any) -> dict[str, float]:
             "strict_threshold", cfg.strict_threshold, f"must be <= threshold={out['threshold']:g}"
         )
     return out
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch single-threaded inside the block (restored afterwards).
-
-    The per-configuration analysis of :func:`~recovery.sweeps.run_many` works on tiny tensors; on a shared
-    2-core machine torch's thread pool makes it ~5x slower than one thread (measured: 240 cells, 33 s → 6 s).
-    """
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 # --- the configuration --------------------------------------------------------------------------------------
