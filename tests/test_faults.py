@@ -3,7 +3,6 @@ step-size collapse. Each must leave the cache consistent and the numbers unchang
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

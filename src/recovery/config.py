@@ -11,6 +11,7 @@ first cell, so papermill runs fail with the same message.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Iterable, Sequence
@@ -121,3 +122,58 @@ def check_float_list(
     if len(values) < min_len or (max_len is not None and len(values) > max_len):
         raise ParameterError(name, values, allowed)
     return tuple(check_float(f"{name}[{i}]", v, low, low_open=low_open) for i, v in enumerate(values))
+
+
+def _split(values: Any) -> Any:
+    """The CLI passes lists as strings: ``"2,3 4"`` -> ``["2", "3", "4"]``; a lone int becomes a list."""
+    if isinstance(values, str):
+        return [v for v in values.replace(",", " ").split() if v]
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        return [values]
+    return values
+
+
+def check_int_list(
+    name: str, values: Any, low: int, high: int, *, min_len: int = 1, max_len: int = 50
+) -> tuple[int, ...]:
+    """Distinct integers in ``[low, high]``, sorted ascending (``"2,3,4"`` from the CLI is split)."""
+    allowed = f"must be a list of {min_len} to {max_len} distinct integers >= {low} and <= {high}"
+    values = _split(values)
+    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not min_len <= len(values) <= max_len:
+        raise ParameterError(name, values, allowed)
+    out = [check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values)]
+    if len(set(out)) != len(out):
+        raise ParameterError(name, values, allowed)
+    return tuple(sorted(out))
+
+
+def check_choice_list(name: str, values: Any, choices: Sequence[str]) -> tuple[str, ...]:
+    """Distinct entries of ``choices``, returned in the order of ``choices`` (``"even,gaussian"`` is split)."""
+    allowed = "must be a non-empty list of distinct values among " + ", ".join(choices)
+    values = _split(values)
+    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not 1 <= len(values) <= len(choices):
+        raise ParameterError(name, values, allowed)
+    got = [check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values)]
+    if len(set(got)) != len(got):
+        raise ParameterError(name, values, allowed)
+    return tuple(c for c in choices if c in got)
+
+
+class UserConfig:
+    """Mixin for the frozen dataclass ``Config`` of every figure: building from loosely typed user values and
+    listing the parameters (the same behaviour for the Python API, the CLI and papermill)."""
+
+    @classmethod
+    def from_user(cls, **kw: Any) -> Any:
+        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default.
+        An unknown name is an error that lists the allowed ones."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        for k, v in kw.items():
+            if k not in names:
+                raise ParameterError(k, v, "unknown parameter; allowed: " + ", ".join(sorted(names)))
+        return cls(**{k: v for k, v in kw.items() if v is not None})
+
+    def params(self) -> dict[str, Any]:
+        """Every parameter, JSON-able (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]

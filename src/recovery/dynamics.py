@@ -206,20 +206,26 @@ def gradient_flow(
 
 
 @contextlib.contextmanager
-def single_thread(active: bool = True) -> Iterator[None]:
-    """Run torch single-threaded inside the block (the caller's setting is restored afterwards).
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run torch with ``n`` threads inside the block (``None``: leave the setting alone); the caller's setting
+    is restored afterwards."""
+    old = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def single_thread(active: bool = True) -> contextlib.AbstractContextManager[None]:
+    """Run torch single-threaded inside the block when ``active`` (the caller's setting is restored afterwards).
 
     Batched work on tiny per-trial tensors (the flow of small networks, the per-configuration analysis of a
     sweep) is slower with torch's thread pool than without it on a small CPU (measured on 2 cores:
     Figure 3 flow 1.6 s → 1.1 s; 240 analysed cells 33 s → 6 s under load).
     """
-    n = torch.get_num_threads()
-    if active:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
+    return torch_threads(1 if active else None)
 
 
 def _gradient_flow(theta0: Tensor, data: Data, act: Activation, cfg: FlowConfig, progress: bool,

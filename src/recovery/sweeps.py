@@ -9,7 +9,6 @@ A finished sweep recomputes nothing; an interrupted one resumes from the last co
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .cache import ResultCache, code_hash
-from .config import ParameterError, check_bool, check_choice, check_float, check_float_list, check_int
+from .config import UserConfig, check_bool, check_choice, check_float, check_float_list, check_int
 from .data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from .dynamics import FlowConfig, Status, gradient_flow, single_thread
 from .models import ACTIVATIONS, Data, get_activation, initial_parameters
@@ -42,7 +41,7 @@ PAPER_FIG3 = {"threshold_low": 0.74, "threshold_high": 1.35, "seeds": 400, "init
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(UserConfig):
     """One group of gradient-flow trials of arXiv:2405.13787 that share data, model and initialization scale.
 
     Defaults are the paper's Example 1 / Figure 3 setting: tanh, width 2, target tanh(x + 1), n = 6 evenly
@@ -96,17 +95,7 @@ class RunConfig:
         for k, v in checked.items():  # store the coerced values (CLI strings, papermill ints)
             object.__setattr__(self, k, v)
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> "RunConfig":
-        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in kw:
-            if k not in names:
-                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
-        return cls(**{k: v for k, v in kw.items() if v is not None})
 
-    def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
     def target(self) -> SingleNeuronTarget:
         return SingleNeuronTarget(a=self.target_a, w=self.target_w, activation=self.target_activation)

@@ -10,7 +10,6 @@ trials includes the spread over data sets. Trial k uses the same θ̂ at every s
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,15 @@ import torch
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, check_choice, check_float, check_float_list, check_int
+from ..config import (
+    UserConfig,
+    check_choice,
+    check_choice_list,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+)
 from ..data import DESIGNS, generalization_inputs, with_bias
 from ..dynamics import Status
 from ..models import ACTIVATIONS, get_activation, predict
@@ -42,28 +49,10 @@ QUICK_SIZE: dict[str, Any] = {"scales": (1e-2, 1e-8), "n_values": (3, 6), "trial
 PLOT_HALF_WIDTH = {"even": 2.0, "gaussian": 3.0}  # x range of the learned-function panels
 
 
-def _int_list(name: str, values: Any, low: int, high: int) -> tuple[int, ...]:
-    """A non-empty list of ints (a string is split on commas/spaces, as the CLI passes it)."""
-    if isinstance(values, str):
-        values = [v for v in values.replace(",", " ").split() if v]
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    if not isinstance(values, (list, tuple)) or len(values) == 0:
-        raise ParameterError(name, values, f"must be a non-empty list of integers in [{low}, {high}]")
-    return tuple(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values))
-
-
-def _choice_list(name: str, values: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(values, str):
-        values = [v for v in values.replace(",", " ").split() if v]
-    if not isinstance(values, (list, tuple)) or len(values) == 0:
-        raise ParameterError(name, values, "must be a non-empty list of " + ", ".join(choices))
-    out = tuple(check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values))
-    return tuple(c for c in choices if c in out)  # canonical order, no duplicates
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(UserConfig):
     """Every parameter of Figure 1 (defaults: the book size, which is the paper's size).
 
     * ``scales``: initialization scales s (θ₀ = s·θ̂, θ̂ standard Gaussian), stored largest first; the default
@@ -92,8 +81,8 @@ class Config:
             check_float(f"scales[{i}]", s, 0.0, 1e3, low_open=True)
         checked = {
             "scales": tuple(sorted(set(scales), reverse=True)),
-            "n_values": tuple(sorted(set(_int_list("n_values", self.n_values, 1, 10_000)))),
-            "designs": _choice_list("designs", self.designs, DESIGNS),
+            "n_values": check_int_list("n_values", self.n_values, 1, 10_000),
+            "designs": check_choice_list("designs", self.designs, DESIGNS),
             "trials": check_int("trials", self.trials, 1, 100_000),
             "first_seed": check_int("first_seed", self.first_seed, 0),
             "data_seed": check_int("data_seed", self.data_seed, 0),
@@ -105,17 +94,7 @@ class Config:
         for k, v in checked.items():
             object.__setattr__(self, k, v)
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> "Config":
-        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in kw:
-            if k not in names:
-                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
-        return cls(**{k: v for k, v in kw.items() if v is not None})
 
-    def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
     def run_config(self, design: str, scale: float, n: int) -> RunConfig:
         """The trials of one (design, scale, n) cell of Figure 1."""

@@ -11,7 +11,6 @@ All (scale, data seed, n) cells are one list of :class:`~recovery.sweeps.RunConf
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, check_float, check_float_list, check_int
+from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, check_int_list
 from ..dynamics import Status
 from ..models import get_activation
 from ..sweeps import RunConfig, run_many
@@ -48,24 +47,9 @@ SEPARATION_SIZE = 4
 HORIZON_CHECKPOINTS_PER_DECADE = 4  # resolution of the recovery-versus-horizon curves
 
 
-def _check_int_list(name: str, values: Any, low: int, high: int, *, min_len: int = 1, max_len: int = 50
-                    ) -> tuple[int, ...]:
-    """A list of distinct integers in [low, high], sorted (``"0,1,2"`` from the CLI is split on commas)."""
-    allowed = f"must be a list of {min_len} to {max_len} distinct integers >= {low} and <= {high}"
-    if isinstance(values, str):
-        values = [v for v in values.replace(",", " ").split() if v]
-    elif isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not min_len <= len(values) <= max_len:
-        raise ParameterError(name, values, allowed)
-    out = tuple(sorted(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values)))
-    if len(set(out)) != len(out):
-        raise ParameterError(name, values, allowed)
-    return out
-
 
 @dataclass(frozen=True)
-class Config:
+class Config(UserConfig):
     """Every parameter of Figure 4 (defaults: the book size; the paper's setting where it states one).
 
     * ``data_seeds``: the Gaussian training sets (data seed k draws x ~ N(0, 1) with ``torch`` seed k; the
@@ -92,8 +76,8 @@ class Config:
 
     def __post_init__(self) -> None:
         checked = {
-            "data_seeds": _check_int_list("data_seeds", self.data_seeds, 0, 2**31 - 1),
-            "n_values": _check_int_list("n_values", self.n_values, 1, 1000),
+            "data_seeds": check_int_list("data_seeds", self.data_seeds, 0, 2**31 - 1),
+            "n_values": check_int_list("n_values", self.n_values, 1, 1000),
             "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
             "seeds": check_int("seeds", self.seeds, 1, 100_000),
             "first_seed": check_int("first_seed", self.first_seed, 0),
@@ -112,17 +96,7 @@ class Config:
             raise ParameterError("example_n", self.example_n, "must be one of n_values "
                                  + ",".join(str(n) for n in self.n_values))
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> "Config":
-        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in kw:
-            if k not in names:
-                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
-        return cls(**{k: v for k, v in kw.items() if v is not None})
 
-    def params(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def cell(self, data_seed: int, n: int, init_scale: float | None = None) -> RunConfig:
         """The trials of one (data seed, n) cell: all initializations share that data set."""

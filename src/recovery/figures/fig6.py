@@ -9,7 +9,6 @@ as one batched program.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ import plotly.graph_objects as go
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, check_float, check_int
+from ..config import UserConfig, check_float, check_int
 from ..plots import SET_COLORS, SET_LABELS, _ratio_traces, stamp
 from ..sweeps import PAPER_FIG3, RunConfig, fig3_summary, run_many
 from ..theory import NEITHER, Q1, Q2
@@ -30,7 +29,7 @@ QUICK_SIZE: dict[str, Any] = {"seeds": 30, "data_seeds": 2, "t_max": 1e4}
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(UserConfig):
     """Parameters of Figure 6 (reconstructed). ``data_seeds`` data sets (seeds 0, 1, …) of ``n_samples``
     N(0, 1) inputs; ``seeds`` initializations θ₀ = s·θ̂ per data set (the same θ̂ for every data set)."""
 
@@ -53,16 +52,7 @@ class Config:
         for k, v in checked.items():
             object.__setattr__(self, k, v)
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> "Config":
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in kw:
-            if k not in names:
-                raise ParameterError(k, kw[k], "unknown parameter; allowed: " + ", ".join(sorted(names)))
-        return cls(**{k: v for k, v in kw.items() if v is not None})
 
-    def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
     def run_configs(self) -> list[RunConfig]:
         return [RunConfig(seeds=self.seeds, init_scale=self.init_scale, n_samples=self.n_samples, design="gaussian",

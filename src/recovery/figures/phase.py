@@ -19,7 +19,6 @@ All cells (and the mirror checks) are one list of :class:`~recovery.sweeps.RunCo
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -29,7 +28,15 @@ import numpy as np
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, check_choice, check_float, check_float_list, check_int
+from ..config import (
+    ParameterError,
+    UserConfig,
+    check_choice,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+)
 from ..data import DESIGNS
 from ..dynamics import Status, single_thread
 from ..sweeps import PAPER_FIG3, RunConfig, run_many
@@ -39,9 +46,7 @@ from .thresholds import (
     OUTCOME_KEYS,
     OUTCOME_NAMES,
     Outcome,
-    check_int_list,
     check_outcome_rule,
-    from_user,
     is_recovered,
     optimistic_sample_size,
     recovery_rule_text,
@@ -66,7 +71,7 @@ QUICK_SIZE: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(UserConfig):
     """Every parameter of the phase diagram (defaults: the book size).
 
     * ``n_values``: sample sizes (``design`` inputs: ``even`` = n points evenly spaced on [−2, 2];
@@ -128,13 +133,7 @@ class Config:
         if self.c_max <= self.c_min:
             raise ParameterError("c_max", self.c_max, f"must be > c_min={self.c_min:g}")
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> Config:
-        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
-        return from_user(cls, **kw)
 
-    def params(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def c_grid(self) -> np.ndarray:
         """The prescribed ratios c = C₂/C₁, log-spaced from ``c_min`` to ``c_max`` (both included exactly)."""

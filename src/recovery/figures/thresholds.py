@@ -27,7 +27,6 @@ Every (design, n) cell is one :class:`~recovery.sweeps.RunConfig`; all cells go 
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
 import time
@@ -40,7 +39,7 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, check_choice, check_float, check_int
+from ..config import ParameterError, UserConfig, check_choice_list, check_float, check_int, check_int_list
 from ..data import DESIGNS, SingleNeuronTarget
 from ..dynamics import Status, single_thread
 from ..models import get_activation
@@ -108,51 +107,7 @@ RECOVERED = (Outcome.RECOVERED_Q1, Outcome.RECOVERED_Q2, Outcome.RECOVERED_OTHER
 # --- validation helpers (shared with recovery.figures.phase) ------------------------------------------------
 
 
-def check_int_list(
-    name: str, values: Any, low: int, high: int, *, min_len: int = 1, max_len: int = 50
-) -> tuple[int, ...]:
-    """Distinct integers in [low, high], sorted; ``"2,3,4"`` from the CLI is split on commas and spaces."""
-    allowed = f"must be a list of {min_len} to {max_len} distinct integers >= {low} and <= {high}"
-    if isinstance(values, str):
-        values = [v for v in values.replace(",", " ").split() if v]
-    elif isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    if (
-        isinstance(values, (bytes, dict))
-        or not isinstance(values, Sequence)
-        or not min_len <= len(values) <= max_len
-    ):
-        raise ParameterError(name, values, allowed)
-    out = tuple(sorted(check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values)))
-    if len(set(out)) != len(out):
-        raise ParameterError(name, values, allowed)
-    return out
 
-
-def check_choice_list(name: str, values: Any, choices: Sequence[str]) -> tuple[str, ...]:
-    """Distinct entries of ``choices``, in their order (``"even,gaussian"`` is split on commas)."""
-    allowed = "must be a non-empty list of distinct values among " + ", ".join(choices)
-    if isinstance(values, str):
-        values = [v for v in values.replace(",", " ").split() if v]
-    if (
-        isinstance(values, (bytes, dict))
-        or not isinstance(values, Sequence)
-        or not 1 <= len(values) <= len(choices)
-    ):
-        raise ParameterError(name, values, allowed)
-    got = [check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values)]
-    if len(set(got)) != len(got):
-        raise ParameterError(name, values, allowed)
-    return tuple(c for c in choices if c in got)
-
-
-def from_user(cls: type, **kw: Any) -> Any:
-    """Build a Config from loosely typed values (CLI strings, papermill numbers); ``None``: the default."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    for k, v in kw.items():
-        if k not in names:
-            raise ParameterError(k, v, "unknown parameter; allowed: " + ", ".join(sorted(names)))
-    return cls(**{k: v for k, v in kw.items() if v is not None})
 
 
 def check_outcome_rule(cfg: Any) -> dict[str, float]:
@@ -178,7 +133,7 @@ def check_outcome_rule(cfg: Any) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(UserConfig):
     """Every parameter of the thresholds chapter (defaults: the book size).
 
     * ``designs``: ``even`` (n points evenly spaced on [−2, 2], shared by all trials) and/or ``gaussian``
@@ -229,13 +184,7 @@ class Config:
         for k, v in checked.items():
             object.__setattr__(self, k, v)
 
-    @classmethod
-    def from_user(cls, **kw: Any) -> Config:
-        """Build from loosely typed values (CLI strings, papermill numbers); ``None`` means the default."""
-        return from_user(cls, **kw)
 
-    def params(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def cell(self, design: str, n: int) -> RunConfig:
         """The trials of one (design, n) cell."""
