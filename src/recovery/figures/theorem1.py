@@ -1,0 +1,520 @@
+"""Theorem 1 of arXiv:2405.13787 checked numerically: as the initialization scale s → 0, runs with the same
+normalized imbalance vector C(θ₀)/‖C(θ₀)‖ follow one trajectory after the Theorem-1 time shift.
+
+Example 1 (width-2 tanh network, target tanh(x + 1), n = 6 evenly spaced points on [−2, 2]). For each
+direction c = C₂/C₁ (``RunConfig(c_ratio_base=c)``), each seed θ̂ and each scale s, the run starts at
+θ₀ = s·θ̂ with its second neuron rescaled to C₂/C₁ = c. Its *aligned time* is
+
+    τ = t + log‖C(θ₀)‖ / ‖z‖                      (Theorem 1; z = Σ_i y_i x_i),
+
+and Theorem 1 says θ_s(τ) converges, as s → 0, to one limit trajectory that depends on C/‖C‖ only. tanh is
+odd, so the flow commutes with θ → −θ: a run with C₁ < 0 follows the mirror image, and every run is mapped to
+C₁ > 0 (:func:`canonical_sign`) before comparing.
+
+The *aligned distance* of a run to the reference (same seed and c, smallest scale) is
+
+    D(s) = max over τ in W of ‖θ_s(τ) − θ_ref(τ)‖,
+
+W = [``tau_min``, ``tau_max``] intersected with the τ range where both runs were integrated. The reference is
+taken at its own checkpoints; θ_s between its checkpoints is the quintic Hermite interpolant built from θ,
+θ̇ = −∇ℓ(θ) and θ̈ = ∇²ℓ(θ)∇ℓ(θ) at the checkpoints (:func:`hermite5`, error O(Δt⁶), exact derivatives from
+:func:`recovery.models.loss_grad_hessian`). The loss gap is max |log10 ℓ(θ_s(τ)) − log10 ℓ_ref(τ)| over the same
+τ (losses evaluated exactly at the interpolated parameters), where both losses are ≥ ``loss_floor``.
+
+Expected *(ours)*: D(s) = O(s): the part of θ₀ that does not grow (the stable and the neutral directions of
+the linearized flow) stays O(s) in absolute size and perturbs the O(1) trajectory by O(s). Below the O(s) part
+lies a numerical floor: the integrator's small error in the growth rate accumulates over the escape, which lasts
+log(1/s)/‖z‖, as a time shift; the whole computation is repeated at a second tolerance ``check_rtol`` and only
+distances that change by less than ``converged_tol`` between the two tolerances enter the slope fit.
+
+A second, cheap batch (``limit_*``) integrates several seeds per c to ``limit_t_max`` at a large and a small
+scale: at small s every seed with the same c reaches the same set and the same point (up to O(s)).
+
+All trials of the page run in ONE :func:`recovery.sweeps.run_many` call (grouped by tolerance internally).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..cache import code_hash
+from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..data import DataSpec, batch_data
+from ..models import Data, get_activation, loss_and_grad, loss_grad_hessian
+from ..sweeps import RunConfig, run_many
+from ..theory import SET_NAMES
+
+DESCRIPTION = "Theorem 1: trajectories with equal C/|C| converge after the time shift; aligned distance ~ s"
+
+PAPER_THEOREM1 = {
+    "claim": "as the initialization scale s -> 0, the gradient-flow trajectory (up to the time shift "
+    "log|C|/|z|) and its limit depend on theta_0 only through C(theta_0)/|C(theta_0)|",
+    "rate": "not stated in the stored sources (the paper's text was not available to us)",
+}
+
+
+def _float_tuple(name: str, values: Any, low: float, high: float, *, min_len: int, max_len: int,
+                 low_open: bool = True) -> tuple[float, ...]:
+    vals = check_float_list(name, values, low, low_open=low_open, min_len=min_len, max_len=max_len)
+    for i, v in enumerate(vals):
+        check_float(f"{name}[{i}]", v, low, high, low_open=low_open)
+    if len(set(vals)) != len(vals):
+        raise ParameterError(name, values, "must not repeat a value")
+    return vals
+
+
+@dataclass(frozen=True)
+class Config(UserConfig):
+    """Every parameter of the Theorem-1 page (defaults: the book size).
+
+    * ``c_ratios``: directions of the normalized C, as C₂/C₁ (0.3 and 2.0 reach Q², 1.0 reaches Q¹).
+    * ``seeds`` / ``first_seed``: the θ̂ per direction (seed k is ``first_seed + k``).
+    * ``scales``: initialization scales, stored largest first; the smallest is the reference.
+    * ``t_max``, ``rtol``, ``checkpoints_per_decade``: horizon, tolerance and checkpoint density of the main runs.
+    * ``check_rtol``: everything is run again at this tolerance (looser or tighter; 0 skips); distances that
+      change by less than ``converged_tol`` (relative) between the two are *converged* and enter the slope fit.
+    * ``tau_min`` / ``tau_max``: the aligned-time window of the maximum (clipped to where both runs exist).
+    * ``loss_floor``: the loss gap is measured only where both losses are at least this.
+    * ``limit_*``: the limit-point batch (seeds per c, the scales compared, horizon, tolerance).
+    """
+
+    c_ratios: tuple[float, ...] = (0.3, 1.0, 2.0)
+    seeds: int = 2
+    first_seed: int = 0
+    scales: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
+    n_samples: int = 6
+    t_max: float = 300.0
+    rtol: float = 3e-9
+    check_rtol: float = 1.2e-8
+    checkpoints_per_decade: int = 200
+    converged_tol: float = 0.1
+    tau_min: float = 0.0
+    tau_max: float = 1e9
+    loss_floor: float = 1e-20
+    limit_seeds: int = 6
+    limit_scales: tuple[float, ...] = (1e-2, 1e-8)
+    limit_t_max: float = 1e5
+    limit_rtol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        checked = {
+            "c_ratios": _float_tuple("c_ratios", self.c_ratios, 0.0, 100.0, min_len=1, max_len=10),
+            "seeds": check_int("seeds", self.seeds, 1, 50),
+            "first_seed": check_int("first_seed", self.first_seed, 0),
+            "scales": tuple(sorted(_float_tuple("scales", self.scales, 0.0, 1.0, min_len=2, max_len=20),
+                                   reverse=True)),
+            "n_samples": check_int("n_samples", self.n_samples, 2, 1000),
+            "t_max": check_float("t_max", self.t_max, 1.0, 1e8),
+            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
+            "check_rtol": check_float("check_rtol", self.check_rtol, 0.0, 1e-3),
+            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 10, 1000),
+            "converged_tol": check_float("converged_tol", self.converged_tol, 0.0, 1.0, low_open=True),
+            "tau_min": check_float("tau_min", self.tau_min, -1e9, 1e9),
+            "tau_max": check_float("tau_max", self.tau_max, -1e9, 1e12),
+            "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
+            "limit_seeds": check_int("limit_seeds", self.limit_seeds, 2, 1000),
+            "limit_scales": tuple(sorted(_float_tuple("limit_scales", self.limit_scales, 0.0, 1.0, min_len=1,
+                                                      max_len=10), reverse=True)),
+            "limit_t_max": check_float("limit_t_max", self.limit_t_max, 1.0, 1e12),
+            "limit_rtol": check_float("limit_rtol", self.limit_rtol, 0.0, 1e-2, low_open=True),
+        }
+        if checked["check_rtol"] == checked["rtol"]:
+            raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or differ from rtol={checked['rtol']:g}")
+        if checked["tau_max"] <= checked["tau_min"]:
+            raise ParameterError("tau_max", self.tau_max, f"must be > tau_min={checked['tau_min']:g}")
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+
+
+
+    def trial(self, c: float, scale: float, rtol: float | None = None) -> RunConfig:
+        """All seeds of one (c, s) cell: Example 1 with C₂/C₁ = c."""
+        return RunConfig(seeds=self.seeds, first_seed=self.first_seed, init_scale=scale, n_samples=self.n_samples,
+                         design="even", width=2, activation="tanh", c_ratio_base=c, c_ratio_slope=0.0,
+                         t_max=self.t_max, rtol=self.rtol if rtol is None else rtol,
+                         checkpoints_per_decade=self.checkpoints_per_decade)
+
+    def grid(self, rtol: float | None = None) -> list[RunConfig]:
+        """One RunConfig per (c, s), c-major, scales largest first (the last of each c is the reference)."""
+        return [self.trial(c, s, rtol) for c in self.c_ratios for s in self.scales]
+
+    def limit_grid(self) -> list[RunConfig]:
+        """The limit-point batch: ``limit_seeds`` seeds per (c, s) integrated to ``limit_t_max``."""
+        return [RunConfig(seeds=self.limit_seeds, first_seed=self.first_seed, init_scale=s, n_samples=self.n_samples,
+                          design="even", width=2, activation="tanh", c_ratio_base=c, t_max=self.limit_t_max,
+                          rtol=self.limit_rtol, checkpoints_per_decade=20)
+                for c in self.c_ratios for s in self.limit_scales]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure functions (Theorem 1)
+
+
+def aligned_time(times: np.ndarray, C: np.ndarray, rate: float) -> np.ndarray:
+    """τ = t + log‖C(θ₀)‖/‖z‖ (Theorem 1); ``times: (K,)``, ``C: (m,)`` → ``(K,)``."""
+    return np.asarray(times, float) + math.log(float(np.linalg.norm(C))) / float(rate)
+
+
+def canonical_sign(C: np.ndarray) -> float:
+    """±1 that maps a run to C₁ > 0: tanh is odd, so θ → −θ maps trajectories to trajectories (and C to −C)."""
+    return 1.0 if float(np.asarray(C).reshape(-1)[0]) >= 0 else -1.0
+
+
+def flow_jets(theta: np.ndarray, data: Data, act_name: str = "tanh") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """θ, θ̇ = −∇ℓ(θ) and θ̈ = ∇²ℓ(θ)∇ℓ(θ) at each checkpoint of one run, flattened: ``(K, m, 1+d)`` → 3 × ``(K, P)``.
+
+    ``data`` is the run's training set (batch of one); gradient and Hessian are the closed forms of
+    :func:`recovery.models.loss_grad_hessian`.
+    """
+    th = torch.as_tensor(np.asarray(theta, float))
+    K = th.shape[0]
+    d = Data(data.X.expand(K, -1, -1), data.y.expand(K, -1), data.mask.expand(K, -1))
+    _, g, H = loss_grad_hessian(th, d, get_activation(act_name))
+    g = g.reshape(K, -1)
+    acc = torch.bmm(H, g[..., None])[..., 0]
+    return th.reshape(K, -1).numpy(), (-g).numpy(), acc.numpy()
+
+
+def hermite5(t: np.ndarray, y: np.ndarray, v: np.ndarray, a: np.ndarray, tq: np.ndarray) -> np.ndarray:
+    """Quintic Hermite interpolation of ``y: (K, P)`` with first and second derivatives ``v``, ``a`` given at the
+    increasing knots ``t: (K,)``, evaluated at ``tq: (Q,)`` inside [t₀, t_K] → ``(Q, P)`` (error O(Δt⁶ y⁽⁶⁾))."""
+    t = np.asarray(t, float)
+    tq = np.asarray(tq, float)
+    j = np.clip(np.searchsorted(t, tq, side="right") - 1, 0, len(t) - 2)
+    h = (t[j + 1] - t[j])[:, None]
+    u = ((tq - t[j]) / (t[j + 1] - t[j]))[:, None]
+    u2, u3, u4, u5 = u * u, u**3, u**4, u**5
+    h00 = 1 - 10 * u3 + 15 * u4 - 6 * u5
+    h10 = u - 6 * u3 + 8 * u4 - 3 * u5
+    h20 = 0.5 * (u2 - 3 * u3 + 3 * u4 - u5)
+    h01 = 10 * u3 - 15 * u4 + 6 * u5
+    h11 = -4 * u3 + 7 * u4 - 3 * u5
+    h21 = 0.5 * (u3 - 2 * u4 + u5)
+    return (h00 * y[j] + h * h10 * v[j] + h * h * h20 * a[j]
+            + h01 * y[j + 1] + h * h11 * v[j + 1] + h * h * h21 * a[j + 1])
+
+
+def interpolation_error(times: np.ndarray, theta: np.ndarray, data: Data, t_end: float = math.inf) -> float:
+    """Estimated error of :func:`hermite5` at the checkpoint spacing of one run: interpolate from every other
+    checkpoint to the ones skipped (spacing doubled, error × 2⁶ for a sixth-order method) and divide by 64."""
+    t = np.asarray(times, float)
+    keep = t <= t_end
+    t = t[keep]
+    y, v, a = flow_jets(np.asarray(theta, float)[keep], data)
+    if len(t) < 3:
+        return float("nan")
+    even, odd = slice(0, None, 2), slice(1, None, 2)
+    q = t[odd]
+    q = q[q <= t[even][-1]]
+    est = hermite5(t[even], y[even], v[even], a[even], q)
+    return float(np.linalg.norm(est - y[odd][: len(q)], axis=1).max() / 64.0)
+
+
+def losses_at(theta_flat: np.ndarray, data: Data, width: int = 2, act_name: str = "tanh") -> np.ndarray:
+    """ℓ(θ) at each row of ``theta_flat: (Q, P)`` on one training set (batch of one) → ``(Q,)``."""
+    th = torch.as_tensor(np.asarray(theta_flat, float)).reshape(len(theta_flat), width, -1)
+    Q = th.shape[0]
+    d = Data(data.X.expand(Q, -1, -1), data.y.expand(Q, -1), data.mask.expand(Q, -1))
+    loss, _ = loss_and_grad(th, d, get_activation(act_name))
+    return loss.numpy()
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The comparison of one run with a reference in aligned time (see the module docstring)."""
+
+    distance: float  # max over the window of ‖θ(τ) − θ_ref(τ)‖
+    tau_at_max: float
+    loss_gap: float  # max |log10 ℓ(τ) − log10 ℓ_ref(τ)| where both ≥ loss_floor
+    final_distance: float  # ‖θ(τ) − θ_ref(τ)‖ at the end of the window
+    tau: np.ndarray  # the window (the reference's checkpoints)
+    profile: np.ndarray  # ‖θ(τ) − θ_ref(τ)‖ over the window
+
+
+def align(run: dict[str, Any], ref: dict[str, Any], rate: float, data: Data, *, tau_min: float = -math.inf,
+          tau_max: float = math.inf, loss_floor: float = 1e-20) -> Alignment:
+    """Compare a run with a reference after the Theorem-1 shift (both mapped to C₁ > 0).
+
+    ``run`` / ``ref``: dicts with ``times (K,)``, ``theta (K, m, 1+d)``, ``loss (K,)``, ``C (m,)`` and
+    ``t_end`` (last integrated time). The reference is used at its own checkpoints, the run through
+    :func:`hermite5`. Returns NaNs if the window is empty.
+    """
+    sr, sx = canonical_sign(ref["C"]), canonical_sign(run["C"])
+    t_ref = np.asarray(ref["times"], float)
+    tau_ref = aligned_time(t_ref, ref["C"], rate)
+    shift_run = math.log(float(np.linalg.norm(run["C"]))) / rate
+    tq = tau_ref - shift_run  # the run's own time at the reference's aligned checkpoints
+    t_run = np.asarray(run["times"], float)
+    ok = (tq >= t_run[0]) & (tq <= min(float(run["t_end"]), t_run[-1])) & (t_ref <= float(ref["t_end"]))
+    ok &= (tau_ref >= tau_min) & (tau_ref <= tau_max)
+    if not ok.any():
+        nan = float("nan")
+        return Alignment(nan, nan, nan, nan, np.empty(0), np.empty(0))
+    m = int(np.asarray(run["theta"]).shape[1])
+    y, v, a = flow_jets(np.asarray(run["theta"], float), data)
+    th = sx * hermite5(t_run, y, v, a, tq[ok])
+    th_ref = sr * np.asarray(ref["theta"], float).reshape(len(t_ref), -1)[ok]
+    prof = np.linalg.norm(th - th_ref, axis=1)
+    j = int(np.argmax(prof))
+    loss_run = losses_at(th, data, m)
+    loss_ref = np.asarray(ref["loss"], float)[ok]
+    both = (loss_run >= loss_floor) & (loss_ref >= loss_floor)
+    gap = float(np.max(np.abs(np.log10(loss_run[both]) - np.log10(loss_ref[both])))) if both.any() else float("nan")
+    return Alignment(float(prof[j]), float(tau_ref[ok][j]), gap, float(prof[-1]), tau_ref[ok], prof)
+
+
+def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit log10 y = p·log10 x + b over the finite positive points; (p, b), NaN if < 2 points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if ok.sum() < 2:
+        return float("nan"), float("nan")
+    p, b = np.polyfit(np.log10(x[ok]), np.log10(y[ok]), 1)
+    return float(p), float(b)
+
+
+def converged_mask(d: np.ndarray, d_check: np.ndarray | None, tol: float, *, upper: float = 0.1) -> np.ndarray:
+    """Distances that are not integrator-limited (relative change < ``tol`` between the two tolerances) and in
+    the small-s regime (< ``upper``). Without a check, every finite distance below ``upper`` counts."""
+    d = np.asarray(d, float)
+    ok = np.isfinite(d) & (d > 0) & (d < upper)
+    if d_check is None:
+        return ok
+    dc = np.asarray(d_check, float)
+    return ok & np.isfinite(dc) & (np.abs(dc - d) <= tol * d)
+
+
+def limit_spread(final_theta: np.ndarray, C: np.ndarray) -> float:
+    """Largest pairwise distance between the end points of several runs (each mapped to C₁ > 0)."""
+    th = np.asarray(final_theta, float).reshape(len(final_theta), -1)
+    th = th * np.array([canonical_sign(c) for c in C])[:, None]
+    diff = th[:, None, :] - th[None, :, :]
+    return float(np.sqrt((diff**2).sum(-1)).max())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The page
+
+
+def _run_dict(arr: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+    return {"times": arr["times"], "theta": arr["theta_traj"][i], "loss": arr["loss_traj"][i], "C": arr["C"][i],
+            "t_end": float(arr["final_time"][i])}
+
+
+def _distances(cfg: Config, res: list[dict[str, np.ndarray]], data: Data) -> dict[str, np.ndarray]:
+    """Aligned distances ``(c, seed, scale)`` of every run to the same seed at the smallest scale, and the
+    cross-seed distances (seed k vs the first seed at the same scale)."""
+    nc, S, ns = len(cfg.c_ratios), cfg.seeds, len(cfg.scales)
+    rate = float(res[0]["growth_rate"][0])
+    out = {k: np.full((nc, S, ns), np.nan) for k in ("distance", "tau_at_max", "loss_gap", "final_distance",
+                                                     "seed_distance", "seed_loss_gap")}
+    profiles: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+    kw = dict(tau_min=cfg.tau_min, tau_max=cfg.tau_max, loss_floor=cfg.loss_floor)
+    for ci in range(nc):
+        block = res[ci * ns:(ci + 1) * ns]
+        for k in range(S):
+            ref = _run_dict(block[-1], k)
+            for si in range(ns - 1):
+                al = align(_run_dict(block[si], k), ref, rate, data, **kw)
+                out["distance"][ci, k, si] = al.distance
+                out["tau_at_max"][ci, k, si] = al.tau_at_max
+                out["loss_gap"][ci, k, si] = al.loss_gap
+                out["final_distance"][ci, k, si] = al.final_distance
+                profiles[(ci, k, si)] = (al.tau, al.profile)
+            if k > 0:
+                for si in range(ns):
+                    al = align(_run_dict(block[si], k), _run_dict(block[si], 0), rate, data, **kw)
+                    out["seed_distance"][ci, k, si] = al.distance
+                    out["seed_loss_gap"][ci, k, si] = al.loss_gap
+    out["profiles"] = profiles  # type: ignore[assignment]
+    return out
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load from the cache) every trial of the page in ONE run_many call and measure the alignment."""
+    t0 = time.perf_counter()
+    main = cfg.grid()
+    check = cfg.grid(cfg.check_rtol) if cfg.check_rtol > 0 else []
+    limit = cfg.limit_grid()
+    unique = list(dict.fromkeys(main + check + limit))
+    results = dict(zip(unique, run_many(unique, progress=progress)))
+    res_main = [results[c] for c in main]
+    data = batch_data([DataSpec(n_samples=cfg.n_samples)])
+    dist = _distances(cfg, res_main, data)
+    profiles = dist.pop("profiles")
+    dist_check = None
+    if check:
+        dc = _distances(cfg, [results[c] for c in check], data)
+        dc.pop("profiles")
+        dist_check = dc
+    nc, S, ns = len(cfg.c_ratios), cfg.seeds, len(cfg.scales)
+    scales = np.array(cfg.scales)
+    conv = converged_mask(dist["distance"], None if dist_check is None else dist_check["distance"],
+                          cfg.converged_tol)
+    slopes = np.full((nc, S), np.nan)
+    prefactors = np.full((nc, S), np.nan)
+    for ci in range(nc):
+        for k in range(S):
+            sel = conv[ci, k]
+            if sel.sum() >= 2:
+                p, b = loglog_slope(scales[sel], dist["distance"][ci, k, sel])
+                slopes[ci, k], prefactors[ci, k] = p, 10**b
+    interp = max(interpolation_error(res_main[ci * ns + si]["times"], res_main[ci * ns + si]["theta_traj"][k], data,
+                                     float(res_main[ci * ns + si]["final_time"][k]))
+                 for ci in range(nc) for k in range(S) for si in range(ns - 1))  # the interpolated runs
+    # the trajectories themselves, for the slider (reference time τ; sign-canonical)
+    rate = float(res_main[0]["growth_rate"][0])
+    K = len(res_main[0]["times"])
+    theta = np.stack([np.stack([res_main[ci * ns + si]["theta_traj"] for si in range(ns)]) for ci in range(nc)])
+    C = np.stack([np.stack([res_main[ci * ns + si]["C"] for si in range(ns)]) for ci in range(nc)])  # (nc,ns,S,m)
+    sign = np.where(C[..., 0] >= 0, 1.0, -1.0)
+    tau = res_main[0]["times"][None, None, None, :] + np.log(np.linalg.norm(C, axis=-1))[..., None] / rate
+    labels = np.stack([np.stack([res_main[ci * ns + si]["label"] for si in range(ns)]) for ci in range(nc)])
+    # limit-point batch
+    res_lim = [results[c] for c in limit]
+    nl = len(cfg.limit_scales)
+    lim_labels = np.stack([np.stack([res_lim[ci * nl + j]["label"] for j in range(nl)]) for ci in range(nc)])
+    lim_spread = np.array([[limit_spread(res_lim[ci * nl + j]["final_theta"], res_lim[ci * nl + j]["C"])
+                            for j in range(nl)] for ci in range(nc)])
+    lim_mean = np.stack([np.stack([
+        (res_lim[ci * nl + j]["final_theta"] * np.where(res_lim[ci * nl + j]["C"][:, 0] >= 0, 1.0, -1.0)[:, None, None]
+         ).mean(0) for j in range(nl)]) for ci in range(nc)])
+    lim_loss = np.array([[float(res_lim[ci * nl + j]["final_loss"].max()) for j in range(nl)] for ci in range(nc)])
+    prof_tau = np.full((nc, S, ns - 1, K), np.nan)
+    prof_d = np.full((nc, S, ns - 1, K), np.nan)
+    for (ci, k, si), (tt, pp) in profiles.items():
+        prof_tau[ci, k, si, :len(tt)] = tt
+        prof_d[ci, k, si, :len(pp)] = pp
+    arrays: dict[str, np.ndarray] = {
+        "c_ratios": np.array(cfg.c_ratios),
+        "scales": scales,
+        "seeds": np.arange(cfg.first_seed, cfg.first_seed + S),
+        "times": res_main[0]["times"],
+        "growth_rate": np.array([rate]),
+        "theta_traj": (theta * sign[..., None, None, None]),  # (nc, ns, S, K, m, 1+d), C₁ > 0
+        "loss_traj": np.stack([np.stack([res_main[ci * ns + si]["loss_traj"] for si in range(ns)]) for ci in range(nc)]),
+        "tau": tau,  # (nc, ns, S, K)
+        "C": C,
+        "final_time": np.stack([np.stack([res_main[ci * ns + si]["final_time"] for si in range(ns)]) for ci in range(nc)]),
+        "label": labels,  # (nc, ns, S) at t_max
+        **{k: v for k, v in dist.items()},  # (nc, S, ns)
+        "converged": conv,
+        "slope": slopes,
+        "prefactor": prefactors,
+        "profile_tau": prof_tau,
+        "profile_distance": prof_d,
+        "limit_scales": np.array(cfg.limit_scales),
+        "limit_label": lim_labels,  # (nc, nl, limit_seeds)
+        "limit_spread": lim_spread,  # (nc, nl)
+        "limit_mean": lim_mean,  # (nc, nl, m, 1+d)
+        "limit_final_loss": lim_loss,
+        "interpolation_error": np.array([interp]),
+    }
+    if dist_check is not None:
+        arrays["check_distance"] = dist_check["distance"]
+        arrays["check_loss_gap"] = dist_check["loss_gap"]
+        arrays["check_seed_distance"] = dist_check["seed_distance"]
+    wall = float(sum(float(r["wall_time"]) for r in results.values()))
+    summary = theorem1_summary(cfg, arrays, compute_s=wall, runtime_s=time.perf_counter() - t0)
+    return summary, arrays
+
+
+def numerical_floor(distance: np.ndarray, converged: np.ndarray) -> float:
+    """Median of the distances that are *not* converged between the two tolerances (and below 0.1): the level
+    set by the integrator, not by s (NaN if every distance converged)."""
+    d = np.asarray(distance, float)
+    bad = np.isfinite(d) & ~np.asarray(converged, bool) & (d < 0.1)
+    return float(np.median(d[bad])) if bad.any() else float("nan")
+
+
+def theorem1_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, runtime_s: float
+                     ) -> dict[str, Any]:
+    """The JSON-able ``result.json`` of the Theorem-1 page."""
+    d = arrays["distance"]
+    conv = arrays["converged"]
+    rel_change = float("nan")
+    if "check_distance" in arrays and conv.any():
+        rel_change = float(np.max(np.abs(arrays["check_distance"][conv] - d[conv]) / d[conv]))
+    lab = arrays["limit_label"]
+    small = int(np.argmin(arrays["limit_scales"]))
+    same_set_small = bool(all((lab[ci, small] == lab[ci, small, 0]).all() for ci in range(len(cfg.c_ratios))))
+    sets_small = {f"{c:g}": [SET_NAMES[int(v)] for v in lab[ci, small]] for ci, c in enumerate(cfg.c_ratios)}
+    spread = arrays["limit_spread"]
+    floor = numerical_floor(d, conv)
+    slope = arrays["slope"]
+    fin = np.isfinite(slope)
+    med = float(np.median(slope[fin])) if fin.any() else float("nan")
+    lo, hi = (float(slope[fin].min()), float(slope[fin].max())) if fin.any() else (float("nan"), float("nan"))
+    pref = arrays["prefactor"]
+    seed_conv = converged_mask(arrays["seed_distance"], arrays.get("check_seed_distance"), cfg.converged_tol)
+    seed_slopes = [loglog_slope(arrays["scales"][seed_conv[ci, k]], arrays["seed_distance"][ci, k, seed_conv[ci, k]])[0]
+                   for ci in range(d.shape[0]) for k in range(1, d.shape[1]) if seed_conv[ci, k].sum() >= 2]
+    return {
+        "figure": "theorem1",
+        "paper": "arXiv:2405.13787, Theorem 1 (checked numerically; the statement's exact form was not available "
+        "to us)",
+        "paper_claim": PAPER_THEOREM1["claim"],
+        "paper_rate": PAPER_THEOREM1["rate"],
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "growth_rate": float(arrays["growth_rate"][0]),
+        "distance_definition": "max over tau in [tau_min, tau_max] (clipped to both runs) of |theta_s(tau) - "
+        "theta_ref(tau)|, tau = t + log|C|/|z|, runs mapped to C1 > 0, reference = same seed at the smallest scale, "
+        "run interpolated by quintic Hermite from exact theta, theta', theta''",
+        "distance": d.tolist(),
+        "loss_gap": arrays["loss_gap"].tolist(),
+        "seed_distance": arrays["seed_distance"].tolist(),
+        "check_distance": arrays["check_distance"].tolist() if "check_distance" in arrays else None,
+        "converged": conv.tolist(),
+        "slope_per_series": slope.tolist(),
+        "slope_median": med,
+        "slope_min": lo,
+        "slope_max": hi,
+        "series_fitted": int(fin.sum()),
+        "prefactor_per_series": pref.tolist(),
+        "prefactor_min": float(pref[fin].min()) if fin.any() else float("nan"),
+        "prefactor_max": float(pref[fin].max()) if fin.any() else float("nan"),
+        "points_in_fit": int(conv.sum()),
+        "seed_distance_slopes": [float(x) for x in seed_slopes],
+        "numerical_floor": floor,
+        "interpolation_error": float(arrays["interpolation_error"][0]),
+        "check_rtol": cfg.check_rtol,
+        "check_max_rel_change_converged": rel_change,
+        "labels_at_t_max": {f"{c:g}": [[SET_NAMES[int(v)] for v in row] for row in arrays["label"][ci]]
+                            for ci, c in enumerate(cfg.c_ratios)},
+        "limit_sets_small_scale": sets_small,
+        "limit_same_set_small_scale": same_set_small,
+        "limit_spread": {f"{c:g}": {f"{s:g}": float(spread[ci, j]) for j, s in enumerate(cfg.limit_scales)}
+                         for ci, c in enumerate(cfg.c_ratios)},
+        "limit_horizon": cfg.limit_t_max,
+        "compute_s": compute_s,
+        "runtime_s": runtime_s,
+        "headline": [
+            (f"aligned distance ~ s^{med:.2f} (median over {int(fin.sum())} seed/c series, range "
+             f"{lo:.2f}-{hi:.2f}), numerical floor {floor:.1e}"),
+            (f"limit: same set for every seed at s={cfg.limit_scales[small]:g}: {same_set_small}; spread of limit "
+             f"points {', '.join(f'{spread[ci, small]:.1e}' for ci in range(len(cfg.c_ratios)))} (c = "
+             f"{', '.join(f'{c:g}' for c in cfg.c_ratios)})"),
+        ],
+    }
+
+
+PAPER_SIZE: dict[str, Any] = {"seeds": 3, "scales": [10.0**-k for k in range(2, 13)], "t_max": 1000.0,
+                              "rtol": 1e-9, "check_rtol": 2.5e-10, "limit_seeds": 20}
+QUICK_SIZE: dict[str, Any] = {"c_ratios": [0.3, 1.0], "seeds": 1, "scales": [1e-2, 1e-3, 1e-4, 1e-6],
+                              "t_max": 20.0, "rtol": 1e-6, "check_rtol": 4e-6, "checkpoints_per_decade": 50,
+                              "limit_seeds": 3, "limit_t_max": 1e3}
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    from .theorem1_plots import theorem1_static
+
+    theorem1_static(summary, arrays, path)
