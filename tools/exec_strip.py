@@ -27,6 +27,7 @@ def exec_strip(path: str) -> None:
         else:
             for out in cell.outputs:
                 out.pop("execution_count", None)
+    nb.metadata.pop("widgets", None)  # tqdm widget state from the kernel: volatile, never useful in the repo
     nbformat.write(nb, path)
 
 

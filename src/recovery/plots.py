@@ -19,13 +19,14 @@ SET_COLORS = {Q1: "#d62728", Q2: "#1f77b4", NEITHER: "#7f7f7f"}
 SET_LABELS = {Q1: "reached Q¹ (condensed)", Q2: "reached Q² (one neuron inactive)", NEITHER: "unresolved"}
 
 
-def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "") -> go.Figure:
-    """Write the parameters and the code hash under the figure (provenance)."""
+def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int = 70) -> go.Figure:
+    """Write the parameters and the code hash under the figure (provenance), ``below_px`` pixels below the plot
+    area whatever the figure's height (so it stays clear of the x-axis title; raise it under a legend or slider)."""
     text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
     text = f"{text}{'; ' + extra if extra else ''}; code {code_hash()}"
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.16, showarrow=False,
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-below_px, showarrow=False,
                        font=dict(size=9, color="#555"), xanchor="left", yanchor="top")
-    fig.update_layout(margin=dict(b=90))
+    fig.update_layout(margin=dict(b=max(int((fig.layout.margin.b or 0)), below_px + 25)))
     return fig
 
 

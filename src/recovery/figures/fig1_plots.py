@@ -29,15 +29,6 @@ def scale_colors(k: int) -> list[str]:
     return sample_colorscale("Viridis", list(np.linspace(0.0, 0.92, k))) if k > 1 else ["#440154"]
 
 
-def _stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int = 70) -> go.Figure:
-    """:func:`recovery.plots.stamp`, with the provenance line a fixed number of pixels below the plot area
-    (so it never overlaps the x-axis title or a legend under the plot)."""
-    stamp(fig, params, extra)
-    fig.layout.annotations[-1].update(y=0, yanchor="top", yshift=-below_px)
-    fig.update_layout(margin=dict(b=below_px + 25))
-    return fig
-
-
 def _params(summary: dict[str, Any]) -> dict[str, Any]:
     p = summary["parameters"]
     return {"trials": p["trials"], "horizon": p["t_max"], "rtol": p["rtol"], "width": p["width"]}
@@ -76,7 +67,7 @@ def error_vs_n(summary: dict[str, Any], design: str) -> go.Figure:
     fig.update_layout(height=470, title=f"Figure 1, {design} inputs: error against sample size for each scale",
                       legend=dict(font=dict(size=10), title_text="scale"), title_font=dict(size=14))
     fig.update_annotations(font_size=11)
-    return _stamp(fig, {**_params(summary), "design": design}, f"test set: {summary['test_set'][design]}")
+    return stamp(fig, {**_params(summary), "design": design}, f"test set: {summary['test_set'][design]}")
 
 
 def plot_grid(design: str, points: int = 61) -> np.ndarray:
@@ -141,7 +132,7 @@ def learned_functions_panels(cfg: fig1.Config, arrays: dict[str, np.ndarray], su
                                                                             yanchor="top"),
                       title_font=dict(size=14))
     fig.update_annotations(font_size=10)
-    return _stamp(fig, {**_params(summary), "design": design, "s": cfg.scales[i]}, below_px=55)
+    return stamp(fig, {**_params(summary), "design": design, "s": cfg.scales[i]}, below_px=55)
 
 
 def _cell_title(arrays: dict[str, np.ndarray], design: str, i: int, j: int, scale: float, n: int) -> str:
@@ -220,4 +211,4 @@ def recovered_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
                       yaxis=dict(title="fraction recovered (error < 1e-8)", range=[-0.03, 1.03], tickformat=".0%"),
                       height=380, title=f"{design} inputs, s = {s:.0e}: recovery against training time",
                       title_font=dict(size=14))
-    return _stamp(fig, {**_params(summary), "design": design})
+    return stamp(fig, {**_params(summary), "design": design})

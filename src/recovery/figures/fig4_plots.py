@@ -14,7 +14,8 @@ from .. import plots
 from ..data import SingleNeuronTarget, with_bias
 from ..models import get_activation, predict
 from ..theory import NEITHER, Q1, Q2
-from .fig4 import OPTIMISTIC_SIZE, SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
+from .fig4 import SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
+from .thresholds import optimistic_sample_size
 
 NOT_RECOVERED = "#ff7f0e"
 OUTCOME_COLORS = {Q1: plots.SET_COLORS[Q1], Q2: plots.SET_COLORS[Q2], NEITHER: "#2ca02c"}  # recovered, by set
@@ -131,7 +132,7 @@ def learned_functions_slider(cfg: Config, st: dict[str, np.ndarray], params: dic
     fig.update_yaxes(range=list(Y_RANGE))
     fig.update_yaxes(title_text="f(x)", row=1, col=1)
     fig = plots.stamp(fig, params)
-    fig.layout.annotations[-1].y = -0.58  # the provenance line below the slider and the legend
+    fig.layout.annotations[-1].update(y=-0.58, yshift=0)  # the provenance line below the slider and the legend
     fig.update_layout(margin=dict(t=110, b=210), height=620)
     return fig
 
@@ -168,7 +169,8 @@ def _recovery_traces(fig: go.Figure, cfg: Config, st: dict[str, np.ndarray], vis
 
 
 def _sample_size_lines(fig: go.Figure) -> None:
-    for x, text in ((OPTIMISTIC_SIZE, "optimistic size 3"), (SEPARATION_SIZE, "separation size 4")):
+    opt = optimistic_sample_size()  # the model rank of the target, computed
+    for x, text in ((opt, f"optimistic size {opt}"), (SEPARATION_SIZE, f"separation size {SEPARATION_SIZE}")):
         fig.add_vline(x=x, line=dict(color="#555", dash="dot", width=1), annotation_text=text,
                       annotation_position="top", annotation_font_size=10)
 
@@ -300,7 +302,7 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
         ax1.plot(n, rec[i].mean(-1), ".-", lw=1, label=f"data seed {d}")
     ax1.plot(n, rec.mean((0, 2)), "k.-", lw=2.5, label="all trials")
     ax1.plot(n, rec[..., 0].mean(0), "kx", ms=8, label="first init (fraction of data seeds)")
-    for x in (OPTIMISTIC_SIZE, SEPARATION_SIZE):
+    for x in (optimistic_sample_size(), SEPARATION_SIZE):
         ax1.axvline(x, color="#555", ls=":", lw=0.8)
     ax1.set(xlabel="sample size n", ylabel="recovered fraction", ylim=(-0.05, 1.05), xticks=n,
             title=f"Recovery (error < {p['threshold']:g}), Gaussian samples")

@@ -168,7 +168,7 @@ def rates_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.F
                 "rtol": p["rate_rtol"], "Q² loss window": str(p["q2_loss_window"]),
                 "Q¹ time window": str(p["q1_time_window"])})
     fig.update_layout(margin=dict(b=170))
-    fig.layout.annotations[-1].update(y=-0.42)
+    fig.layout.annotations[-1].update(y=-0.42, yshift=0)
     return fig
 
 

@@ -35,7 +35,7 @@ def stamp_below(
 ) -> go.Figure:
     """:func:`recovery.plots.stamp` with the provenance line moved to ``y`` (below axis titles, sliders)."""
     plots.stamp(fig, params, extra)
-    fig.layout.annotations[-1].y = y
+    fig.layout.annotations[-1].update(y=y, yshift=0)
     fig.update_layout(margin=dict(b=bottom))
     return fig
 
