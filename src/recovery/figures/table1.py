@@ -1,0 +1,489 @@
+"""Table 1 of arXiv:2405.13787, *reconstructed*: model rank and separation sample size per branch of the target set.
+
+The paper's Table 1 was not available to us (only a one-line description: "a table of model rank and separation
+threshold per branch"). We rebuild it for Example 1 (width-2 tanh network, x = (x, 1), target tanh(x + 1), P = 6
+parameters) from the theory and from computation. For each branch of the set of global minima that represent the
+target,
+
+* Q¹ (condensed): w₁ = w₂ = w*, a₁ + a₂ = a* (a line), and
+* Q² (one neuron inactive): one neuron equals (a*, w*), the other has a = 0 and a free w (a plane),
+
+and for evenly spaced (on [−2, 2]) and Gaussian (N(0, 1), several data sets) training inputs, we compute at
+``points_per_branch`` generic points of the branch (:func:`recovery.figures.hessian.branch_points`):
+
+* the *model rank*: rank of ∂f_θ/∂θ as functions (:func:`recovery.theory.jacobian_rank` on generic inputs); the
+  optimistic sample size is its minimum over the target set (:func:`recovery.theory.model_rank`, the condensed
+  point);
+* the number of zero eigenvalues of the training-loss Hessian at n samples, the local dimension of the set of
+  global minima (projection method of the Hessian page, :func:`recovery.figures.hessian.geometry`) and whether
+  the loss is Morse–Bott there (:func:`recovery.figures.hessian.is_morse_bott`);
+* whether the branch is *separated* at n: near a generic point of the branch, the set of global minima of the
+  empirical loss is the branch itself (same dimension; no spurious interpolants leave it). Decided by a
+  second-order test (:func:`second_order_separation`, ours): a curve of minima leaving the branch with velocity
+  v needs Jv = 0 (v in the kernel K of the Hessian) and, at second order, the curvature term
+  q(v) = (vᵀ∇²f_θ(x_i)v)_i in the range of J. Along the branch the kernel has constant dimension, so q(t, k) lies
+  in range(J) for t tangent to the branch and k ∈ K; hence the branch is separated iff the quadratic map
+  v ↦ P⊥q(v) (P⊥: projection onto range(J)^⊥ in Rⁿ) has no real zero v ≠ 0 on K ∩ T⊥ (T: the branch's tangent
+  space). We measure its *margin*, min over unit v of ‖P⊥q(v)‖ (relative), by Gauss–Newton from many starts:
+  round-off (≈ 1e-16) at a real zero, O(1e-3 – 1e-1) otherwise. The projection dimension of the Hessian page is
+  the independent cross-check;
+* the *separation sample size* of the branch: the smallest n from which on (within ``n_values``) the branch is
+  separated at every sampled point and data set. Counting equations gives the lower bound P − dim(branch);
+* the convergence rate of gradient flow to the branch (Hessian page's rate experiment, ONE run_many call shared
+  with the cross-check below), and the smallest n at which random small initializations recover the target on
+  the branch (:mod:`recovery.figures.thresholds`; its book-size cells are shared through the cache).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.optimize import least_squares
+
+from .. import __version__
+from ..cache import code_hash
+from ..config import (
+    ParameterError,
+    UserConfig,
+    check_choice_list,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+)
+from ..data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
+from ..models import Activation, get_activation
+from ..sweeps import run_many
+from ..theory import Q1, Q2, condensed_point, model_rank, output_jacobian
+from . import hessian
+from . import thresholds as thr
+
+DESCRIPTION = "Table 1 (reconstructed): model rank, Morse-Bott and separation sample size per branch Q1/Q2"
+
+BRANCHES = ("Q1", "Q2")
+BRANCH_TEXT = {"Q1": "condensed: w₁ = w₂ = w*, a₁ + a₂ = a*", "Q2": "one neuron (a*, w*), the other a = 0, w free"}
+NOT_AVAILABLE = "not available to us"
+# SCIENCE.md's derived expectations (not the paper's printed values): Q² separates at n = 4, Q¹ at n = 5 (evenly
+# spaced); for Gaussian inputs SCIENCE.md states Q² = 4.
+EXPECTED = {"even": {"Q1": thr.EXPECTED_SEPARATION["Q1"], "Q2": thr.EXPECTED_SEPARATION["Q2"]},
+            "gaussian": {"Q2": 4}, "optimistic": 3,
+            "source": "SCIENCE.md (derived, not the paper's printed values)"}
+
+PAPER_SIZE: dict[str, Any] = {"points_per_branch": 5, "gaussian_seeds": list(range(10)), "dim_samples": 24,
+                              "dim_nearby": 5}
+QUICK_SIZE: dict[str, Any] = {"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1, "reference_n": 8,
+                              "rate_seeds": 0, "xcheck_seeds": 0}
+
+
+def _window(name: str, values: Any) -> tuple[float, float]:
+    w = check_float_list(name, values, 0.0, low_open=True, min_len=2, max_len=2)
+    if not w[0] < w[1]:
+        raise ParameterError(name, values, "must be two numbers lo < hi")
+    return w
+
+
+@dataclass(frozen=True)
+class Config(UserConfig):
+    """Every parameter of the Table 1 page (defaults: the book size).
+
+    Geometry: ``n_values`` (sample sizes of the table), ``designs``, ``gaussian_seeds`` (the Gaussian data sets;
+    evenly spaced inputs have one), ``reference_n`` (a large n at which the minimum set near the branch is the branch
+    itself: its measured dimension), ``points_per_branch`` generic points per branch (``point_seed``), ``zero_rtol``
+    (zero eigenvalue: |λ| ≤ zero_rtol·max|λ|), ``sep_tol`` (a margin of the second-order test at or below it is a
+    real zero: not separated), ``dim_samples`` and ``dim_nearby`` (the Hessian page's projection estimate).
+
+    Rates (Hessian page's experiment: n = 6 evenly spaced, s = 1e-8): ``rate_seeds`` (0 skips), ``rate_t_max``,
+    ``rate_rtol``, ``q1_time_window``. Cross-check with recovery runs (thresholds page): ``xcheck_seeds`` random
+    initializations per (design, n) (0 skips), horizon ``xcheck_t_max``.
+    """
+
+    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
+    designs: tuple[str, ...] = ("even", "gaussian")
+    gaussian_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    reference_n: int = 12
+    points_per_branch: int = 3
+    point_seed: int = 0
+    zero_rtol: float = 1e-8
+    sep_tol: float = 1e-8
+    dim_samples: int = 16
+    dim_nearby: int = 3
+    rate_seeds: int = 100
+    rate_t_max: float = 1e7
+    rate_rtol: float = 1e-8
+    q1_time_window: tuple[float, float] = (1e6, 1e7)
+    xcheck_seeds: int = 200
+    xcheck_t_max: float = 1e10
+
+    def __post_init__(self) -> None:
+        checked = {
+            "n_values": check_int_list("n_values", self.n_values, 1, 40, max_len=20),
+            "designs": check_choice_list("designs", self.designs, DESIGNS),
+            "gaussian_seeds": check_int_list("gaussian_seeds", self.gaussian_seeds, 0, 100_000, max_len=20),
+            "reference_n": check_int("reference_n", self.reference_n, 2, 50),
+            "points_per_branch": check_int("points_per_branch", self.points_per_branch, 1, 20),
+            "point_seed": check_int("point_seed", self.point_seed, 0),
+            "zero_rtol": check_float("zero_rtol", self.zero_rtol, 0.0, 1e-2, low_open=True),
+            "sep_tol": check_float("sep_tol", self.sep_tol, 0.0, 1e-2, low_open=True),
+            "dim_samples": check_int("dim_samples", self.dim_samples, 8, 200),
+            "dim_nearby": check_int("dim_nearby", self.dim_nearby, 1, 20),
+            "rate_seeds": check_int("rate_seeds", self.rate_seeds, 0, 10_000),
+            "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e12),
+            "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-2, low_open=True),
+            "q1_time_window": _window("q1_time_window", self.q1_time_window),
+            "xcheck_seeds": check_int("xcheck_seeds", self.xcheck_seeds, 0, 100_000),
+            "xcheck_t_max": check_float("xcheck_t_max", self.xcheck_t_max, 1.0, 1e12),
+        }
+        if checked["reference_n"] in checked["n_values"] or checked["reference_n"] <= max(checked["n_values"]):
+            raise ParameterError("reference_n", self.reference_n,
+                                 f"must be > the largest of n_values ({max(checked['n_values'])})")
+        if checked["q1_time_window"][1] > checked["rate_t_max"]:
+            raise ParameterError("q1_time_window", self.q1_time_window,
+                                 f"must end at or before rate_t_max={checked['rate_t_max']:g}")
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+
+    def datasets(self) -> list[tuple[str, int]]:
+        """(design, data seed) of every training set: one evenly spaced, one per Gaussian seed."""
+        out: list[tuple[str, int]] = []
+        for d in self.designs:
+            out += [("even", 0)] if d == "even" else [("gaussian", s) for s in self.gaussian_seeds]
+        return out
+
+    def hessian_config(self, design: str, data_seed: int) -> hessian.Config:
+        """The Hessian page's configuration for one training set (geometry) and for the rate experiment."""
+        return hessian.Config(n_values=(*self.n_values, self.reference_n), designs=(design,), data_seed=data_seed,
+                              points_per_branch=self.points_per_branch, point_seed=self.point_seed,
+                              zero_rtol=self.zero_rtol, dim_samples=self.dim_samples, dim_nearby=self.dim_nearby,
+                              rate_seeds=max(self.rate_seeds, 1), rate_t_max=self.rate_t_max,
+                              rate_rtol=self.rate_rtol, q1_time_window=self.q1_time_window)
+
+    def thresholds_config(self) -> thr.Config:
+        """The thresholds page's configuration of the recovery cross-check (its defaults otherwise)."""
+        return thr.Config(designs=self.designs, n_values=self.n_values, seeds=max(self.xcheck_seeds, 1),
+                          t_max=self.xcheck_t_max)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The second-order separation test
+
+
+def output_hessians(theta: torch.Tensor, X: torch.Tensor, act: Activation) -> torch.Tensor:
+    """∇²_θ f_θ(x_i) for inputs ``X: (N, d)`` at one point ``theta: (m, 1+d)`` → ``(N, P, P)`` (P = m(1+d), the
+    layout of ``theta.flatten()``). Per neuron k: ∂²f/∂a_k∂w_k = σ'(w_kᵀx)x, ∂²f/∂w_k² = a_kσ''(w_kᵀx)xxᵀ, others 0."""
+    a, W = theta[:, 0], theta[:, 1:]
+    pre = X @ W.T
+    _, s1, s2 = act.with_derivatives(pre, 2)
+    N, (m, p1) = X.shape[0], theta.shape
+    H = torch.zeros(N, m, p1, m, p1, dtype=theta.dtype)
+    for k in range(m):
+        H[:, k, 0, k, 1:] = s1[:, k, None] * X
+        H[:, k, 1:, k, 0] = s1[:, k, None] * X
+        H[:, k, 1:, k, 1:] = a[k] * s2[:, k, None, None] * X[:, :, None] * X[:, None, :]
+    return H.reshape(N, m * p1, m * p1)
+
+
+def branch_tangent(branch: str, theta: torch.Tensor) -> np.ndarray:
+    """Orthonormal tangent vectors of the branch at ``theta: (2, 1+d)`` (rows, in the layout of theta.flatten()):
+    Q¹: a₁ − a₂ (the line a₁ + a₂ = a*); Q²: the inactive neuron's input weight w (the plane)."""
+    m, p1 = theta.shape
+    if branch == "Q1":
+        t = np.zeros((1, m * p1))
+        t[0, 0], t[0, p1] = 1.0, -1.0
+        return t / math.sqrt(2.0)
+    if branch == "Q2":
+        dead = int(np.argmin(np.abs(theta[:, 0].numpy())))
+        t = np.zeros((p1 - 1, m * p1))
+        for j in range(p1 - 1):
+            t[j, dead * p1 + 1 + j] = 1.0
+        return t
+    raise ValueError(f"branch must be Q1 or Q2, got {branch!r}")
+
+
+@dataclass(frozen=True)
+class SecondOrder:
+    """Result of :func:`second_order_separation` at one point of a branch on one training set."""
+
+    zero: int  # zero eigenvalues of the Hessian (dim K)
+    leaving: int  # dim K ∩ T⊥: kernel directions that leave the branch
+    constraints: int  # n − rank J: second-order equations on them
+    margin: float  # min over unit v in K ∩ T⊥ of |P⊥ q(v)| / |P⊥ q| (inf if leaving = 0, 0 if constraints = 0)
+    separated: bool
+
+
+def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, act: Activation, *,
+                            zero_rtol: float = 1e-8, sep_tol: float = 1e-8, starts: int = 12, seed: int = 0
+                            ) -> SecondOrder:
+    """Is the branch the whole set of global minima near ``theta`` (a zero-loss point of it) on the training inputs
+    ``X: (n, d)``? Second-order test (see the module docstring): no real zero of v ↦ P⊥q(v) on K ∩ T⊥.
+
+    The margin is minimized by Gauss–Newton (:func:`scipy.optimize.least_squares`) on v/‖v‖ from ``starts`` random
+    starts; the quadratic forms are normalized by their Frobenius norm, so the margin is scale-free.
+    """
+    J = output_jacobian(theta, X, act).numpy()
+    n, P = J.shape
+    ev, V = np.linalg.eigh(J.T @ J)
+    zero = np.abs(ev) <= zero_rtol * np.abs(ev).max()
+    z = int(zero.sum())
+    K = V[:, zero]
+    T = branch_tangent(branch, theta).T  # (P, b), inside K at a point of the branch
+    Q, _ = np.linalg.qr(K.T @ T, mode="complete")
+    E = K @ Q[:, T.shape[1]:]  # (P, k): kernel directions orthogonal to the branch
+    k = E.shape[1]
+    U = np.linalg.svd(J)[0]
+    Uperp = U[:, P - z:]  # (n, c): range(J)^⊥ (rank J = P − z at zero loss)
+    c = Uperp.shape[1]
+    if k == 0:
+        return SecondOrder(z, 0, c, math.inf, True)
+    if c == 0:
+        return SecondOrder(z, k, 0, 0.0, False)
+    A = np.einsum("ij,ipq,pa,qb->jab", Uperp, output_hessians(theta, X, act).numpy(), E, E)  # (c, k, k)
+    scale = float(np.sqrt((A ** 2).sum()))
+    if scale == 0.0:
+        return SecondOrder(z, k, c, 0.0, False)
+    A = A / scale
+
+    def res(v: np.ndarray) -> np.ndarray:
+        u = v / np.linalg.norm(v)
+        return np.einsum("a,jab,b->j", u, A, u)
+
+    rng = np.random.default_rng(seed)
+    best = math.inf
+    for _ in range(starts):
+        sol = least_squares(res, rng.standard_normal(k), xtol=1e-15, ftol=1e-15, gtol=1e-15)
+        best = min(best, float(np.linalg.norm(sol.fun)))
+    return SecondOrder(z, k, c, best, best > sep_tol)
+
+
+def separation_size(n_values: list[int] | tuple[int, ...], separated: np.ndarray) -> int | None:
+    """Smallest n from which on the branch is separated at every larger n of ``n_values`` (``separated: (N,)``
+    bools, ascending n); None if it is not separated at the largest n."""
+    sep = np.asarray(separated, bool)
+    if sep.size == 0 or not sep[-1]:
+        return None
+    bad = np.flatnonzero(~sep)
+    return int(n_values[bad[-1] + 1]) if bad.size else int(n_values[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The computation
+
+
+def geometry(cfg: Config) -> dict[str, np.ndarray]:
+    """Hessian-page geometry and the second-order test at every (training set, n, point).
+
+    Arrays over (datasets, n_values + [reference_n], points): ``zero``, ``dim`` (projection), ``span``,
+    ``unconverged``, ``morse_bott``, ``spectra`` (…, P), ``so_leaving``, ``so_constraints``, ``so_margin``,
+    ``so_separated``; per point ``branch``, ``model_rank``, ``points``.
+    """
+    act = get_activation("tanh")
+    ds = cfg.datasets()
+    geos = [hessian.geometry(cfg.hessian_config(d, s), progress=False) for d, s in ds]
+    pts = hessian.branch_points(SingleNeuronTarget().neuron, cfg.points_per_branch, cfg.point_seed)
+    ns = (*cfg.n_values, cfg.reference_n)
+    D, N, Pn = len(ds), len(ns), len(pts)
+    so = {k: np.zeros((D, N, Pn), dtype=int) for k in ("so_zero", "so_leaving", "so_constraints")}
+    so["so_margin"] = np.full((D, N, Pn), np.nan)
+    so["so_separated"] = np.zeros((D, N, Pn), dtype=bool)
+    for di, (design, seed) in enumerate(ds):
+        for ni, n in enumerate(ns):
+            X = batch_data([DataSpec(design=design, n_samples=n, data_seed=seed)]).X[0]
+            for pi, (b, p) in enumerate(pts):
+                if b not in BRANCHES:
+                    continue
+                r = second_order_separation(b, p, X, act, zero_rtol=cfg.zero_rtol, sep_tol=cfg.sep_tol)
+                so["so_zero"][di, ni, pi], so["so_leaving"][di, ni, pi] = r.zero, r.leaving
+                so["so_constraints"][di, ni, pi], so["so_margin"][di, ni, pi] = r.constraints, r.margin
+                so["so_separated"][di, ni, pi] = r.separated
+    stack = {k: np.concatenate([g[k] for g in geos]) for k in ("zero", "dim", "span", "unconverged", "morse_bott",
+                                                                "spectra", "lambda_min", "rank_train")}
+    return {
+        "branch": geos[0]["branch"],
+        "points": geos[0]["points"],
+        "model_rank": geos[0]["model_rank"],
+        "dataset_design": np.array([d for d, _ in ds]),
+        "dataset_seed": np.array([s for _, s in ds]),
+        "n_all": np.array(ns),
+        **stack,
+        **so,
+    }
+
+
+def rate_verdicts(cfg: Config, fits: dict[str, np.ndarray], label: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Convergence type per branch from the Hessian page's fits (our rule): Q² *linear* if the median fitted
+    exponential rate is within 5 % of 2λ_min (the Morse–Bott prediction); Q¹ *sublinear* if the median power-law
+    exponent of the loss lies in (−3, −1) (a power law, not an exponential drop to round-off)."""
+    ratio = fits["q2_ratio"][np.isfinite(fits["q2_ratio"])]
+    le = fits["q1_loss_exponent"][np.isfinite(fits["q1_loss_exponent"])]
+    de = fits["q1_distance_exponent"][np.isfinite(fits["q1_distance_exponent"])]
+    q2_med = float(np.median(ratio)) if ratio.size else float("nan")
+    q1_med = float(np.median(le)) if le.size else float("nan")
+    q1_dmed = float(np.median(de)) if de.size else float("nan")
+    return {
+        "Q2": {"runs": int((label == Q2).sum()), "fitted": int(ratio.size), "rate_over_2lambda_min": q2_med,
+               "type": "linear" if ratio.size and abs(q2_med - 1) < 0.05 else "undetermined"},
+        "Q1": {"runs": int((label == Q1).sum()), "fitted": int(le.size), "loss_exponent": q1_med,
+               "distance_exponent": q1_dmed,
+               "type": "sublinear" if le.size and -3 < q1_med < -1 else "undetermined"},
+    }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(float(x)) else None
+
+
+def _sets(x: np.ndarray) -> list[int]:
+    return sorted({int(v) for v in np.asarray(x).ravel()})
+
+
+def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] | None,
+                xcheck: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row of Table 1 per branch (values over the sampled points and the data sets of each design)."""
+    P = int(geo["points"].shape[1] * geo["points"].shape[2])
+    ns = list(cfg.n_values)
+    N = len(ns)
+    rows = []
+    for b in BRANCHES:
+        sel = geo["branch"] == b
+        bd = hessian.BRANCH_DIM[b]
+        row: dict[str, Any] = {
+            "branch": b, "description": BRANCH_TEXT[b], "parameters": P, "branch_dimension": bd,
+            "branch_dimension_measured": _sets(geo["dim"][:, N][:, sel]),
+            "reference_n": cfg.reference_n,
+            "model_rank": _sets(geo["model_rank"][sel]),
+            "counting_bound": P - bd,
+            "zero_eigenvalues": {}, "minimum_set_dimension": {}, "morse_bott": {}, "separated": {},
+            "separated_projection": {}, "margin_min": {}, "unconverged": {}, "near_zero_threshold": {},
+            "separation_n": {}, "separation_n_projection": {}, "expected_separation_n": {},
+            "recovery_separation_n": {}, "morse_bott_from": {},
+        }
+        for design in cfg.designs:
+            di = geo["dataset_design"] == design
+            g = lambda key: geo[key][di][:, :N][:, :, sel]  # noqa: E731  (datasets, N, points)
+            zero, dim, mb, sep = g("zero"), g("dim"), g("morse_bott"), g("so_separated")
+            row["zero_eigenvalues"][design] = {n: _sets(zero[:, i]) for i, n in enumerate(ns)}
+            row["minimum_set_dimension"][design] = {n: _sets(dim[:, i]) for i, n in enumerate(ns)}
+            row["morse_bott"][design] = {n: bool(mb[:, i].all()) for i, n in enumerate(ns)}
+            row["separated"][design] = {n: bool(sep[:, i].all()) for i, n in enumerate(ns)}
+            row["separated_projection"][design] = {n: bool((dim[:, i] == bd).all()) for i, n in enumerate(ns)}
+            # None: no kernel direction leaves the branch (margin +inf)
+            row["margin_min"][design] = {n: _finite(np.min(g("so_margin")[:, i])) for i, n in enumerate(ns)}
+            row["unconverged"][design] = {n: int(g("unconverged")[:, i].sum()) for i, n in enumerate(ns)}
+            spec = np.abs(geo["spectra"][di][:, :N][:, :, sel])  # (datasets, N, points, P)
+            rel = spec / spec.max(-1, keepdims=True)
+            near = ((rel > cfg.zero_rtol / 100) & (rel < cfg.zero_rtol * 100)).any(-1)
+            row["near_zero_threshold"][design] = {n: int(near[:, i].sum()) for i, n in enumerate(ns)}
+            row["separation_n"][design] = separation_size(ns, sep.all(axis=(0, 2)))
+            row["separation_n_projection"][design] = separation_size(ns, (dim == bd).all(axis=(0, 2)))
+            row["morse_bott_from"][design] = separation_size(ns, mb.all(axis=(0, 2)))
+            row["expected_separation_n"][design] = EXPECTED.get(design, {}).get(b)
+            row["recovery_separation_n"][design] = (
+                xcheck["separation_sample_size_by_branch"][design].get(b) if xcheck else None)
+        row["rate"] = rates[b] if rates else None
+        rows.append(row)
+    return rows
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The table: geometry at every (training set, n, point), then the rates and the recovery cross-check, whose
+    gradient-flow runs all go through ONE :func:`recovery.sweeps.run_many` call (cached, shared with the Hessian
+    and thresholds pages when the parameters agree)."""
+    t0 = time.perf_counter()
+    geo = geometry(cfg)
+    t_geo = time.perf_counter() - t0
+    hcfg = cfg.hessian_config("even", 0)
+    tcfg = cfg.thresholds_config()
+    configs = ([hcfg.rate_config()] if cfg.rate_seeds else []) + (tcfg.cells() if cfg.xcheck_seeds else [])
+    t1 = time.perf_counter()
+    results = run_many(configs, progress=progress) if configs else []
+    arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values), **{f"geo_{k}": v for k, v in geo.items()}}
+    rates = xcheck = None
+    if cfg.rate_seeds:
+        arr = results[0]
+        fits = hessian.rates(hcfg, arr)
+        rates = rate_verdicts(cfg, fits, arr["label"])
+        arrays.update({"rate_label": arr["label"], "rate_q2_ratio": fits["q2_ratio"],
+                       "rate_q1_loss_exponent": fits["q1_loss_exponent"]})
+    if cfg.xcheck_seeds:
+        st = thr.compute(tcfg, progress=False)  # loads the cells run just above from the cache
+        xcheck = thr.summarize(tcfg, st)
+        arrays["xcheck_outcome"] = st["outcome"]
+    t_flow = time.perf_counter() - t1
+    act = get_activation("tanh")
+    tn = torch.from_numpy(SingleNeuronTarget().neuron[None])
+    optimistic = model_rank(tn, 2, act)
+    rows = branch_rows(cfg, geo, rates, xcheck)
+    summary = table1_summary(cfg, rows, geo, xcheck, optimistic=optimistic,
+                             condensed=condensed_point(tn, 2).numpy().tolist(), geometry_s=t_geo, flow_s=t_flow,
+                             runtime_s=time.perf_counter() - t0)
+    return summary, arrays
+
+
+def _fmt(v: Any) -> str:
+    return "–" if v is None else str(v)
+
+
+def table1_summary(cfg: Config, rows: list[dict[str, Any]], geo: dict[str, np.ndarray], xcheck: dict[str, Any] | None,
+                   *, optimistic: int, condensed: list, geometry_s: float, flow_s: float, runtime_s: float
+                   ) -> dict[str, Any]:
+    """The JSON-able ``result.json`` of Table 1."""
+    def js(x: Any) -> Any:  # int keys (n) -> str for JSON
+        if isinstance(x, dict):
+            return {str(k): js(v) for k, v in x.items()}
+        return x
+
+    by = {r["branch"]: r for r in rows}
+    seps = {d: {b: by[b]["separation_n"][d] for b in BRANCHES} for d in cfg.designs}
+    return {
+        "figure": "table1",
+        "paper": "arXiv:2405.13787, Table 1 (model rank and separation threshold per branch): the table itself was "
+        "not available to us; reconstructed from the text and the theory",
+        "paper_table": NOT_AVAILABLE,
+        "expected": EXPECTED,
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "definitions": {
+            "model_rank": "rank of the output Jacobian on 400 generic Gaussian inputs at each sampled point",
+            "optimistic_sample_size": "model rank at the condensed point (recovery.theory.model_rank)",
+            "separated": "second-order test: no real zero of v -> P_perp q(v) on K ∩ T_perp (margin > sep_tol) at "
+            "every sampled point and data set",
+            "separation_n": "smallest n of n_values from which on the branch is separated",
+            "morse_bott": "zero eigenvalues == local dimension of the minimum set (Hessian page's projection)",
+        },
+        "datasets": [f"{d} (data seed {s})" if d == "gaussian" else d for d, s in
+                     zip(geo["dataset_design"], geo["dataset_seed"])],
+        "optimistic_sample_size": optimistic,
+        "min_model_rank_over_branches": min(min(r["model_rank"]) for r in rows),
+        "condensed_point": condensed,
+        "rows": [js(r) for r in rows],
+        "separation_n": seps,
+        "separation_n_projection": {d: {b: by[b]["separation_n_projection"][d] for b in BRANCHES}
+                                    for d in cfg.designs},
+        "recovery_separation_n": xcheck["separation_sample_size_by_branch"] if xcheck else None,
+        "recovery_optimistic_sample_size": xcheck["optimistic_sample_size"] if xcheck else None,
+        "recovery_headline": xcheck["headline"] if xcheck else None,
+        "geometry_s": geometry_s,
+        "flow_s": flow_s,
+        "runtime_s": runtime_s,
+        "headline": [
+            f"optimistic sample size (min model rank) {optimistic}; model rank Q1 "
+            f"{'/'.join(map(str, by['Q1']['model_rank']))}, Q2 {'/'.join(map(str, by['Q2']['model_rank']))}",
+            "separation sample size (second-order test): " + "; ".join(
+                f"{d} Q1 {_fmt(seps[d]['Q1'])}, Q2 {_fmt(seps[d]['Q2'])}" for d in cfg.designs)
+            + (" | recovery runs: " + "; ".join(
+                f"{d} Q1 {_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q1'))}, Q2 "
+                f"{_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q2'))}" for d in cfg.designs)
+               if xcheck else ""),
+        ],
+    }
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    from .table1_plots import table1_static
+
+    table1_static(summary, arrays, path)
