@@ -34,7 +34,8 @@ from scipy.interpolate import CubicSpline
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..config import ParameterError, UserConfig, check_choice, check_float, check_float_list, check_int
+from ..data import DESIGNS
 from ..sweeps import RunConfig, run_many
 from ..theory import SET_NAMES, theorem1_time_shift
 
@@ -69,6 +70,8 @@ class Config(UserConfig):
     * ``loss_floor``: the gap is measured only where both losses are at least this.
     * ``scan_scales`` / ``scan_seed``: one seed at several scales (reference: the same seed at the smallest of
       ``scales``), which isolates the gap's dependence on s from the seed-to-seed spread.
+    * ``design`` / ``data_seed``: the training inputs, ``even`` (the paper's grid on [−2, 2]; ``data_seed``
+      unused) or ``gaussian`` (n i.i.d. N(0, 1) draws with this data seed; Figure 7, reconstructed).
     """
 
     scales: tuple[float, ...] = (1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
@@ -82,6 +85,8 @@ class Config(UserConfig):
     loss_floor: float = 1e-20
     scan_scales: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
     scan_seed: int = 0
+    design: str = "even"
+    data_seed: int = 0
 
     def __post_init__(self) -> None:
         scales = check_float_list("scales", self.scales, 0.0, low_open=True, min_len=2, max_len=20)
@@ -101,6 +106,8 @@ class Config(UserConfig):
             "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
             "scan_scales": tuple(sorted(set(scan), reverse=True)),
             "scan_seed": check_int("scan_seed", self.scan_seed, 0),
+            "design": check_choice("design", self.design, DESIGNS),
+            "data_seed": check_int("data_seed", self.data_seed, 0),
         }
         if checked["check_rtol"] >= checked["rtol"]:
             raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or < rtol={checked['rtol']:g}")
@@ -110,8 +117,9 @@ class Config(UserConfig):
 
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
-        """One trial: Example 1 with C₂/C₁ = ``c_ratio`` (width 2, tanh, n evenly spaced points)."""
-        return RunConfig(seeds=1, first_seed=seed, init_scale=scale, n_samples=self.n_samples, design="even",
+        """One trial: Example 1 with C₂/C₁ = ``c_ratio`` (width 2, tanh, n points of ``design``)."""
+        return RunConfig(seeds=1, first_seed=seed, init_scale=scale, n_samples=self.n_samples, design=self.design,
+                         data_seed=self.data_seed,
                          width=2, activation="tanh", c_ratio_base=self.c_ratio, c_ratio_slope=0.0,
                          t_max=self.t_max, rtol=self.rtol if rtol is None else rtol,
                          checkpoints_per_decade=self.checkpoints_per_decade)
@@ -241,14 +249,24 @@ def _stack(arrs: list[dict[str, np.ndarray]], prefix: str) -> dict[str, np.ndarr
     return {f"{prefix}{k}": np.concatenate([a[k] for a in arrs]) for k in keys}
 
 
+def run_configs(cfg: Config) -> list[RunConfig]:
+    """Every distinct run of the figure: the trials, the scan and the trials at ``check_rtol``."""
+    check = cfg.trials(cfg.check_rtol) if cfg.check_rtol > 0 else []
+    return list(dict.fromkeys(cfg.trials() + cfg.scan() + check))
+
+
 def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of Figure 2 in one batched call and measure the gaps."""
     t0 = time.perf_counter()
-    main = cfg.trials()
+    unique = run_configs(cfg)  # one run per distinct configuration
+    return analyse(cfg, dict(zip(unique, run_many(unique, progress=progress))), t0=t0)
+
+
+def analyse(cfg: Config, results: dict[RunConfig, dict[str, np.ndarray]], *, t0: float
+            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Gaps, lags and the summary from the runs of :func:`run_configs` (``results`` may hold other runs too)."""
+    main, scan = cfg.trials(), cfg.scan()
     check = cfg.trials(cfg.check_rtol) if cfg.check_rtol > 0 else []
-    scan = cfg.scan()
-    unique = list(dict.fromkeys(main + scan + check))  # one run per distinct configuration
-    results = dict(zip(unique, run_many(unique, progress=progress)))
     arr_main = [results[c] for c in main]
     arr_scan = [results[c] for c in scan]
     g_main = _gaps(arr_main, arr_main[-1], cfg.loss_floor)
@@ -275,7 +293,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
         g_check = _gaps(arr_check, arr_check[-1], cfg.loss_floor)
         arrays["check_aligned_gap"] = g_check["aligned"]
         arrays["check_loss_traj"] = np.concatenate([a["loss_traj"] for a in arr_check])
-    wall = float(sum(float(r["wall_time"]) for r in results.values()))
+    wall = float(sum(float(results[c]["wall_time"]) for c in run_configs(cfg)))
     summary = fig2_summary(cfg, arrays, floor=floor, slope=slope, intercept=intercept, compute_s=wall,
                            runtime_s=time.perf_counter() - t0)
     return summary, arrays
@@ -328,7 +346,8 @@ def fig2_summary(cfg: Config, arrays: dict[str, np.ndarray], *, floor: float, sl
         "final_loss": [float(x) for x in arrays["final_loss"]],
         "gen_error": [float(x) for x in arrays["gen_error"]],
         "horizon": cfg.t_max,
-        "test_set": "1000 points, grid on [-2, 2]",
+        "test_set": ("1000 points, grid on [-2, 2]" if cfg.design == "even"
+                     else "1000 N(0, 1) draws (seed 12345)"),
         "compute_s": compute_s,
         "runtime_s": runtime_s,
         "headline": [

@@ -23,8 +23,11 @@ def _positive(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _params(summary: dict[str, Any]) -> dict[str, Any]:
     p = summary["parameters"]
-    return {"n": p["n_samples"], "C2/C1": p["c_ratio"], "horizon": p["t_max"], "rtol": p["rtol"],
-            "checkpoints/decade": p["checkpoints_per_decade"]}
+    out = {"n": p["n_samples"], "C2/C1": p["c_ratio"], "horizon": p["t_max"], "rtol": p["rtol"],
+           "checkpoints/decade": p["checkpoints_per_decade"]}
+    if p.get("design", "even") != "even":  # Figure 7 (reconstructed): Gaussian inputs
+        out = {"design": f"{p['design']}, data seed {p['data_seed']}", **out}
+    return out
 
 
 def _end(arrays: dict[str, np.ndarray], i: int, prefix: str = "") -> int:
@@ -34,8 +37,8 @@ def _end(arrays: dict[str, np.ndarray], i: int, prefix: str = "") -> int:
 
 def loss_curves(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
     """Figure 2: loss against time (left) and against the reference's time t − lag (right, Theorem 1)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("before the shift: loss against t",
-                                                        "after the Theorem-1 shift: loss against t − lag"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("before the shift (against t)",
+                                                        "after the shift (against t − lag)"),
                         horizontal_spacing=0.08)
     t = arrays["times"]
     for i, s in enumerate(arrays["scales"]):
@@ -176,7 +179,8 @@ def fig2_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
     ax3.set(xlabel="initialization scale s", ylabel="largest |Δ log10 loss|", title="log-loss gap")
     ax3.legend(fontsize=7)
     p = summary["parameters"]
-    fig.text(0.01, 0.01, f"n={p['n_samples']} even, C2/C1={p['c_ratio']:g}, scales={list(p['scales'])}, "
+    design = p.get("design", "even") + ("" if p.get("design", "even") == "even" else f" (data seed {p['data_seed']})")
+    fig.text(0.01, 0.01, f"n={p['n_samples']} {design}, C2/C1={p['c_ratio']:g}, scales={list(p['scales'])}, "
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}, checkpoints/decade={p['checkpoints_per_decade']}; "
              f"code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
