@@ -241,9 +241,10 @@ def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, a
         return SecondOrder(z, 0, c, math.inf, True)
     if c == 0:
         return SecondOrder(z, k, 0, 0.0, False)
-    A = np.einsum("ij,ipq,pa,qb->jab", Uperp, output_hessians(theta, X, act).numpy(), E, E)  # (c, k, k)
+    H = output_hessians(theta, X, act).numpy()
+    A = np.einsum("ij,ipq,pa,qb->jab", Uperp, H, E, E)  # (c, k, k)
     scale = float(np.sqrt((A ** 2).sum()))
-    if scale == 0.0:
+    if scale <= 1e-10 * float(np.sqrt((H ** 2).sum())):  # zero up to round-off: nothing bends the kernel away
         return SecondOrder(z, k, c, 0.0, False)
     A = A / scale
 

@@ -1,0 +1,118 @@
+"""Geometry page (arXiv:2309.00508, two neurons fitting one): SCIENCE.md's ranks (2 on the condensed branch, 3 on
+the dead ones without bias; 3 and 4 with bias), the branches, the halving of the symmetric grid without bias, the
+separation sample sizes and Morse-Bott pattern, the rate contrast, the Config validator, the CLI and the notebook.
+One reduced configuration is shared so that the notebook and the CLI load its flow from the cache."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+import torch
+
+from recovery.config import ParameterError
+from recovery.figures import geometry
+from recovery.models import get_activation, loss_and_grad
+from recovery.theory import jacobian_rank
+
+NB = Path(__file__).resolve().parent.parent / "notebooks"
+TANH = get_activation("tanh")
+REDUCED = {"n_values": [2, 3, 4], "designs": ["positive"], "points_per_branch": 1, "cloud_samples": 5,
+           "rate_starts": 1, "dim_samples": 12, "dim_nearby": 2}
+
+
+@pytest.mark.parametrize("setting, ranks", [("no_bias", {"condensed": 2, "dead1": 3, "dead2": 3}),
+                                            ("bias", {"condensed": 3, "dead1": 4, "dead2": 4})])
+def test_model_ranks_of_the_three_branches_match_science_md(setting, ranks):
+    cfg = geometry.Config()
+    target = cfg.target_neuron(setting)
+    pts = geometry.branch_points(target, 3, seed=1)
+    assert [b for b, _ in pts] == ["condensed"] * 3 + ["dead1"] * 3 + ["dead2"] * 3
+    for b, p in pts:
+        assert p.shape == (2, len(target))
+        r = jacobian_rank(p, TANH, dim=len(target) - 1, bias=setting == "bias")
+        assert r == ranks[b], (setting, b, r)
+        d = geometry.training_data(cfg, setting, "positive", 7)
+        assert float(loss_and_grad(p[None], d, TANH)[0][0]) < 1e-28  # a global minimum
+        if b != "condensed":
+            dead = 0 if b == "dead1" else 1
+            assert float(p[dead, 0]) == 0.0 and float(p[dead, 1:].norm()) >= 0.3
+
+
+def test_inputs_and_the_symmetric_grid_halving_without_bias():
+    x = geometry.inputs("positive", 4, half_width=2.0)
+    assert torch.allclose(x, torch.tensor([0.5, 1.0, 1.5, 2.0], dtype=torch.float64))
+    assert torch.allclose(geometry.inputs("even", 3), torch.tensor([-2.0, 0.0, 2.0], dtype=torch.float64))
+    cfg = geometry.Config()
+    p = geometry.branch_points(cfg.target_neuron("no_bias"), 1, seed=0)[1][1]  # a dead-branch point (rank 3)
+    from recovery.figures.hessian import training_jacobian_rank
+
+    for n, pos, sym in ((2, 2, 1), (3, 3, 1), (4, 3, 2), (6, 3, 3)):  # odd functions: only floor(n/2) samples count
+        assert training_jacobian_rank(p, geometry.training_data(cfg, "no_bias", "positive", n), TANH) == pos
+        assert training_jacobian_rank(p, geometry.training_data(cfg, "no_bias", "even", n), TANH) == sym
+    assert geometry.expected_separation("no_bias", "positive", "condensed") == 3
+    assert geometry.expected_separation("no_bias", "even", "dead1") == 6
+    assert geometry.expected_separation("bias", "even", "condensed") == 5
+    assert geometry.expected_separation("bias", "even", "dead2") == 4
+
+
+def test_reduced_run_separation_morse_bott_and_rates():
+    cfg = geometry.Config.from_user(**REDUCED)
+    s, a = geometry.run(cfg, progress=False)
+    assert s["model_rank"]["no_bias"] == {"condensed": [2], "dead1": [3], "dead2": [3]}
+    assert s["model_rank"]["bias"] == {"condensed": [3], "dead1": [4], "dead2": [4]}
+    assert s["separation_n"]["no_bias"]["positive"] == {"condensed": 3, "dead1": 3, "dead2": 3}
+    rows = {r["branch"]: r for r in s["rows"]["no_bias"]}
+    assert rows["condensed"]["interpolating_dimension"]["positive"] == {"2": [2], "3": [1], "4": [1]}
+    assert rows["condensed"]["zero_eigenvalues"]["positive"]["4"] == [2]  # 2 zero eigenvalues, a line: not MB
+    assert rows["condensed"]["morse_bott"]["positive"] == {"2": True, "3": False, "4": False}
+    assert rows["dead1"]["morse_bott"]["positive"] == {"2": True, "3": True, "4": True}
+    assert s["separation_n"]["bias"]["even"]["dead1"] == 4  # bias: 5 for the condensed branch, not in n_values
+    for setting in ("no_bias", "bias"):
+        v = s["rates"][setting]
+        assert v["dead"]["type"] == "linear" and v["dead"]["ended_dead"] == v["dead"]["starts"] == 2
+        assert v["condensed"]["type"] == "sublinear" and abs(v["condensed"]["loss_exponent"] + 2) < 0.3
+    assert a["cloud"].shape == (3, 3, 5, 2, 2)
+    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
+        assert key in s
+    json.dumps(s)
+
+
+@pytest.mark.parametrize("kw, name", [({"settings": ["nobias"]}, "settings[0]"), ({"n_values": [0, 2]}, "n_values[0]"),
+                                      ({"designs": "grid"}, "designs[0]"), ({"target_w": 0}, "target_w"),
+                                      ({"rate_eps": 2}, "rate_eps"),
+                                      ({"condensed_time_window": [1e6, 1e9]}, "condensed_time_window"),
+                                      ({"dead_loss_window": [1e-10, 1e-16]}, "dead_loss_window"),
+                                      ({"bogus": 1}, "bogus")])
+def test_config_rejects_bad_values_with_one_line(kw, name):
+    with pytest.raises(ParameterError) as e:
+        geometry.Config.from_user(**kw)
+    assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
+
+
+def test_geometry_notebook_reduced_size(tmp_path):
+    out = tmp_path / "geometry.ipynb"
+    pm.execute_notebook(str(NB / "related_geometry.ipynb"), str(out), cwd=str(NB), progress_bar=False,
+                        parameters=REDUCED)
+    text = out.read_text()
+    assert "all checks passed" in text
+    assert "geometry-branches-3d" in text and "geometry-rates" in text
+
+
+def test_cli_run_geometry_writes_ranks_and_separation(tmp_path):
+    out = tmp_path / "geometry"
+    args = []
+    for k, v in REDUCED.items():
+        args += [f"--{k.replace('_', '-')}", ",".join(map(str, v)) if isinstance(v, list) else str(v)]
+    r = subprocess.run([sys.executable, "-m", "recovery", "run", "geometry", *args, "--out", str(out), "--no-progress"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "result.json").read_text())
+    assert s["model_rank"]["no_bias"]["condensed"] == [2] and s["model_rank"]["no_bias"]["dead1"] == [3]
+    assert s["separation_n"]["no_bias"]["positive"]["condensed"] == 3
+    assert (out / "figure.png").stat().st_size > 10_000 and "model rank" in r.stdout
+    bad = subprocess.run([sys.executable, "-m", "recovery", "run", "geometry", "--settings", "nobias"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "invalid settings[0]='nobias'" in bad.stderr
