@@ -1,0 +1,544 @@
+"""Related results: matrix completion and connectivity (arXiv:2405.13721, Bai, Zhao, Zhang).
+
+W = AB (A, B ∈ R^{4×4} unless stated) is trained by gradient flow on the observed entries from A₀ = s·Â, B₀ = s·B̂
+(:mod:`recovery.completion`). Four experiments, all trials in ONE batched gradient-flow call (the 2 × 2
+examples are embedded in the 4 × 4 batch with zero padding: zero rows of A and columns of B receive no
+gradient, so the padded flow is exactly the 2 × 2 one with hidden width 2):
+
+1. connected [[1, 2], [3, ?]]: the learned ? against the minimum-rank fill 6 and the minimum-nuclear-norm
+   fill 1, for several scales s and seeds. Derived here: |? − 6| ∝ s^{2(1 − σ₂/σ₁)}, σ₁ > σ₂ the singular values
+   of the zero-filled observation [[1, 2], [3, 0]] (the second direction grows at rate σ₂ while the first
+   takes the flow to the rank-1 solution at rate σ₁; W is quadratic in s).
+2. disconnected [[1, ?], [?, 4]]: the learned fill against its exact limit
+   (:func:`recovery.completion.disconnected_2x2_limit`); the completion is symmetric with nuclear norm 5.
+3. 4 × 4: generic rank-r targets, n observed entries drawn uniformly; each pattern coloured by the
+   connectivity of its bipartite row/column graph; the learned W compared with the minimum-rank completion
+   (Levenberg–Marquardt search) and the minimum-nuclear-norm completion (Douglas–Rachford with a certified
+   lower bound).
+4. The saddle-to-saddle staircase: singular values of W(t) for one target and pattern at several scales s
+   (a slider); stage k starts when σ_k(W) first exceeds half its final value, at a time that grows like
+   log(1/s).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..cache import ResultCache, code_hash
+from ..completion import (
+    components_complete_bipartite,
+    connected_2x2_min_nuclear,
+    disconnected_2x2_limit,
+    disconnected_2x2_small_init_limit,
+    gradient_flow,
+    initial_factors,
+    is_forest,
+    min_rank_completion,
+    nuclear_norm_completion,
+    numerical_rank_batch,
+    observation_components,
+    random_low_rank,
+    random_pattern,
+)
+from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..dynamics import single_thread
+
+DESCRIPTION = "Related: matrix completion by W=AB from small init; connectivity -> min rank vs min nuclear norm"
+
+PAPER = {
+    "source": "arXiv:2405.13721 (values as in SCIENCE.md, research notes)",
+    "connected_fill": 6.0,
+    "disconnected_nuclear_norm": 5.0,
+    "claim_connected": "connected observations: the learned solution has minimum rank",
+    "claim_disconnected": "disconnected observations: minimum nuclear norm (not minimum rank)",
+    "claim_staircase": "saddle-to-saddle: the rank of W grows one step at a time",
+}
+
+CONNECTED_M = np.array([[1.0, 2.0], [3.0, 0.0]])
+CONNECTED_MASK = np.array([[1.0, 1.0], [1.0, 0.0]])
+DISCONNECTED_M = np.array([[1.0, 0.0], [0.0, 4.0]])
+DISCONNECTED_MASK = np.eye(2)
+
+PAPER_SIZE: dict[str, Any] = {"patterns": 30, "example_seeds": 20}
+QUICK_SIZE: dict[str, Any] = {"patterns": 2, "n_values": [4, 8, 12], "example_seeds": 2,
+                              "example_scales": [1e-3, 1e-5], "staircase_scales": [1e-3, 1e-6], "t_max": 1e4}
+
+
+@dataclass(frozen=True)
+class Config(UserConfig):
+    """Every parameter of the chapter (defaults: the book size).
+
+    * ``example_scales`` / ``example_seeds``: the 2 × 2 examples at each scale with seeds 0..seeds−1.
+    * ``target_ranks``, ``n_values``, ``patterns``, ``scale``: the 4 × 4 experiment (targets
+      M = UVᵀ/√r with Gaussian U, V; ``patterns`` targets × patterns per (rank, n)).
+    * ``staircase_rank``, ``staircase_observed``, ``staircase_scales``: the staircase (one target and one
+      random pattern, redrawn until connected).
+    * ``t_max``, ``rtol``, ``checkpoints_per_decade``: the integrator (horizon, tolerance relative to ‖θ‖).
+    * ``rank_rtol``: a singular value counts if above this times the largest; ``nuclear_iters``:
+      Douglas–Rachford iterations; ``seed``: offsets every seed.
+    """
+
+    example_scales: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+    example_seeds: int = 6
+    target_ranks: tuple[int, ...] = (1, 2)
+    n_values: tuple[int, ...] = tuple(range(1, 17))
+    patterns: int = 8
+    scale: float = 1e-8
+    compare_scale: float = 1e-16
+    staircase_rank: int = 3
+    staircase_observed: int = 15
+    staircase_scales: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10)
+    t_max: float = 1e5
+    rtol: float = 1e-6
+    checkpoints_per_decade: int = 30
+    rank_rtol: float = 1e-4
+    nuclear_iters: int = 3000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ex = check_float_list("example_scales", self.example_scales, 0.0, low_open=True, min_len=1, max_len=10)
+        st = check_float_list("staircase_scales", self.staircase_scales, 0.0, low_open=True, min_len=1, max_len=10)
+        for name, vals in (("example_scales", ex), ("staircase_scales", st)):
+            for i, s in enumerate(vals):
+                check_float(f"{name}[{i}]", s, 0.0, 0.1, low_open=True)
+        checked = {
+            "example_scales": tuple(sorted(set(ex), reverse=True)),
+            "example_seeds": check_int("example_seeds", self.example_seeds, 1, 200),
+            "target_ranks": check_int_list("target_ranks", self.target_ranks, 1, 4, max_len=4),
+            "n_values": check_int_list("n_values", self.n_values, 1, 16, max_len=16),
+            "patterns": check_int("patterns", self.patterns, 1, 200),
+            "scale": check_float("scale", self.scale, 0.0, 0.1, low_open=True),
+            "compare_scale": check_float("compare_scale", self.compare_scale, 0.0, 0.1, low_open=True),
+            "staircase_rank": check_int("staircase_rank", self.staircase_rank, 1, 4),
+            "staircase_observed": check_int("staircase_observed", self.staircase_observed, 7, 16),
+            "staircase_scales": tuple(sorted(set(st), reverse=True)),
+            "t_max": check_float("t_max", self.t_max, 100.0, 1e8),
+            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
+            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 2, 200),
+            "rank_rtol": check_float("rank_rtol", self.rank_rtol, 0.0, 0.1, low_open=True),
+            "nuclear_iters": check_int("nuclear_iters", self.nuclear_iters, 100, 100_000),
+            "seed": check_int("seed", self.seed, 0),
+        }
+        for k, v in checked.items():
+            object.__setattr__(self, k, v)
+
+    def flow_params(self) -> dict[str, Any]:
+        drop = ("rank_rtol", "nuclear_iters")
+        return {k: v for k, v in self.params().items() if k not in drop}
+
+    def grid_scales(self) -> tuple[float, ...]:
+        """The 4 × 4 grid runs at ``scale`` and, unless equal, at ``compare_scale`` (same directions Â, B̂)."""
+        return (self.scale,) if self.compare_scale == self.scale else (self.scale, self.compare_scale)
+
+
+# ---------------------------------------------------------------------------------------------- the trials
+
+
+def _pad(x: torch.Tensor, d: int = 4) -> torch.Tensor:
+    """Embed ``(T, a, b)`` in the top-left corner of zeros ``(T, d, d)``."""
+    out = torch.zeros(x.shape[0], d, d, dtype=torch.float64)
+    out[:, : x.shape[1], : x.shape[2]] = x
+    return out
+
+
+def staircase_pattern(cfg: Config) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The staircase's target (rank ``staircase_rank``) and the first connected random pattern with
+    ``staircase_observed`` entries (pattern seeds 5·10⁶ + seed + j, j = 0, 1, ...)."""
+    M = random_low_rank(7_000 + cfg.seed, 4, cfg.staircase_rank)
+    for j in range(1000):
+        m = random_pattern(5 * 10**6 + cfg.seed + j, 4, cfg.staircase_observed)
+        if observation_components(m.numpy())[0] == 1:
+            return M, m, j
+    raise RuntimeError("no connected pattern found")  # pragma: no cover (16 >= 7 entries: found quickly)
+
+
+def build_trials(cfg: Config) -> dict[str, np.ndarray]:
+    """Every trial of the chapter as one padded 4 × 4 batch: group 0 connected 2 × 2, 1 disconnected 2 × 2,
+    2 the 4 × 4 grid at ``scale``, 3 the staircase, 4 the grid again at ``compare_scale``. Returns M, mask, A0, B0 and per-trial labels."""
+    Ms, masks, A0s, B0s = [], [], [], []
+    lab: dict[str, list] = {k: [] for k in ("group", "scale", "seed", "rank", "n", "pattern")}
+
+    def add(group, M, mask, A0, B0, scale, seeds, rank=0, n=0, pattern=0):
+        T = A0.shape[0]
+        Ms.append(M.expand(T, 4, 4) if M.dim() == 2 else M)
+        masks.append(mask.expand(T, 4, 4) if mask.dim() == 2 else mask)
+        A0s.append(A0), B0s.append(B0)
+        for k, v in (("group", group), ("scale", scale), ("rank", rank), ("n", n), ("pattern", pattern)):
+            lab[k] += [v] * T
+        lab["seed"] += list(seeds)
+
+    seeds = [cfg.seed + i for i in range(cfg.example_seeds)]
+    for g, (M, mask) in enumerate(((CONNECTED_M, CONNECTED_MASK), (DISCONNECTED_M, DISCONNECTED_MASK))):
+        for s in cfg.example_scales:
+            A0, B0 = initial_factors(seeds, 2, 2, s)
+            add(g, _pad(torch.tensor(M)[None])[0], _pad(torch.tensor(mask)[None])[0], _pad(A0), _pad(B0), s, seeds)
+    for gs, scale in zip((2, 4), cfg.grid_scales()):
+        k = 0
+        for r in cfg.target_ranks:
+            for n in cfg.n_values:
+                for p in range(cfg.patterns):
+                    sd = [10**5 + cfg.seed + k]
+                    A0, B0 = initial_factors(sd, 4, 4, scale)
+                    add(gs, random_low_rank(2000 * r + p + cfg.seed, 4, r),
+                        random_pattern(3 * 10**6 + 10**4 * r + 100 * n + p + cfg.seed, 4, n), A0, B0, scale, sd,
+                        r, n, p)
+                    k += 1
+    M, m, _ = staircase_pattern(cfg)
+    for s in cfg.staircase_scales:
+        sd = [9 * 10**5 + cfg.seed]
+        A0, B0 = initial_factors(sd, 4, 4, s)
+        add(3, M, m, A0, B0, s, sd, cfg.staircase_rank, cfg.staircase_observed)
+    out = {"M": torch.cat([x.reshape(-1, 4, 4) for x in Ms]).numpy(),
+           "mask": torch.cat([x.reshape(-1, 4, 4) for x in masks]).numpy(),
+           "A0": torch.cat(A0s).numpy(), "B0": torch.cat(B0s).numpy()}
+    for k2, v in lab.items():
+        out[k2] = np.array(v)
+    return out
+
+
+def run_flow(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+    """All trials in one batched flow (or loaded from the cache, kind ``completion``)."""
+    cache = cache if cache is not None else ResultCache()
+    hit = cache.load("completion", cfg.flow_params())
+    if hit is not None:
+        return hit
+    tr = build_trials(cfg)
+    with single_thread():
+        res = gradient_flow(torch.from_numpy(tr["M"]), torch.from_numpy(tr["mask"]), torch.from_numpy(tr["A0"]),
+                            torch.from_numpy(tr["B0"]), t_max=cfg.t_max, rtol=cfg.rtol,
+                            checkpoints_per_decade=cfg.checkpoints_per_decade)
+    stair = tr["group"] == 3
+    out = {**tr, "times": res.times, "W": res.W[:, -1].numpy(), "A": res.A.numpy(), "B": res.B.numpy(),
+           "final_loss": res.final_loss.numpy(), "final_time": res.final_time.numpy(),
+           "status": res.status.numpy(), "steps": res.steps.numpy(), "wall_time": np.array(res.wall_time),
+           "stair_sv": torch.linalg.svdvals(res.W[torch.from_numpy(stair)]).numpy(),
+           "stair_loss": res.loss[torch.from_numpy(stair)].numpy()}
+    cache.save("completion", cfg.flow_params(), out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- analysis
+
+
+def fit_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of log10 y against log10 x over the finite positive points (NaN if < 2)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(y) & (y > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log10(x[ok]), np.log10(y[ok]), 1)[0])
+
+
+def connected_exponent() -> float:
+    """Predicted exponent of |? − 6| ∝ s^p for [[1, 2], [3, ?]]: p = 2(1 − σ₂/σ₁) of [[1, 2], [3, 0]]."""
+    s = np.linalg.svd(CONNECTED_M * CONNECTED_MASK, compute_uv=False)
+    return float(2 * (1 - s[1] / s[0]))
+
+
+def stage_times(times: np.ndarray, sv: np.ndarray, frac: float = 0.5) -> np.ndarray:
+    """First checkpoint time at which σ_k(W(t)) exceeds ``frac`` × its final value, ``(runs, k)``; NaN if the
+    final value is below 1e-3 of the largest (a direction that never grew)."""
+    final = sv[:, -1, :]
+    out = np.full(final.shape, np.nan)
+    for i in range(sv.shape[0]):
+        for k in range(sv.shape[2]):
+            if final[i, k] < 1e-3 * final[i, 0]:
+                continue
+            hit = np.flatnonzero(sv[i, :, k] > frac * final[i, k])
+            out[i, k] = times[hit[0]] if hit.size else np.nan
+    return out
+
+
+def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    g = fl["group"]
+    W, M, mask = fl["W"], fl["M"], fl["mask"]
+    # --- 2 x 2 connected
+    c = g == 0
+    fill = W[c, 1, 1]
+    c_scales = fl["scale"][c]
+    c_err = np.abs(fill - 6.0)
+    err_by_scale = [float(np.median(c_err[c_scales == s])) for s in cfg.example_scales]
+    nn_fill, nn_value = connected_2x2_min_nuclear(1.0, 2.0, 3.0)
+    # --- 2 x 2 disconnected
+    dsel = g == 1
+    A0, B0 = torch.from_numpy(fl["A0"][dsel][:, :2, :2]), torch.from_numpy(fl["B0"][dsel][:, :2, :2])
+    x12, x21 = disconnected_2x2_limit(A0, B0, 1.0, 4.0)
+    lim0 = disconnected_2x2_small_init_limit(A0, B0, 1.0, 4.0).numpy()
+    Wd = W[dsel][:, :2, :2]
+    d_dev = np.maximum(np.abs(Wd[:, 0, 1] - x12.numpy()), np.abs(Wd[:, 1, 0] - x21.numpy()))
+    d_nuc = np.linalg.svd(Wd, compute_uv=False).sum(-1)
+    d_rank = numerical_rank_batch(torch.from_numpy(Wd), cfg.rank_rtol).numpy()
+    # --- 4 x 4 grid
+    gs = g == 2
+    Mg, mg, Wg = (torch.from_numpy(x[gs]) for x in (M, mask, W))
+    comps = np.array([observation_components(m)[0] for m in fl["mask"][gs]])
+    forest = np.array([is_forest(m) for m in fl["mask"][gs]])
+    bip = np.array([components_complete_bipartite(m) for m in fl["mask"][gs]])
+    X_nuc, nuc_min, nuc_lb = nuclear_norm_completion(Mg, mg, iters=cfg.nuclear_iters)
+    ranks_t = fl["rank"][gs]
+    min_rank = np.zeros(gs.sum(), dtype=int)
+    for r in cfg.target_ranks:
+        sel = ranks_t == r
+        if r == 1:
+            min_rank[sel] = 1
+            continue
+        rk, _ = min_rank_completion(Mg[sel], mg[sel], max_rank=r - 1, seed=cfg.seed)
+        min_rank[sel] = np.minimum(rk.numpy(), r)  # M itself is a rank-r completion
+    nuc_W = torch.linalg.matrix_norm(Wg, ord="nuc").numpy()
+    rank_W = numerical_rank_batch(Wg, cfg.rank_rtol).numpy()
+    fit_res = (torch.linalg.matrix_norm(mg * (Wg - Mg)) / torch.linalg.matrix_norm(mg * Mg)).numpy()
+    nuc_gap = (nuc_W - nuc_min.numpy()) / nuc_min.numpy()
+    conn = comps == 1
+    rel_err = (torch.linalg.matrix_norm(Wg - Mg) / torch.linalg.matrix_norm(Mg)).numpy()
+    fitted = fit_res < 1e-4
+    # the same trials at compare_scale: the excess singular value sigma_{minrank+1}(W)/sigma_1(W) at both scales
+    sv = np.linalg.svd(fl["W"][gs], compute_uv=False)
+    excess = sv[np.arange(len(sv)), np.minimum(min_rank, 3)] / sv[:, 0]
+    excess = np.where(min_rank >= 4, 0.0, excess)
+    g4 = g == 4
+    if g4.any():
+        sv2 = np.linalg.svd(fl["W"][g4], compute_uv=False)
+        excess2 = np.where(min_rank >= 4, 0.0, sv2[np.arange(len(sv2)), np.minimum(min_rank, 3)] / sv2[:, 0])
+        rank_W2 = numerical_rank_batch(torch.from_numpy(fl["W"][g4]), cfg.rank_rtol).numpy()
+    else:
+        excess2, rank_W2 = np.full_like(excess, np.nan), np.full_like(rank_W, -1)
+    # --- staircase
+    st = g == 3
+    times = fl["times"]
+    st_t = stage_times(times, fl["stair_sv"])[:, : cfg.staircase_rank]
+    st_scales = fl["scale"][st]
+    slopes = []
+    for k in range(st_t.shape[1]):
+        y = st_t[:, k]
+        ok = np.isfinite(y)
+        slopes.append(float(np.polyfit(np.log(1 / st_scales[ok]), y[ok], 1)[0]) if ok.sum() >= 2 else float("nan"))
+    final_sv = fl["stair_sv"][:, -1, :]
+    ordered = [bool(np.all(np.diff(row[np.isfinite(row)]) > 0)) for row in st_t]
+
+    def tight(mask_):
+        return float(np.mean(nuc_gap[mask_] < 1e-3)) if mask_.any() else float("nan")
+
+    def minrank(mask_):
+        return float(np.mean(rank_W[mask_] == min_rank[mask_])) if mask_.any() else float("nan")
+
+    arrays = {
+        "connected_scale": c_scales, "connected_fill": fill, "connected_error": c_err,
+        "disconnected_scale": fl["scale"][dsel], "disconnected_W": Wd, "disconnected_limit_12": x12.numpy(),
+        "disconnected_limit_21": x21.numpy(), "disconnected_small_init_limit": lim0,
+        "disconnected_deviation": d_dev, "disconnected_nuclear": d_nuc, "disconnected_rank": d_rank,
+        "grid_rank": ranks_t, "grid_n": fl["n"][gs], "grid_components": comps, "grid_connected": conn,
+        "grid_forest": forest, "grid_complete_bipartite": bip, "grid_excess_sv": excess,
+        "grid_excess_sv_compare": excess2, "grid_rank_W_compare": rank_W2, "grid_W": Wg.numpy(), "grid_M": Mg.numpy(), "grid_mask": mg.numpy(),
+        "grid_nuclear_W": nuc_W, "grid_nuclear_min": nuc_min.numpy(), "grid_nuclear_lower_bound": nuc_lb.numpy(),
+        "grid_X_nuclear": X_nuc.numpy(), "grid_nuclear_gap": nuc_gap, "grid_rank_W": rank_W,
+        "grid_min_rank": min_rank, "grid_fit_residual": fit_res, "grid_rel_error": rel_err,
+        "stair_scales": st_scales, "times": times, "stair_sv": fl["stair_sv"], "stair_loss": fl["stair_loss"],
+        "stair_stage_times": st_t, "status": fl["status"], "steps": fl["steps"], "group": g,
+    }
+    small = cfg.example_scales[-1]
+    lbgap = (nuc_min - nuc_lb).numpy() / nuc_min.numpy()
+    summary = {
+        "figure": "completion",
+        "paper": PAPER["source"],
+        "parameters": cfg.params(),
+        "package_version": __version__,
+        "code_hash": code_hash(),
+        "paper_values": {k: v for k, v in PAPER.items() if k != "source"},
+        "connected_fill_median_smallest_scale": float(np.median(fill[c_scales == small])),
+        "connected_error_by_scale": err_by_scale,
+        "connected_error_slope": fit_slope(np.array(cfg.example_scales)[np.array(err_by_scale) < 0.05],
+                                           np.array(err_by_scale)[np.array(err_by_scale) < 0.05]),
+        "connected_slope_fit_rule": "median |?-6| per scale, scales where it is below 0.05 (asymptotic regime)",
+        "connected_error_slope_predicted": connected_exponent(),
+        "connected_min_nuclear_fill": nn_fill,
+        "connected_min_nuclear_norm": nn_value,
+        "connected_learned_nuclear_norm": float(np.median(np.linalg.svd(W[c][:, :2, :2], compute_uv=False).sum(-1))),
+        "disconnected_max_deviation_from_exact_limit": float(d_dev.max()),
+        "disconnected_max_asymmetry": float(np.abs(Wd[:, 0, 1] - Wd[:, 1, 0]).max()),
+        "disconnected_nuclear_norm_range": [float(d_nuc.min()), float(d_nuc.max())],
+        "disconnected_fills_smallest_scale": [float(v) for v in Wd[fl["scale"][dsel] == small][:, 0, 1]],
+        "disconnected_rank2_fraction": float(np.mean(d_rank == 2)),
+        "grid_patterns": int(gs.sum()),
+        "grid_connected": int(conn.sum()),
+        "grid_fitted_fraction": float(fitted.mean()),
+        "grid_connected_min_rank_fraction": minrank(conn & fitted),
+        "grid_disconnected_min_rank_fraction": minrank(~conn & fitted),
+        "grid_connected_min_nuclear_fraction": tight(conn & fitted),
+        "grid_disconnected_min_nuclear_fraction": tight(~conn & fitted),
+        "grid_disconnected_bipartite": int((~conn & bip).sum()),
+        "grid_disconnected_bipartite_min_nuclear_fraction": tight(~conn & bip & fitted),
+        "grid_disconnected_other_min_nuclear_fraction": tight(~conn & ~bip & fitted),
+        "grid_connected_min_rank_fraction_compare": (float(np.mean(rank_W2[conn & fitted] == min_rank[conn & fitted]))
+                                                     if g4.any() and (conn & fitted).any() else float("nan")),
+        "grid_connected_not_min_rank": int((conn & fitted & (rank_W != min_rank)).sum()),
+        "grid_connected_not_min_rank_excess_shrink_fraction": (
+            float(np.mean(excess2[conn & fitted & (rank_W != min_rank)] < excess[conn & fitted & (rank_W != min_rank)]))
+            if g4.any() and (conn & fitted & (rank_W != min_rank)).any() else float("nan")),
+        "grid_nuclear_certificate_max_rel_gap": float(np.max(lbgap)),
+        "grid_rank1_min_rank_matches_forest_rule": bool(np.all((min_rank[ranks_t == 2] == 1) == forest[ranks_t == 2])),
+        "stair_stage_times": [[None if not np.isfinite(v) else float(v) for v in row] for row in st_t],
+        "stair_stage_time_per_log_inv_scale": slopes,
+        "stair_stages_ordered": ordered,
+        "stair_final_singular_values": [[float(v) for v in row] for row in final_sv],
+        "status_counts": {int(k): int(v) for k, v in zip(*np.unique(fl["status"], return_counts=True))},
+        "compute_s": float(fl["wall_time"]),
+    }
+    summary["headline"] = [
+        f"[[1,2],[3,?]]: learned ? = {summary['connected_fill_median_smallest_scale']:.6f} at s={small:g} "
+        f"(paper/min rank 6; min nuclear norm fill {nn_fill:.3f}); |?-6| ~ s^{summary['connected_error_slope']:.2f} "
+        f"(predicted {summary['connected_error_slope_predicted']:.2f})",
+        f"[[1,?],[?,4]]: nuclear norm {d_nuc.min():.6f}..{d_nuc.max():.6f} (paper 5), symmetric to "
+        f"{summary['disconnected_max_asymmetry']:.1e}, rank 2 in {summary['disconnected_rank2_fraction']:.0%}",
+        f"4x4 (s={cfg.scale:g}): connected patterns reach min rank in {summary['grid_connected_min_rank_fraction']:.0%}"
+        f" (s={cfg.compare_scale:g}: {summary['grid_connected_min_rank_fraction_compare']:.0%}), min nuclear "
+        f"norm in {summary['grid_connected_min_nuclear_fraction']:.0%}; disconnected: min rank "
+        f"{summary['grid_disconnected_min_rank_fraction']:.0%}, min nuclear norm "
+        f"{summary['grid_disconnected_min_nuclear_fraction']:.0%} (complete bipartite components: "
+        f"{summary['grid_disconnected_bipartite_min_nuclear_fraction']:.0%}, other: "
+        f"{summary['grid_disconnected_other_min_nuclear_fraction']:.0%})",
+        f"staircase: stage times per log(1/s) {', '.join(f'{v:.3f}' for v in slopes)}",
+    ]
+    return summary, arrays
+
+
+def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load) the batched flow and analyse it."""
+    t0 = time.perf_counter()
+    fl = run_flow(cfg)
+    summary, arrays = analyse(cfg, fl)
+    summary["runtime_s"] = time.perf_counter() - t0
+    return summary, arrays
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def _stamp(summary: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    p = summary["parameters"]
+    return {k: (tuple(p[k]) if isinstance(p[k], list) else p[k]) for k in keys}
+
+
+def connected_error_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """|? − 6| against s for [[1, 2], [3, ?]], every seed, with the predicted power law."""
+    import plotly.graph_objects as go
+
+    from ..plots import stamp
+
+    s, e = arrays["connected_scale"], np.maximum(arrays["connected_error"], 1e-17)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=s, y=e, mode="markers", name="one seed", marker=dict(size=7, color="#1f77b4")))
+    xs = np.array(sorted(set(s.tolist())))
+    med = np.array(summary["connected_error_by_scale"])
+    p = summary["connected_error_slope_predicted"]
+    fig.add_trace(go.Scatter(x=xs, y=med[0] * (xs / xs[0]) ** p, mode="lines", line=dict(dash="dash", color="black"),
+                             name=f"predicted slope {p:.3f} through the first median"))
+    fig.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="initialization scale s",
+                      yaxis_title="|learned ? − 6|", height=420, xaxis_exponentformat="power",
+                      yaxis_exponentformat="power",
+                      title=f"[[1, 2], [3, ?]]: the fill tends to 6 (minimum rank), measured slope "
+                            f"{summary['connected_error_slope']:.3f}")
+    return stamp(fig, _stamp(summary, ("example_seeds", "t_max", "rtol")))
+
+
+def grid_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """4 × 4 patterns coloured by connectivity: nuclear-norm excess and rank excess over the references."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ..plots import stamp
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("(‖W‖* − min ‖X‖*) / min ‖X‖*",
+                                                         "rank W − minimum rank"))
+    rng = np.random.default_rng(1)
+    n = arrays["grid_n"] + rng.uniform(-0.25, 0.25, len(arrays["grid_n"]))
+    fitted = arrays["grid_fit_residual"] < 1e-4
+    conn, bip = arrays["grid_connected"], arrays["grid_complete_bipartite"]
+    cats = ((conn, "#d62728", "connected"), (~conn & bip, "#1f77b4", "disconnected, complete bipartite components"),
+            (~conn & ~bip, "#17becf", "disconnected, other"))
+    for cat, col, name in cats:
+        sel = cat & fitted
+        txt = [f"target rank {r}, {c} component(s)" for r, c in zip(arrays["grid_rank"][sel],
+                                                                      arrays["grid_components"][sel])]
+        fig.add_trace(go.Scatter(x=n[sel], y=np.maximum(arrays["grid_nuclear_gap"][sel], 1e-9), mode="markers",
+                                 marker=dict(color=col, size=6), name=name, legendgroup=name, text=txt), 1, 1)
+        fig.add_trace(go.Scatter(x=n[sel], y=(arrays["grid_rank_W"] - arrays["grid_min_rank"])[sel]
+                                 + rng.uniform(-0.08, 0.08, sel.sum()), mode="markers",
+                                 marker=dict(color=col, size=6), name=name, legendgroup=name, showlegend=False,
+                                 text=txt), 1, 2)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_xaxes(title_text="observed entries n")
+    fig.update_layout(height=460, title="Which reference the learned completion matches, by connectivity "
+                                        "(nuclear excess below 1e-9 drawn at 1e-9)")
+    return stamp(fig, _stamp(summary, ("target_ranks", "patterns", "scale", "t_max", "rank_rtol")))
+
+
+def staircase_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """Slider over s: singular values of W(t) and the loss, the saddle-to-saddle staircase."""
+    import plotly.graph_objects as go
+
+    from ..plots import stamp
+
+    t = arrays["times"]
+    ok = t > 0
+    scales = arrays["stair_scales"]
+    fig = go.Figure()
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+    per = 5
+    for j, s in enumerate(scales):
+        vis = j == len(scales) // 2
+        for k in range(4):
+            fig.add_trace(go.Scatter(x=t[ok], y=np.maximum(arrays["stair_sv"][j, ok, k], 1e-30), mode="lines",
+                                     visible=vis, line=dict(color=colors[k]), name=f"σ{k + 1}(W)"))
+        fig.add_trace(go.Scatter(x=t[ok], y=np.maximum(arrays["stair_loss"][j, ok], 1e-30), mode="lines",
+                                 visible=vis, line=dict(color="black", dash="dot"), name="loss"))
+    steps = []
+    for j, s in enumerate(scales):
+        vis = [False] * len(fig.data)
+        for q in range(per * j, per * j + per):
+            vis[q] = True
+        st = ", ".join("–" if not np.isfinite(v) else f"{v:.0f}" for v in arrays["stair_stage_times"][j])
+        steps.append(dict(method="update", label=f"{s:.0e}",
+                          args=[{"visible": vis}, {"title.text": f"s = {s:.0e}: stage times {st}"}]))
+    a = len(scales) // 2
+    fig.update_layout(sliders=[dict(active=a, steps=steps, currentvalue=dict(prefix="initialization scale: "),
+                                    pad=dict(t=50))], title=steps[a]["args"][1]["title.text"],
+                      xaxis_type="log", yaxis_type="log", yaxis_range=[-12, 2], height=500,
+                      xaxis_title="time t", yaxis_title="singular values of W(t), loss", yaxis_exponentformat="power")
+    return stamp(fig, _stamp(summary, ("staircase_rank", "staircase_observed", "t_max", "rtol")))
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    """Static figure: the connected example's convergence, the 4 × 4 comparison, the staircase; stamped."""
+    from matplotlib.figure import Figure
+
+    p = summary["parameters"]
+    fig = Figure(figsize=(15, 4.3))
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    ax1.loglog(arrays["connected_scale"], np.maximum(arrays["connected_error"], 1e-17), "o", ms=4)
+    ax1.set(xlabel="s", ylabel="|? - 6|", title="[[1,2],[3,?]] -> 6")
+    fitted = arrays["grid_fit_residual"] < 1e-4
+    for flag, col, name in ((True, "#d62728", "connected"), (False, "#1f77b4", "disconnected")):
+        sel = (arrays["grid_connected"] == flag) & fitted
+        ax2.scatter(arrays["grid_n"][sel], np.maximum(arrays["grid_nuclear_gap"][sel], 1e-9), s=8, color=col,
+                    label=name)
+    ax2.set(yscale="log", xlabel="observed entries", ylabel="nuclear-norm excess", title="4x4 patterns")
+    ax2.legend(fontsize=8)
+    j = len(arrays["stair_scales"]) // 2
+    t = arrays["times"]
+    for k in range(4):
+        ax3.loglog(t[1:], np.maximum(arrays["stair_sv"][j, 1:, k], 1e-30), label=f"sigma{k + 1}")
+    ax3.set(ylim=(1e-12, 1e2), xlabel="t", title=f"staircase, s={arrays['stair_scales'][j]:.0e}")
+    ax3.legend(fontsize=8)
+    fig.text(0.01, 0.01, f"s={p['scale']:g}, patterns={p['patterns']}, ranks={p['target_ranks']}, t={p['t_max']:g}, "
+             f"rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=110)
+
+
+

@@ -1,0 +1,167 @@
+"""Matrix completion and connectivity (arXiv:2405.13721): observation graphs, the exact Hessian, the integrator
+(tolerance halving, scipy, the exact disconnected limit, padding), the 2 x 2 examples, the reference completions,
+the figure's Config, the CLI and the notebook."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import papermill as pm
+import pytest
+import torch
+
+from recovery import completion as C
+from recovery.config import ParameterError
+from recovery.figures import completion as co
+
+NB = Path(__file__).resolve().parent.parent / "notebooks"
+T64 = torch.float64
+CONN_M = torch.tensor([[1.0, 2.0], [3.0, 0.0]], dtype=T64)
+CONN_MASK = torch.tensor([[1.0, 1.0], [1.0, 0.0]], dtype=T64)
+DISC_M = torch.tensor([[1.0, 0.0], [0.0, 4.0]], dtype=T64)
+DISC_MASK = torch.eye(2, dtype=T64)
+
+
+def _batch(M, mask, T):
+    return M.expand(T, *M.shape).clone(), mask.expand(T, *mask.shape).clone()
+
+
+def test_observation_graph_connectivity_forest_and_complete_bipartite():
+    assert C.is_connected(CONN_MASK.numpy()) and not C.is_connected(DISC_MASK.numpy())
+    m = np.zeros((4, 4))
+    m[0, 0] = m[0, 2] = m[1, 2] = 1  # one path; rows 2, 3 and columns 1, 3 unobserved (left out)
+    assert C.is_connected(m) and C.is_forest(m) and not C.components_complete_bipartite(m)
+    k, labels = C.observation_components(m)
+    assert k == 1 and (labels[[2, 3, 5, 7]] == -1).all()
+    blocks = np.zeros((4, 4))
+    blocks[:2, :2] = blocks[2:, 2:] = 1
+    assert C.observation_components(blocks)[0] == 2 and C.components_complete_bipartite(blocks)
+    assert not C.is_forest(blocks) and C.is_forest(DISC_MASK.numpy())
+
+
+def test_gradient_and_hessian_match_autograd():
+    g = torch.Generator().manual_seed(0)
+    d, h, T = 3, 2, 3
+    M = torch.randn(T, d, d, generator=g, dtype=T64)
+    mask = (torch.rand(T, d, d, generator=g) < 0.6).to(T64)
+    th = torch.randn(T, 2 * d * h, generator=g, dtype=T64)
+    _, grad, H = C.loss_grad_hessian(th, M, mask, d, h)
+    for b in range(T):
+        f = lambda x: C.loss_and_grad(x[None], M[b:b + 1], mask[b:b + 1], d, h)[0][0]  # noqa: E731
+        assert torch.allclose(torch.autograd.functional.jacobian(f, th[b]), grad[b], atol=1e-12)
+        assert torch.allclose(torch.autograd.functional.hessian(f, th[b]), H[b], atol=1e-12)
+
+
+def test_connected_2x2_learns_the_minimum_rank_fill_6():
+    A0, B0 = C.initial_factors([0, 1, 2], 2, 2, 1e-8)
+    r = C.gradient_flow(*_batch(CONN_M, CONN_MASK, 3), A0, B0, t_max=1e4, rtol=1e-6)
+    assert (r.status == 1).all()  # loss below 1e-26
+    assert torch.allclose(r.W[:, -1, 1, 1], torch.full((3,), 6.0, dtype=T64), atol=1e-3)
+    # the minimum nuclear norm completion is ? = 1 with norm 5 (closed form, DR and the 1-D minimization agree)
+    x, v = C.connected_2x2_min_nuclear(1, 2, 3)
+    assert x == pytest.approx(1.0, abs=1e-6) and v == pytest.approx(5.0, abs=1e-12)
+    X, nuc, lb = C.nuclear_norm_completion(CONN_M[None], CONN_MASK[None], iters=2000)
+    assert float(X[0, 1, 1]) == pytest.approx(1.0, abs=1e-6) and float(nuc[0]) == pytest.approx(5.0, abs=1e-8)
+    assert float(lb[0]) <= float(nuc[0]) + 1e-12 and float(lb[0]) == pytest.approx(5.0, abs=1e-6)
+    assert C.nuclear_norm_2x2([[1, 2], [3, 6]]) == pytest.approx(math.sqrt(50))
+    s1, s2 = math.sqrt(7 + math.sqrt(13)), math.sqrt(7 - math.sqrt(13))  # singular values of [[1, 2], [3, 0]]
+    assert co.connected_exponent() == pytest.approx(2 * (1 - s2 / s1), rel=1e-12)
+
+
+def test_disconnected_2x2_reaches_its_exact_limit_symmetric_nuclear_norm_5():
+    seeds = list(range(4))
+    for s in (1e-2, 1e-5):
+        A0, B0 = C.initial_factors(seeds, 2, 2, s)
+        r = C.gradient_flow(*_batch(DISC_M, DISC_MASK, 4), A0, B0, t_max=1e3, rtol=1e-6)
+        W = r.W[:, -1]
+        x12, x21 = C.disconnected_2x2_limit(A0, B0, 1.0, 4.0)
+        assert torch.allclose(W[:, 0, 1], x12, atol=1e-5) and torch.allclose(W[:, 1, 0], x21, atol=1e-5)
+        nuc = torch.linalg.matrix_norm(W, ord="nuc")
+        assert torch.allclose(nuc, torch.full((4,), 5.0, dtype=T64), atol=1e-6)
+    lim = C.disconnected_2x2_small_init_limit(A0, B0, 1.0, 4.0)
+    assert torch.allclose(W[:, 0, 1], lim, atol=1e-4) and (lim.abs() < 2).all()  # rank 2, PSD, not rank 1
+    # the minimum nuclear norm is 5 for every symmetric fill |x| <= 2; DR finds one
+    _, nuc_min, _ = C.nuclear_norm_completion(DISC_M[None], DISC_MASK[None], iters=500)
+    assert float(nuc_min[0]) == pytest.approx(5.0, abs=1e-8)
+
+
+def test_tolerance_halving_and_scipy_agree():
+    from scipy.integrate import solve_ivp
+
+    d, T = 3, 3
+    M = torch.stack([C.random_low_rank(i, d, 2) for i in range(T)])
+    mask = torch.stack([C.random_pattern(10 + i, d, 7) for i in range(T)])
+    A0, B0 = C.initial_factors(list(range(T)), d, d, 1e-3)
+    Ws = [C.gradient_flow(M, mask, A0, B0, t_max=60, rtol=tol, checkpoints_per_decade=5).W[:, -1] for tol in (1e-6, 5e-7)]
+    assert (Ws[0] - Ws[1]).abs().max() < 1e-4
+    x0 = C.pack(A0, B0)[0].numpy()
+
+    def f(_, x):
+        return -C.loss_and_grad(torch.from_numpy(x)[None], M[:1], mask[:1], d, d)[1][0].numpy()
+
+    sol = solve_ivp(f, (0, 60), x0, method="LSODA", rtol=1e-10, atol=1e-14)
+    A, B = C.unpack(torch.from_numpy(sol.y[:, -1])[None], d, d)
+    assert (A @ B - Ws[1][:1]).abs().max() < 1e-4
+
+
+def test_padding_a_2x2_problem_into_4x4_leaves_the_flow_unchanged():
+    A0, B0 = C.initial_factors([3, 4], 2, 2, 1e-4)
+    small = C.gradient_flow(*_batch(CONN_M, CONN_MASK, 2), A0, B0, t_max=30, rtol=1e-6).W[:, -1]
+    big = C.gradient_flow(co._pad(CONN_M.expand(2, 2, 2)), co._pad(CONN_MASK.expand(2, 2, 2)), co._pad(A0),
+                          co._pad(B0), t_max=30, rtol=1e-6).W[:, -1]
+    assert (big[:, :2, :2] - small).abs().max() < 1e-7 and big[:, 2:].abs().max() == 0 and big[:, :, 2:].abs().max() == 0
+
+
+def test_min_rank_search_matches_the_forest_rule_for_rank_2_targets():
+    M = torch.stack([C.random_low_rank(40 + i, 4, 2) for i in range(8)])
+    mask = torch.stack([C.random_pattern(70 + i, 4, n) for i, n in enumerate((5, 6, 7, 7, 8, 8, 9, 10))])
+    rank, X = C.min_rank_completion(M, mask, max_rank=1)
+    forest = torch.tensor([C.is_forest(m) for m in mask.numpy()])
+    assert ((rank == 1) == forest).all()
+    ok = rank == 1
+    assert (mask[ok] * (X[ok] - M[ok])).abs().max() < 1e-8
+
+
+@pytest.mark.parametrize("kw, name", [({"target_ranks": [0]}, "target_ranks[0]"), ({"scale": 1}, "scale"),
+                                      ({"staircase_observed": 3}, "staircase_observed"),
+                                      ({"example_scales": "1e-3,0"}, "example_scales[1]"), ({"bogus": 1}, "bogus")])
+def test_config_rejects_bad_values_with_one_line(kw, name):
+    with pytest.raises(ParameterError) as e:
+        co.Config.from_user(**kw)
+    assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
+
+
+REDUCED = {"example_scales": [1e-4, 1e-8], "example_seeds": 2, "target_ranks": [1], "n_values": [4, 8, 12],
+           "patterns": 2, "staircase_scales": [1e-3, 1e-6], "t_max": 1e4, "nuclear_iters": 800,
+           "checkpoints_per_decade": 10}
+
+
+def test_cli_and_notebook_reduced(tmp_path):
+    out = tmp_path / "co"
+    env = {**os.environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache")}
+    args = []
+    for k, v in REDUCED.items():
+        args += ["--" + k.replace("_", "-"), ",".join(map(str, v)) if isinstance(v, list) else str(v)]
+    r = subprocess.run([sys.executable, "-m", "recovery", "run", "completion", *args, "--out", str(out),
+                        "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "result.json").read_text())
+    assert abs(s["connected_fill_median_smallest_scale"] - 6) < 1e-3
+    assert abs(s["disconnected_nuclear_norm_range"][1] - 5) < 1e-6 and all(s["stair_stages_ordered"])
+    assert (out / "figure.png").stat().st_size > 10_000
+    nb = tmp_path / "co.ipynb"
+    pm.execute_notebook(str(NB / "related_completion.ipynb"), str(nb), cwd=str(NB), progress_bar=False,
+                        parameters=REDUCED)
+    text = nb.read_text()
+    assert "all checks passed" in text and "completion-staircase" in text
+
+
+def test_notebook_rejects_bad_parameter(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(NB / "related_completion.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
+                            progress_bar=False, parameters={"patterns": 0})
+    assert "invalid patterns=0" in str(e.value)
