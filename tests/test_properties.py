@@ -47,7 +47,9 @@ def test_api_accepts_or_names_the_parameter(figure, field, value):
     except ParameterError as e:
         msg = str(e)
         assert "\n" not in msg and msg.startswith("invalid ") and ": " in msg
-        assert e.name.split("[")[0] == field or e.name.startswith(field), (field, msg)
+        # the error names the parameter, or (a constraint between two parameters, e.g. check_rtol < rtol) names
+        # the other one and states this one's value in the allowed range
+        assert e.name.split("[")[0] == field or e.name.startswith(field) or f" {field}=" in msg, (field, msg)
 
 
 @pytest.mark.parametrize("figure", available())
