@@ -65,7 +65,7 @@ build-html: venv
 # The suite includes tests/test_browser.py, which builds the book (make book) and opens every figure page in
 # headless Chromium; browser-deps installs Debian's chromium when it is missing.
 test: venv vendor browser-deps
-	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider
+	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=20
 
 CHROMIUM ?= /usr/bin/chromium
 browser-deps:

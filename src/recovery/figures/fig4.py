@@ -94,8 +94,8 @@ class Config(UserConfig):
             raise ParameterError("strict_threshold", self.strict_threshold,
                                  f"must be <= threshold={self.threshold:g}")
         if self.example_n not in self.n_values:
-            raise ParameterError("example_n", self.example_n, "must be one of n_values "
-                                 + ",".join(str(n) for n in self.n_values))
+            raise ParameterError("example_n", self.example_n,
+                                 "must be one of n_values=" + ",".join(str(n) for n in self.n_values))
 
 
 

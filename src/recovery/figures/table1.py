@@ -140,7 +140,7 @@ class Config(UserConfig):
         }
         if checked["reference_n"] in checked["n_values"] or checked["reference_n"] <= max(checked["n_values"]):
             raise ParameterError("reference_n", self.reference_n,
-                                 f"must be > the largest of n_values ({max(checked['n_values'])})")
+                                 "must be > every entry of n_values=" + ",".join(str(n) for n in checked["n_values"]))
         if checked["q1_time_window"][1] > checked["rate_t_max"]:
             raise ParameterError("q1_time_window", self.q1_time_window,
                                  f"must end at or before rate_t_max={checked['rate_t_max']:g}")
