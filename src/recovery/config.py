@@ -104,10 +104,11 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
 
 
 def check_float_list(
-    name: str, values: Any, low: float = -math.inf, *, low_open: bool = False, min_len: int = 1,
-    max_len: int | None = None,
+    name: str, values: Any, low: float = -math.inf, *, high: float = math.inf, low_open: bool = False,
+    min_len: int = 1, max_len: int | None = None, distinct: bool = False,
 ) -> tuple[float, ...]:
-    """Validate a list of ``min_len`` to ``max_len`` finite floats (each checked like :func:`check_float`).
+    """Validate a list of ``min_len`` to ``max_len`` finite floats, each in ``[low, high]`` (``low`` excluded
+    when ``low_open``), pairwise different when ``distinct``. Returned in the order given.
 
     A string is split on commas and spaces (``"1e-4,1e-8"``), as the CLI passes it."""
     if max_len == min_len:
@@ -121,7 +122,18 @@ def check_float_list(
             raise ParameterError(name, values, allowed)
     if len(values) < min_len or (max_len is not None and len(values) > max_len):
         raise ParameterError(name, values, allowed)
-    return tuple(check_float(f"{name}[{i}]", v, low, low_open=low_open) for i, v in enumerate(values))
+    out = tuple(check_float(f"{name}[{i}]", v, low, high, low_open=low_open) for i, v in enumerate(values))
+    if distinct and len(set(out)) != len(out):
+        raise ParameterError(name, values, "must not repeat a value")
+    return out
+
+
+def check_window(name: str, values: Any, low: float = 0.0) -> tuple[float, float]:
+    """Two numbers ``lo < hi``, both ``> low`` (a fitting window in time or loss)."""
+    w = check_float_list(name, values, low, low_open=True, min_len=2, max_len=2)
+    if not w[0] < w[1]:
+        raise ParameterError(name, values, "must be two numbers lo < hi")
+    return w[0], w[1]
 
 
 def _split(values: Any) -> Any:

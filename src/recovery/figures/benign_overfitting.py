@@ -32,7 +32,7 @@ import torch
 from .. import __version__
 from ..benign import Setting, Trials, conserved_ratio, snr_quantity, train
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
 from ..dynamics import torch_threads
 
 DESCRIPTION = ("Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
@@ -87,12 +87,8 @@ class Config(UserConfig):
 
     def __post_init__(self) -> None:
         def floats(name: str, vals: Any, lo: float, hi: float, max_len: int) -> tuple[float, ...]:
-            out = check_float_list(name, vals, min_len=1, max_len=max_len)
-            for i, x in enumerate(out):
-                check_float(f"{name}[{i}]", x, lo, hi, low_open=True)
-            if len(set(out)) != len(out):
-                raise ParameterError(name, vals, "must not repeat a value")
-            return tuple(sorted(out))
+            return tuple(sorted(check_float_list(name, vals, lo, high=hi, low_open=True, max_len=max_len,
+                                                 distinct=True)))
 
         checked = {
             "v0_values": floats("v0_values", self.v0_values, 0.0, 100.0, 12),

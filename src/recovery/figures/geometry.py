@@ -61,9 +61,9 @@ from ..config import (
     check_choice,
     check_choice_list,
     check_float,
-    check_float_list,
     check_int,
     check_int_list,
+    check_window,
 )
 from ..data import sample_inputs
 from ..dynamics import FlowConfig, gradient_flow, single_thread
@@ -116,12 +116,6 @@ def counting_bound(setting: str, branch: str) -> int:
     """P − dim(branch): fewer equations cannot cut the interpolating set down to the branch."""
     return parameter_count(setting) - branch_dimension(setting, branch)
 
-
-def _window(name: str, values: Any) -> tuple[float, float]:
-    w = check_float_list(name, values, 0.0, low_open=True, min_len=2, max_len=2)
-    if not w[0] < w[1]:
-        raise ParameterError(name, values, "must be two numbers lo < hi")
-    return w
 
 
 @dataclass(frozen=True)
@@ -196,8 +190,8 @@ class Config(UserConfig):
             "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e10),
             "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-3, low_open=True),
             "rate_cpd": check_int("rate_cpd", self.rate_cpd, 2, 200),
-            "dead_loss_window": _window("dead_loss_window", self.dead_loss_window),
-            "condensed_time_window": _window("condensed_time_window", self.condensed_time_window),
+            "dead_loss_window": check_window("dead_loss_window", self.dead_loss_window),
+            "condensed_time_window": check_window("condensed_time_window", self.condensed_time_window),
         }
         if checked["target_a"] == 0.0:
             raise ParameterError("target_a", self.target_a, "must be nonzero (a zero target has no branches)")

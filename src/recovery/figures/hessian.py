@@ -45,9 +45,9 @@ from ..config import (
     UserConfig,
     check_choice_list,
     check_float,
-    check_float_list,
     check_int,
     check_int_list,
+    check_window,
 )
 from ..data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from ..dynamics import single_thread
@@ -81,12 +81,6 @@ PAPER_HESSIAN = {
 
 
 
-
-def _window(name: str, values: Any, low: float) -> tuple[float, float]:
-    w = check_float_list(name, values, low, low_open=True, min_len=2, max_len=2)
-    if not w[0] < w[1]:
-        raise ParameterError(name, values, "must be two numbers lo < hi")
-    return w
 
 
 @dataclass(frozen=True)
@@ -145,8 +139,8 @@ class Config(UserConfig):
             "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e12),
             "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-2, low_open=True),
             "rate_cpd": check_int("rate_cpd", self.rate_cpd, 2, 1000),
-            "q2_loss_window": _window("q2_loss_window", self.q2_loss_window, 0.0),
-            "q1_time_window": _window("q1_time_window", self.q1_time_window, 0.0),
+            "q2_loss_window": check_window("q2_loss_window", self.q2_loss_window, 0.0),
+            "q1_time_window": check_window("q1_time_window", self.q1_time_window, 0.0),
         }
         if checked["dim_nearby_radius"] <= checked["dim_radius"]:
             raise ParameterError("dim_nearby_radius", self.dim_nearby_radius,

@@ -52,9 +52,9 @@ from ..config import (
     UserConfig,
     check_choice_list,
     check_float,
-    check_float_list,
     check_int,
     check_int_list,
+    check_window,
 )
 from ..data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from ..models import Activation, get_activation
@@ -79,12 +79,6 @@ PAPER_SIZE: dict[str, Any] = {"points_per_branch": 5, "gaussian_seeds": list(ran
 QUICK_SIZE: dict[str, Any] = {"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1, "reference_n": 8,
                               "rate_seeds": 0, "xcheck_seeds": 0}
 
-
-def _window(name: str, values: Any) -> tuple[float, float]:
-    w = check_float_list(name, values, 0.0, low_open=True, min_len=2, max_len=2)
-    if not w[0] < w[1]:
-        raise ParameterError(name, values, "must be two numbers lo < hi")
-    return w
 
 
 @dataclass(frozen=True)
@@ -134,7 +128,7 @@ class Config(UserConfig):
             "rate_seeds": check_int("rate_seeds", self.rate_seeds, 0, 10_000),
             "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e12),
             "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-2, low_open=True),
-            "q1_time_window": _window("q1_time_window", self.q1_time_window),
+            "q1_time_window": check_window("q1_time_window", self.q1_time_window),
             "xcheck_seeds": check_int("xcheck_seeds", self.xcheck_seeds, 0, 100_000),
             "xcheck_t_max": check_float("xcheck_t_max", self.xcheck_t_max, 1.0, 1e12),
         }

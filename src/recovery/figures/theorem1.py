@@ -60,15 +60,6 @@ PAPER_THEOREM1 = {
 }
 
 
-def _float_tuple(name: str, values: Any, low: float, high: float, *, min_len: int, max_len: int,
-                 low_open: bool = True) -> tuple[float, ...]:
-    vals = check_float_list(name, values, low, low_open=low_open, min_len=min_len, max_len=max_len)
-    for i, v in enumerate(vals):
-        check_float(f"{name}[{i}]", v, low, high, low_open=low_open)
-    if len(set(vals)) != len(vals):
-        raise ParameterError(name, values, "must not repeat a value")
-    return vals
-
 
 @dataclass(frozen=True)
 class Config(UserConfig):
@@ -105,11 +96,12 @@ class Config(UserConfig):
 
     def __post_init__(self) -> None:
         checked = {
-            "c_ratios": _float_tuple("c_ratios", self.c_ratios, 0.0, 100.0, min_len=1, max_len=10),
+            "c_ratios": check_float_list("c_ratios", self.c_ratios, 0.0, high=100.0, low_open=True, min_len=1,
+                                         max_len=10, distinct=True),
             "seeds": check_int("seeds", self.seeds, 1, 50),
             "first_seed": check_int("first_seed", self.first_seed, 0),
-            "scales": tuple(sorted(_float_tuple("scales", self.scales, 0.0, 1.0, min_len=2, max_len=20),
-                                   reverse=True)),
+            "scales": tuple(sorted(check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2,
+                                                    max_len=20, distinct=True), reverse=True)),
             "n_samples": check_int("n_samples", self.n_samples, 2, 1000),
             "t_max": check_float("t_max", self.t_max, 1.0, 1e8),
             "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
@@ -120,8 +112,9 @@ class Config(UserConfig):
             "tau_max": check_float("tau_max", self.tau_max, -1e9, 1e12),
             "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
             "limit_seeds": check_int("limit_seeds", self.limit_seeds, 2, 1000),
-            "limit_scales": tuple(sorted(_float_tuple("limit_scales", self.limit_scales, 0.0, 1.0, min_len=1,
-                                                      max_len=10), reverse=True)),
+            "limit_scales": tuple(sorted(check_float_list("limit_scales", self.limit_scales, 0.0, high=1.0,
+                                                          low_open=True, min_len=1, max_len=10, distinct=True),
+                                         reverse=True)),
             "limit_t_max": check_float("limit_t_max", self.limit_t_max, 1.0, 1e12),
             "limit_rtol": check_float("limit_rtol", self.limit_rtol, 0.0, 1e-2, low_open=True),
         }
