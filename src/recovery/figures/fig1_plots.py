@@ -120,19 +120,20 @@ def learned_functions_panels(cfg: fig1.Config, arrays: dict[str, np.ndarray], su
     titles = []
     for j, n in enumerate(ns):
         ge = arrays[f"{design}_gen_error"][i, j]
-        titles.append(f"n = {n}: median {np.median(ge):.0e}, {np.mean(ge < RECOVERY_THRESHOLD):.0%} rec.")
+        titles.append(f"n = {n}<br>median {np.median(ge):.0e}, {np.mean(ge < RECOVERY_THRESHOLD):.0%} rec.")
     fig = make_subplots(1, len(ns), shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.02)
     x = plot_grid(design)
     for j in range(len(ns)):
         for tr in _function_traces(cfg, arrays, design, i, j, x, show, legend=j == 0):
             fig.add_trace(go.Scatter({k: v for k, v in tr.items() if k != "type"}), 1, j + 1)
     fig.update_yaxes(range=list(Y_RANGE))
-    fig.update_layout(height=400, title=f"Learned functions against x, {design} inputs, s = {cfg.scales[i]:.0e} "
+    fig.update_layout(height=430, margin=dict(t=110), title=f"Learned functions against x, {design} inputs, "
+                      f"s = {cfg.scales[i]:.0e} "
                       f"(first {min(show, cfg.trials)} trials)", legend=dict(orientation="h", x=0, y=-0.08,
                                                                             yanchor="top"),
                       title_font=dict(size=14))
     fig.update_annotations(font_size=10)
-    return stamp(fig, {**_params(summary), "design": design, "s": cfg.scales[i]}, below_px=55)
+    return stamp(fig, {**_params(summary), "design": design, "s": cfg.scales[i]}, below_px=85)
 
 
 def _cell_title(arrays: dict[str, np.ndarray], design: str, i: int, j: int, scale: float, n: int) -> str:
