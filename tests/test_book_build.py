@@ -50,9 +50,22 @@ def test_missing_figure_xref_and_glue_fail_the_build_naming_each(tmp_path):
     assert "No key 'page_key' found in glue data" in log
 
 
-def test_a_clean_book_builds(tmp_path):
+def test_a_clean_book_builds_and_renders_a_markdown_table_from_a_cell(tmp_path):
     book = _book(tmp_path, "# Intro\nSee {doc}`../notebooks/page`.\n",
-                 "from myst_nb import glue\nglue('page_key', 1.0, display=False)")
+                 "from myst_nb import glue\nfrom IPython.display import Markdown\nglue('page_key', 1.0, display=False)\n"
+                 "Markdown('| a | b |\\n|---|---|\\n| 1 | 2 |')")
     r = _build(book)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    assert (book / "_build" / "html" / "notebooks" / "page.html").exists()
+    page = book / "_build" / "html" / "notebooks" / "page.html"
+    assert "<table" in page.read_text()  # a table printed by a cell is a table, not text (nb_render_markdown_format)
+    check = subprocess.run([str(ROOT / "tools" / "check_html.sh"), str(book / "_build" / "html")], capture_output=True,
+                           text=True)
+    assert "rendered as plain text" not in check.stderr
+
+
+def test_html_check_reports_a_table_left_as_plain_text(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "page.html").write_text("<html><body><p>| a | b |\n|---|---|</p></body></html>")
+    check = subprocess.run([str(ROOT / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True)
+    assert check.returncode != 0
+    assert "rendered as plain text" in check.stderr and "notebooks/page.html" in check.stderr

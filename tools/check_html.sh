@@ -2,7 +2,8 @@
 # Post-build checks on the HTML book (run by `make book`):
 #   1. no <script src="http..."> or <link href="http..."> tags: the book must work offline;
 #   2. no error output (traceback) rendered from an executed notebook cell;
-#   3. the vendored MathJax and plotly.js reached _static/.
+#   3. no Markdown table left unrendered (a paragraph of text starting with '| ');
+#   4. the vendored MathJax and plotly.js reached _static/.
 # Usage: tools/check_html.sh [HTML_DIR]   (default: _build/html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,13 @@ errors=$(grep -rlE --include='*.html' 'class="output (traceback|error)' "$html" 
 if [ -n "$errors" ]; then
     echo "check_html: error outputs from notebook cells in:" >&2
     echo "$errors" >&2
+    fail=1
+fi
+
+raw=$(grep -rlE --include='*.html' '<p>\| ' "$html" || true)
+if [ -n "$raw" ]; then
+    echo "check_html: Markdown tables rendered as plain text (a paragraph starting with '| ') in:" >&2
+    echo "$raw" >&2
     fail=1
 fi
 
