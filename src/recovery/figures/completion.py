@@ -102,11 +102,10 @@ class Config(UserConfig):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        ex = check_float_list("example_scales", self.example_scales, 0.0, low_open=True, min_len=1, max_len=10)
-        st = check_float_list("staircase_scales", self.staircase_scales, 0.0, low_open=True, min_len=1, max_len=10)
-        for name, vals in (("example_scales", ex), ("staircase_scales", st)):
-            for i, s in enumerate(vals):
-                check_float(f"{name}[{i}]", s, 0.0, 0.1, low_open=True)
+        ex = check_float_list("example_scales", self.example_scales, 0.0, high=0.1, low_open=True, min_len=1,
+                              max_len=10)
+        st = check_float_list("staircase_scales", self.staircase_scales, 0.0, high=0.1, low_open=True, min_len=1,
+                              max_len=10)
         checked = {
             "example_scales": tuple(sorted(set(ex), reverse=True)),
             "example_seeds": check_int("example_seeds", self.example_seeds, 1, 200),

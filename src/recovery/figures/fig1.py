@@ -76,9 +76,7 @@ class Config(UserConfig):
     rtol: float = 1e-4
 
     def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, low_open=True)
-        for i, s in enumerate(scales):
-            check_float(f"scales[{i}]", s, 0.0, 1e3, low_open=True)
+        scales = check_float_list("scales", self.scales, 0.0, high=1e3, low_open=True)
         checked = {
             "scales": tuple(sorted(set(scales), reverse=True)),
             "n_values": check_int_list("n_values", self.n_values, 1, 10_000),

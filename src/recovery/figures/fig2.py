@@ -89,11 +89,8 @@ class Config(UserConfig):
     data_seed: int = 0
 
     def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, low_open=True, min_len=2, max_len=20)
-        scan = check_float_list("scan_scales", self.scan_scales, 0.0, low_open=True, min_len=1, max_len=30)
-        for name, vals in (("scales", scales), ("scan_scales", scan)):
-            for i, s in enumerate(vals):
-                check_float(f"{name}[{i}]", s, 0.0, 1.0, low_open=True)
+        scales = check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2, max_len=20)
+        scan = check_float_list("scan_scales", self.scan_scales, 0.0, high=1.0, low_open=True, min_len=1, max_len=30)
         checked = {
             "scales": tuple(sorted(scales, reverse=True)),
             "first_seed": check_int("first_seed", self.first_seed, 0),

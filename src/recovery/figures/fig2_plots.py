@@ -114,41 +114,48 @@ def gap_vs_scale(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.F
     return stamp(fig, _params(summary), f"reference s = {arrays['scales'][-1]:.0e}")
 
 
-def scale_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
-    """Slider over the initialization scale (one seed): the reference curve, the run's raw curve and the same
-    run shifted by Theorem 1. Plotly's slider toggles precomputed traces, so it works in static HTML."""
-    t = arrays["times"]
-    ss = arrays["scan_scales"]
-    ref = len(ss)  # the scan's reference is stored last
+def shift_slider(times: np.ndarray, reference: tuple[np.ndarray, str], runs: list[dict[str, Any]], *, active: int,
+                 title_size: int = 13) -> go.Figure:
+    """Slider over runs: the reference loss curve (always shown), the selected run's raw curve and the same run
+    shifted back by its Theorem-1 lag. ``reference`` is (loss up to its final time, name); each run is a dict
+    with ``loss`` (up to its final time), ``lag``, ``raw_name``, ``shifted_name``, ``label`` (slider tick) and
+    ``title``. Plotly's slider toggles precomputed traces, so it works in static HTML."""
     fig = go.Figure()
-    e = _end(arrays, ref, "scan_")
-    x, y = _positive(t[:e], arrays["scan_loss_traj"][ref, :e])
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=3),
-                             name=f"reference s = {arrays['scales'][-1]:.0e}"))
-    for i, s in enumerate(ss):
-        e = _end(arrays, i, "scan_")
-        lag = float(arrays["scan_lag"][i])
-        vis = i == len(ss) // 2
-        x, y = _positive(t[:e], arrays["scan_loss_traj"][i, :e])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", visible=vis, line=dict(color="#ff7f0e", dash="dash"),
-                                 name=f"s = {s:.0e}, raw"))
-        x, y = _positive(t[:e] - lag, arrays["scan_loss_traj"][i, :e])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", visible=vis, line=dict(color="#1f77b4"),
-                                 name=f"s = {s:.0e}, shifted by lag {lag:.3f}"))
+    loss, name = reference
+    x, y = _positive(times[:len(loss)], loss)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=3), name=name))
+    for j, r in enumerate(runs):
+        t = times[:len(r["loss"])]
+        for tt, line, nm in ((t, dict(color="#ff7f0e", dash="dash"), r["raw_name"]),
+                             (t - r["lag"], dict(color="#1f77b4"), r["shifted_name"])):
+            x, y = _positive(tt, r["loss"])
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", visible=j == active, line=line, name=nm))
     steps = []
-    for i, s in enumerate(ss):
-        vis = [True] + [False] * (2 * len(ss))
-        vis[1 + 2 * i] = vis[2 + 2 * i] = True
-        title = (f"s = {s:.0e}: lag {arrays['scan_lag'][i]:.3f}; largest |Δ log10 ℓ| raw "
-                 f"{arrays['scan_unaligned_gap'][i]:.2g}, shifted {arrays['scan_aligned_gap'][i]:.2g}")
-        steps.append(dict(method="update", label=f"{s:.0e}", args=[{"visible": vis}, {"title.text": title}]))
-    active = len(ss) // 2
+    for j, r in enumerate(runs):
+        vis = [True] + [False] * (2 * len(runs))
+        vis[1 + 2 * j] = vis[2 + 2 * j] = True
+        steps.append(dict(method="update", label=r["label"], args=[{"visible": vis}, {"title.text": r["title"]}]))
     fig.update_layout(sliders=[dict(active=active, steps=steps, currentvalue=dict(prefix="initialization scale: "),
                                     pad=dict(t=50))],
-                      title=steps[active]["args"][1]["title.text"], title_font=dict(size=13), height=520,
-                      xaxis_type="log", yaxis_type="log",
-                      xaxis_title="time (reference run's time for the shifted curve)",
-                      yaxis_title="loss ℓ", yaxis_exponentformat="power")
+                      title=runs[active]["title"], title_font=dict(size=title_size), height=520,
+                      xaxis_type="log", yaxis_type="log", yaxis_exponentformat="power", yaxis_title="loss ℓ",
+                      xaxis_title="time (reference run's time for the shifted curve)")
+    return fig
+
+
+def scale_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
+    """Slider over the initialization scale (one seed): the reference curve, the run's raw curve and the same
+    run shifted by Theorem 1 (:func:`shift_slider`)."""
+    ss = arrays["scan_scales"]
+    ref = len(ss)  # the scan's reference is stored last
+    loss = lambda i: arrays["scan_loss_traj"][i, :_end(arrays, i, "scan_")]  # noqa: E731
+    runs = [dict(loss=loss(i), lag=float(arrays["scan_lag"][i]), raw_name=f"s = {s:.0e}, raw",
+                 shifted_name=f"s = {s:.0e}, shifted by lag {float(arrays['scan_lag'][i]):.3f}", label=f"{s:.0e}",
+                 title=f"s = {s:.0e}: lag {arrays['scan_lag'][i]:.3f}; largest |Δ log10 ℓ| raw "
+                       f"{arrays['scan_unaligned_gap'][i]:.2g}, shifted {arrays['scan_aligned_gap'][i]:.2g}")
+            for i, s in enumerate(ss)]
+    fig = shift_slider(arrays["times"], (loss(ref), f"reference s = {arrays['scales'][-1]:.0e}"), runs,
+                       active=len(ss) // 2)
     return stamp(fig, {**_params(summary), "seed": summary["scan_seed"]})
 
 

@@ -113,9 +113,7 @@ class Config(UserConfig):
 
 def slider_scales(values: Any, cfg: Config) -> list[float]:
     """Validated initialization scales of the scale slider, largest first, always including ``cfg.init_scale``."""
-    scales = check_float_list("slider_scales", values, 0.0, low_open=True, min_len=0) if values else ()
-    for i, s in enumerate(scales):
-        check_float(f"slider_scales[{i}]", s, 0.0, 1e3, low_open=True)
+    scales = check_float_list("slider_scales", values, 0.0, high=1e3, low_open=True, min_len=0) if values else ()
     return sorted(set(scales) | {cfg.init_scale}, reverse=True)
 
 

@@ -85,9 +85,7 @@ class Config(UserConfig):
     threads: int = 1
 
     def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, low_open=True, min_len=2, max_len=12)
-        for i, s in enumerate(scales):
-            check_float(f"scales[{i}]", s, 0.0, 1.0, low_open=True)
+        scales = check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2, max_len=12)
         checked = {
             "scales": tuple(sorted(scales, reverse=True)),
             "first_seed": check_int("first_seed", self.first_seed, 0),

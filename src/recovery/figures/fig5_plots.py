@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..plots import stamp
-from .fig2_plots import COLORS
+from .fig2_plots import COLORS, shift_slider
 
 LARGE_COLOR = "#7f7f7f"
 
@@ -42,8 +42,8 @@ def _pos(t: np.ndarray, *ys: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def loss_curves(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
     """Figure 5 (loss): against t (left) and against the reference's time t − lag (right)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("before the shift: loss against t",
-                                                        "after the Theorem-1 shift: loss against t − lag"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("before the shift (against t)",
+                                                        "after the shift (against t − lag)"),
                         horizontal_spacing=0.08)
     t = arrays["times"]
     for i in range(len(arrays["scales"])):
@@ -158,38 +158,18 @@ def neuron_snapshot_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray
 
 def trial_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
     """Slider over the trials (initialization scales): the reference loss curve, the selected run's raw curve
-    and the same run shifted by its Theorem-1 lag."""
+    and the same run shifted by its Theorem-1 lag (:func:`recovery.figures.fig2_plots.shift_slider`)."""
     t = arrays["times"]
-    R = int(arrays["n_main"])
-    ref = R - 1
-    fig = go.Figure()
-    e = _end(t, arrays["final_time"][ref])
-    x, y = _pos(t[:e], arrays["loss_traj"][ref, :e])
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=3),
-                             name=f"reference: {_name(arrays, ref)}"))
-    order = [i for i in range(len(arrays["scales"])) if i != ref]
-    for j, i in enumerate(order):
-        e = _end(t, arrays["final_time"][i])
-        vis = j == 0
-        x, y = _pos(t[:e], arrays["loss_traj"][i, :e])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", visible=vis, line=dict(color="#ff7f0e", dash="dash"),
-                                 name=f"{_name(arrays, i)}, raw"))
-        x, y = _pos(t[:e] - arrays["lag"][i], arrays["loss_traj"][i, :e])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", visible=vis, line=dict(color="#1f77b4"),
-                                 name=f"{_name(arrays, i)}, shifted by {arrays['lag'][i]:.3f}"))
-    steps = []
-    for j, i in enumerate(order):
-        vis = [True] + [False] * (2 * len(order))
-        vis[1 + 2 * j] = vis[2 + 2 * j] = True
-        title = (f"{_name(arrays, i)} (‖θ₀‖ = {arrays['theta0_norm'][i]:.1e}): lag {arrays['lag'][i]:.3f}; largest "
-                 f"|Δ log10 ℓ| raw {arrays['unaligned_gap'][i]:.2g}, shifted {arrays['aligned_gap'][i]:.2g}")
-        steps.append(dict(method="update", label=f"{arrays['scales'][i]:.0e}", args=[{"visible": vis},
-                                                                                     {"title.text": title}]))
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="initialization scale: "),
-                                    pad=dict(t=50))],
-                      title=steps[0]["args"][1]["title.text"], title_font=dict(size=12), height=520,
-                      xaxis_type="log", yaxis_type="log", yaxis_exponentformat="power", yaxis_title="loss ℓ",
-                      xaxis_title="time (reference run's time for the shifted curve)")
+    ref = int(arrays["n_main"]) - 1
+    loss = lambda i: arrays["loss_traj"][i, :_end(t, arrays["final_time"][i])]  # noqa: E731
+    runs = [dict(loss=loss(i), lag=float(arrays["lag"][i]), raw_name=f"{_name(arrays, i)}, raw",
+                 shifted_name=f"{_name(arrays, i)}, shifted by {arrays['lag'][i]:.3f}",
+                 label=f"{arrays['scales'][i]:.0e}",
+                 title=f"{_name(arrays, i)} (‖θ₀‖ = {arrays['theta0_norm'][i]:.1e}): lag {arrays['lag'][i]:.3f}; "
+                       f"largest |Δ log10 ℓ| raw {arrays['unaligned_gap'][i]:.2g}, "
+                       f"shifted {arrays['aligned_gap'][i]:.2g}")
+            for i in range(len(arrays["scales"])) if i != ref]
+    fig = shift_slider(t, (loss(ref), f"reference: {_name(arrays, ref)}"), runs, active=0, title_size=12)
     return stamp(fig, _params(summary))
 
 

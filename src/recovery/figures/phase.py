@@ -105,9 +105,7 @@ class Config(UserConfig):
     mirror_every: int = 4
 
     def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, low_open=True, min_len=1, max_len=20)
-        for i, s in enumerate(scales):
-            check_float(f"scales[{i}]", s, 0.0, 1e3, low_open=True)
+        scales = check_float_list("scales", self.scales, 0.0, high=1e3, low_open=True, min_len=1, max_len=20)
         if len(set(scales)) != len(scales):
             raise ParameterError("scales", self.scales, "must be distinct")
         checked = {
