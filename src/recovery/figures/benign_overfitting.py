@@ -76,12 +76,13 @@ class Config(UserConfig):
     sigma_0_values: tuple[float, ...] = (1e-3, 3e-2)
     seeds: int = 3
     first_seed: int = 0
-    m: int = 10
-    sigma_p: float = 1.0
-    n_test: int = 2000
-    loss_target: float = 0.01
-    lr_factor: float = 0.1
-    max_steps: int = 1500
+    # the shared setting of every trial, with recovery.benign.Setting's defaults (one place for them)
+    m: int = Setting.m
+    sigma_p: float = Setting.sigma_p
+    n_test: int = Setting.n_test
+    loss_target: float = Setting.loss_target
+    lr_factor: float = Setting.lr_factor
+    max_steps: int = Setting.max_steps
     trajectory_mu: float = 1.0
     accuracy_threshold: float = 0.75
 
