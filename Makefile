@@ -20,6 +20,8 @@ export RECOVERY_CACHE_DIR ?= $(CURDIR)/.cache/recovery
 # Kernels, papermill and jupyter-book all resolve to the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# This checkout's source first, whichever checkout the editable install in .venv points at (worktrees).
+export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)

@@ -12,7 +12,7 @@ import papermill as pm
 import pytest
 import torch
 
-from recovery.benign import Setting, Trials, build_batch, conserved_ratio, loss_and_grad, train
+from recovery.related.benign import Setting, Trials, build_batch, conserved_ratio, loss_and_grad, train
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
 from recovery.figures import benign_overfitting as bo

@@ -14,7 +14,7 @@ import papermill as pm
 import pytest
 import torch
 
-from recovery import completion as C
+from recovery.related import completion as C
 from recovery.config import ParameterError
 from recovery.figures import completion as co
 

@@ -1,4 +1,4 @@
-"""Training and test data (recovery.data): designs, seeding, validation, padding of mixed sample sizes, and
+"""Training and test data (recovery.core.data): designs, seeding, validation, padding of mixed sample sizes, and
 the Example-1 target tanh(x + 1)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
-from recovery.data import (
+from recovery.core.data import (
     DataSpec,
     SingleNeuronTarget,
     batch_data,
@@ -17,7 +17,7 @@ from recovery.data import (
     sample_inputs,
     with_bias,
 )
-from recovery.models import get_activation, loss_and_grad
+from recovery.core.models import get_activation, loss_and_grad
 
 # ---------------------------------------------------------------------------------------------- inputs
 
@@ -158,7 +158,7 @@ def test_custom_target_is_a_single_neuron():
     u = 2.0 * x - 1.0
     torch.testing.assert_close(t(x), -0.5 * u / (1.0 + u * u), rtol=1e-15, atol=1e-16)
     # it is a width-one network with θ = (a*, w*) evaluated on (x, 1)
-    from recovery.models import predict
+    from recovery.core.models import predict
 
     theta = torch.as_tensor(t.neuron)[None, None, :]
     torch.testing.assert_close(predict(theta, with_bias(x), get_activation("rational"))[0], t(x), rtol=1e-15,

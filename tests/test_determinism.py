@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from recovery.cache import ResultCache
-from recovery.data import DataSpec, batch_data
-from recovery.dynamics import FlowConfig, gradient_flow
-from recovery.models import get_activation, initial_parameters
+from recovery.core.data import DataSpec, batch_data
+from recovery.core.dynamics import FlowConfig, gradient_flow
+from recovery.core.models import get_activation, initial_parameters
 from recovery.sweeps import RunConfig, run_many
 
 THREAD_TOLERANCE = 1e-10  # relative, on final parameters; measured: 0 (bit-identical) on 1 vs 2 threads

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from recovery.data import DataSpec, batch_data
-from recovery.dynamics import FlowConfig, Status, gradient_flow
-from recovery.models import get_activation, initial_parameters, loss_and_grad
-from recovery.reference import lsoda_trajectory
-from recovery.theory import classify_limit, generalization_error, growth_rate, linear_phase
+from recovery.core.data import DataSpec, batch_data
+from recovery.core.dynamics import FlowConfig, Status, gradient_flow
+from recovery.core.models import get_activation, initial_parameters, loss_and_grad
+from recovery.core.reference import lsoda_trajectory
+from recovery.core.theory import classify_limit, generalization_error, growth_rate, linear_phase
 
 TANH = get_activation("tanh")
 SPEC = DataSpec()  # Example 1: n = 6 evenly spaced on [-2, 2], target tanh(x + 1)

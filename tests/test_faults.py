@@ -15,9 +15,9 @@ import torch
 
 from recovery import sweeps
 from recovery.cache import ResultCache
-from recovery.data import DataSpec, batch_data
-from recovery.dynamics import FlowConfig, Status, gradient_flow
-from recovery.models import get_activation, initial_parameters
+from recovery.core.data import DataSpec, batch_data
+from recovery.core.dynamics import FlowConfig, Status, gradient_flow
+from recovery.core.models import get_activation, initial_parameters
 from recovery.sweeps import RunConfig, run_many
 
 SCALES = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)

@@ -12,8 +12,8 @@ import pytest
 from recovery import sweeps
 from recovery.config import ParameterError
 from recovery.figures import fig1
-from recovery.figures import fig1_plots as fp
-from recovery.theory import RECOVERY_THRESHOLD
+from recovery.plots import fig1 as fp
+from recovery.core.theory import RECOVERY_THRESHOLD
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = dict(scales=[10, 1e-4, 1e-8], n_values=[2, 3, 6], trials=6, t_max=1e5)
@@ -138,7 +138,7 @@ def test_plots_and_png(small_run, tmp_path):
         assert f'id="fig1-slider-{d}"' in h and h.count('type="range"') == 2
         assert len(h) < 60_000
         assert len(fp.recovered_vs_time(s, d).data) == len(cfg.n_values)
-    fig1.write_png(s, a, tmp_path / "f.png")
+    fp.write_png(s, a, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 
 

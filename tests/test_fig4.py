@@ -15,8 +15,8 @@ from recovery import sweeps
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
 from recovery.figures import fig4
-from recovery.figures import fig4_plots as f4p
-from recovery.theory import Q2
+from recovery.plots import fig4 as f4p
+from recovery.core.theory import Q2
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 # two data seeds that converge fast; n = 6 recovers for every init within t = 1e7 on them
@@ -201,7 +201,7 @@ def test_scale_slider_and_other_figures(small_run, tmp_path):
     assert "Q¹ (w = w*)" in names and "Q² (a = 0)" in names
     assert any(n.startswith("trajectory, init seed 0 (recovered at Q²)") for n in names if n)
     s = fig4.summarize(cfg, st)
-    fig4.write_png(s, st, tmp_path / "f.png")
+    f4p.write_png(s, st, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 
 

@@ -14,8 +14,8 @@ import torch
 
 from recovery.config import ParameterError
 from recovery.figures import geometry
-from recovery.models import get_activation, loss_and_grad
-from recovery.theory import jacobian_rank
+from recovery.core.models import get_activation, loss_and_grad
+from recovery.core.theory import jacobian_rank
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 TANH = get_activation("tanh")

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
-from recovery.data import DataSpec, SingleNeuronTarget, batch_data
+from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data
 from recovery.figures import hessian
-from recovery.models import get_activation, loss_and_grad
-from recovery.theory import hessian_spectrum_at, output_jacobian, zero_eigenvalue_count
+from recovery.core.models import get_activation, loss_and_grad
+from recovery.core.theory import hessian_spectrum_at, output_jacobian, zero_eigenvalue_count
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 REDUCED = {"n_values": [3, 4, 6], "designs": ["even"], "points_per_branch": 1, "rate_seeds": 10,

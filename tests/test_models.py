@@ -1,4 +1,4 @@
-"""Two-layer model (recovery.models): activations, predictions, closed-form loss/gradient/Hessian against
+"""Two-layer model (recovery.core.models): activations, predictions, closed-form loss/gradient/Hessian against
 autograd, masking, and the seeding of the initialization."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
-from recovery.models import (
+from recovery.core.models import (
     Data,
     get_activation,
     initial_parameters,

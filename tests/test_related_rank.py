@@ -11,7 +11,7 @@ import pytest
 
 from recovery.config import ParameterError
 from recovery.figures import rank_calculator as rc
-from recovery import related_rank as R
+from recovery.related import rank as R
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL_CALC = {"tanh_widths": [3], "tanh_k_max": 2, "conv_length": 4, "conv_kernel": 2, "conv2d_length": 3,

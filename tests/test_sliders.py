@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from recovery.sliders import grid_slider_html, pack_cells, to_plain, unpack_cell
+from recovery.plots.sliders import grid_slider_html, pack_cells, to_plain, unpack_cell
 
 PLOTLY_JS = Path(go.__file__).resolve().parent.parent / "package_data" / "plotly.min.js"
 

@@ -80,8 +80,8 @@ def test_summary_fields_and_validation():
 
 
 def test_run_config_options_reach_the_trials(tmp_path):
-    from recovery.theory import imbalance_vector
-    from recovery.data import batch_data
+    from recovery.core.theory import imbalance_vector
+    from recovery.core.data import batch_data
 
     cfg = RunConfig(seeds=3, design="gaussian", data_per_trial=True, data_seed=10, width=3, c_ratio_base=0.5,
                     c_ratio_slope=0.25, target_a=2.0, target_w=(1.0, -0.5), t_max=10.0)

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
-from recovery.data import DataSpec, SingleNeuronTarget, batch_data
+from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data
 from recovery.figures import hessian, table1
-from recovery.models import get_activation
+from recovery.core.models import get_activation
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 ACT = get_activation("tanh")
@@ -97,7 +97,7 @@ def test_reduced_run_gives_the_table_and_agrees_with_recovery_runs():
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
         assert key in s
     json.dumps(s, allow_nan=False)
-    fig = __import__("recovery.figures.table1_plots", fromlist=["x"]).separation_slider(s, a)
+    fig = __import__("recovery.plots.table1", fromlist=["x"]).separation_slider(s, a)
     steps = fig.layout.sliders[0].steps
     assert [st.label for st in steps] == ["3", "4", "5", "6"]
     assert steps[0].args[0]["visible"] != steps[-1].args[0]["visible"] and steps[0].args[1] != steps[1].args[1]

@@ -13,7 +13,7 @@ import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
-from recovery.data import DataSpec, batch_data
+from recovery.core.data import DataSpec, batch_data
 from recovery.figures import theorem1
 from recovery.sweeps import run_one
 

@@ -1,4 +1,4 @@
-"""Theory quantities (recovery.theory): Theorem 1 (growth rate, unstable direction, imbalance vector, linear
+"""Theory quantities (recovery.core.theory): Theorem 1 (growth rate, unstable direction, imbalance vector, linear
 phase, time shift) on Example 1, and the sets Q¹, Q² (distances, classification, generalization error)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 import torch
 from scipy.integrate import solve_ivp
 
-from recovery.data import DataSpec, SingleNeuronTarget, batch_data, generalization_inputs
-from recovery.dynamics import FlowConfig, gradient_flow
-from recovery.models import Data, get_activation, initial_parameters, loss_and_grad, predict
-from recovery.theory import (
+from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data, generalization_inputs
+from recovery.core.dynamics import FlowConfig, gradient_flow
+from recovery.core.models import Data, get_activation, initial_parameters, loss_and_grad, predict
+from recovery.core.theory import (
     NEITHER,
     Q1,
     Q2,
@@ -451,7 +451,7 @@ def test_predict_on_Q1_and_Q2_matches_the_target_on_training_data():
 
 
 def test_ratio_thresholds_midpoints_between_the_bands():
-    from recovery.theory import ratio_thresholds
+    from recovery.core.theory import ratio_thresholds
 
     ratio = np.array([0.8, 1.0, 1.25, 0.5, 0.7, 1.4, 2.0, 0.72])
     label = np.array([Q1, Q1, Q1, Q2, Q2, Q2, Q2, NEITHER])  # unresolved seeds are ignored
@@ -471,7 +471,7 @@ def test_ratio_thresholds_midpoints_between_the_bands():
 
 
 def test_rescale_to_ratios_sets_C_ratios_and_keeps_directions(example1):
-    from recovery.theory import rescale_to_ratios
+    from recovery.core.theory import rescale_to_ratios
 
     theta0 = initial_parameters([0, 1, 2], 4, 2, 1e-3)
     ratios = torch.tensor([0.5, 1.5, 2.0], dtype=torch.float64)
@@ -489,7 +489,7 @@ def test_rescale_to_ratios_sets_C_ratios_and_keeps_directions(example1):
 
 
 def test_model_rank_of_example1_is_the_optimistic_sample_size_3_at_any_width():
-    from recovery.theory import model_rank
+    from recovery.core.theory import model_rank
 
     for width in (1, 2, 3, 7):
         assert model_rank(torch.from_numpy(NEURON[None]), width, TANH) == 3
@@ -498,7 +498,7 @@ def test_model_rank_of_example1_is_the_optimistic_sample_size_3_at_any_width():
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_model_rank_k_neuron_targets_without_and_with_bias(k):
     """k(d + 1) without bias (d = 5: 6, 12, 18); k(d₀ + 2) with a bias (d₀ = 2: 4, 8, 12); any width."""
-    from recovery.theory import model_rank
+    from recovery.core.theory import model_rank
 
     g = torch.Generator().manual_seed(k)
     nobias = torch.randn(k, 1 + 5, generator=g, dtype=torch.float64)
@@ -509,7 +509,7 @@ def test_model_rank_k_neuron_targets_without_and_with_bias(k):
 
 
 def test_model_rank_on_Q1_is_3_and_on_Q2_is_4():
-    from recovery.theory import jacobian_rank
+    from recovery.core.theory import jacobian_rank
 
     q1 = torch.tensor([[0.3, 1, 1], [0.7, 1, 1]], dtype=torch.float64)
     q2 = torch.tensor([[1, 1, 1], [0.0, 0.4, -0.8]], dtype=torch.float64)
@@ -520,7 +520,7 @@ def test_model_rank_on_Q1_is_3_and_on_Q2_is_4():
 def test_hessian_zero_eigenvalues_Q1_degenerate_Q2_morse_bott(n):
     """Null space of the Hessian vs dimension of the branch: Q¹ (a line) has 3 zero eigenvalues, not
     Morse–Bott; Q² (a plane) has 2 for n ≥ 4, Morse–Bott."""
-    from recovery.theory import hessian_spectrum_at, zero_eigenvalue_count
+    from recovery.core.theory import hessian_spectrum_at, zero_eigenvalue_count
 
     data = batch_data([DataSpec(n_samples=n)])
     q1 = torch.tensor([[0.3, 1, 1], [0.7, 1, 1]], dtype=torch.float64)
@@ -531,7 +531,7 @@ def test_hessian_zero_eigenvalues_Q1_degenerate_Q2_morse_bott(n):
 
 
 def test_wilson_interval_covers_the_edges():
-    from recovery.theory import wilson_interval
+    from recovery.core.theory import wilson_interval
 
     lo, hi = wilson_interval(0, 20)
     assert lo == 0 and 0.1 < hi < 0.2

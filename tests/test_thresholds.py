@@ -12,7 +12,7 @@ import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
-from recovery.dynamics import Status
+from recovery.core.dynamics import Status
 from recovery.figures import thresholds as thr
 from recovery.figures.thresholds import Outcome
 

@@ -13,12 +13,12 @@ import time
 import numpy as np
 import torch
 
-from .data import batch_data
-from .dynamics import gradient_flow
-from .models import get_activation, initial_parameters
-from .reference import lsoda_trajectory
+from .core.data import batch_data
+from .core.dynamics import gradient_flow
+from .core.models import get_activation, initial_parameters
+from .core.reference import lsoda_trajectory
 from .sweeps import RunConfig
-from .theory import classify_limit
+from .core.theory import classify_limit
 
 
 def main(argv: list[str] | None = None) -> int:

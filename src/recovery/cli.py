@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import sys
 import time
@@ -60,7 +61,7 @@ def _write(mod: Any, name: str, cfg: Any, out: Path, progress: bool) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(json.dumps(summary, indent=2, default=_jsonable) + "\n")
     np.savez_compressed(out / "arrays.npz", **arrays)
-    mod.write_png(summary, arrays, out / "figure.png")
+    importlib.import_module(f"recovery.plots.{name}").write_png(summary, arrays, out / "figure.png")
     print(f"{name}: wrote {out / 'result.json'}, arrays.npz, figure.png ({summary['call_time_s']:.1f} s)")
     for line in summary.get("headline", []):
         print("  " + line)

@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 from . import __version__
 from .cache import ResultCache, code_hash
 from .config import UserConfig, check_bool, check_choice, check_float, check_float_list, check_int
-from .data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
-from .dynamics import FlowConfig, Status, gradient_flow, single_thread
-from .models import ACTIVATIONS, Data, get_activation, initial_parameters
-from .theory import (
+from .core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
+from .core.dynamics import FlowConfig, Status, gradient_flow, single_thread
+from .core.models import ACTIVATIONS, Data, get_activation, initial_parameters
+from .core.theory import (
     Q1,
     Q2,
     SET_NAMES,

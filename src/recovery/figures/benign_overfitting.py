@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..benign import Setting, Trials, conserved_ratio, snr_quantity, train
+from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
 from ..cache import ResultCache, code_hash
 from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
-from ..dynamics import torch_threads
+from ..core.dynamics import torch_threads
 
 DESCRIPTION = ("Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
                "layer-ratio trajectories and the test-accuracy phase diagram over (v0, 1/|mu|)")
@@ -301,7 +301,3 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     return summary, arrays
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .benign_overfitting_plots import static_png
-
-    static_png(summary, arrays, path)

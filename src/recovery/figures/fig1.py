@@ -27,11 +27,11 @@ from ..config import (
     check_int,
     check_int_list,
 )
-from ..data import DESIGNS, generalization_inputs, with_bias
-from ..dynamics import Status
-from ..models import ACTIVATIONS, get_activation, predict
+from ..core.data import DESIGNS, generalization_inputs, with_bias
+from ..core.dynamics import Status
+from ..core.models import ACTIVATIONS, get_activation, predict
 from ..sweeps import RunConfig, run_many
-from ..theory import Q1, Q2, RECOVERY_THRESHOLD, generalization_error
+from ..core.theory import Q1, Q2, RECOVERY_THRESHOLD, generalization_error
 
 DESCRIPTION = "Figure 1: generalization error vs sample size n for initialization scales 1e1..1e-10 (even, Gaussian)"
 
@@ -47,8 +47,6 @@ DEFAULT_SCALES: tuple[float, ...] = tuple(float(f"1e{k}") for k in range(1, -11,
 PAPER_SIZE: dict[str, Any] = {}
 QUICK_SIZE: dict[str, Any] = {"scales": (1e-2, 1e-8), "n_values": (3, 6), "trials": 4, "t_max": 1e5}
 PLOT_HALF_WIDTH = {"even": 2.0, "gaussian": 3.0}  # x range of the learned-function panels
-
-
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,6 @@ class Config(UserConfig):
         }
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def run_config(self, design: str, scale: float, n: int) -> RunConfig:
@@ -263,33 +260,3 @@ def matrix(summary: dict[str, Any], design: str, key: str) -> np.ndarray:
     return np.array([r[key] for r in summary["table"][design]], dtype=float).reshape(S, N)
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    """Static Figure 1: per design, median error (quartile band) and recovered fraction against n, per scale."""
-    from matplotlib import cm
-    from matplotlib.figure import Figure
-
-    p = summary["parameters"]
-    designs, scales, ns = p["designs"], p["scales"], p["n_values"]
-    fig = Figure(figsize=(11, 3.6 * len(designs)))
-    axes = fig.subplots(len(designs), 2, squeeze=False)
-    colors = cm.viridis(np.linspace(0, 0.95, len(scales)))
-    floor = 1e-32
-    for r, d in enumerate(designs):
-        med, q25, q75 = (np.maximum(matrix(summary, d, k), floor) for k in ("median", "q25", "q75"))
-        rec = matrix(summary, d, "recovered")
-        ax, bx = axes[r]
-        for i, s in enumerate(scales):
-            ax.plot(ns, med[i], "o-", color=colors[i], ms=3, lw=1, label=f"s={s:g}")
-            ax.fill_between(ns, q25[i], q75[i], color=colors[i], alpha=0.06)
-            bx.plot(ns, rec[i], "o-", color=colors[i], ms=3, lw=1)
-        ax.axhline(RECOVERY_THRESHOLD, color="k", ls="--", lw=0.8)
-        ax.set(yscale="log", xlabel="sample size n", ylabel="generalization error",
-               title=f"{d} inputs: median (band: quartiles)", xticks=ns)
-        bx.set(xlabel="sample size n", ylabel="fraction recovered (error < 1e-8)", ylim=(-0.03, 1.03),
-               title=f"{d} inputs: recovered fraction", xticks=ns)
-        if r == 0:
-            ax.legend(fontsize=6, ncol=2)
-    fig.text(0.01, 0.005, f"trials={p['trials']}, width={p['width']}, {p['activation']}, horizon={p['t_max']:g}, "
-             f"rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=110)

@@ -35,9 +35,9 @@ from scipy.interpolate import CubicSpline
 from .. import __version__
 from ..cache import code_hash
 from ..config import ParameterError, UserConfig, check_choice, check_float, check_float_list, check_int
-from ..data import DESIGNS
+from ..core.data import DESIGNS
 from ..sweeps import RunConfig, run_many
-from ..theory import SET_NAMES, theorem1_time_shift
+from ..core.theory import SET_NAMES, theorem1_time_shift
 
 DESCRIPTION = "Figure 2: loss curves with C2/C1 = 0.5 (five seeds and scales) coincide after the Theorem-1 time shift"
 
@@ -110,7 +110,6 @@ class Config(UserConfig):
             raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or < rtol={checked['rtol']:g}")
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
@@ -355,7 +354,3 @@ def fig2_summary(cfg: Config, arrays: dict[str, np.ndarray], *, floor: float, sl
     }
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .fig2_plots import fig2_static
-
-    fig2_static(summary, arrays, path)

@@ -21,7 +21,3 @@ def run(cfg: RunConfig, *, progress: bool = True) -> tuple[dict[str, Any], dict[
     return fig3_summary(cfg, arrays), arrays
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .. import plots
-
-    plots.fig3_static(arrays, summary, thresholds_over_horizon(arrays), path)

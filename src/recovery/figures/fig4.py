@@ -23,10 +23,10 @@ import torch
 from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, check_int_list
-from ..dynamics import Status
-from ..models import get_activation
+from ..core.dynamics import Status
+from ..core.models import get_activation
 from ..sweeps import RunConfig, run_many
-from ..theory import NEITHER, Q1, Q2, RECOVERY_THRESHOLD, SET_NAMES, generalization_error
+from ..core.theory import NEITHER, Q1, Q2, RECOVERY_THRESHOLD, SET_NAMES, generalization_error
 from .thresholds import optimistic_sample_size
 
 DESCRIPTION = "Figure 4: recovery from n Gaussian samples (5 data seeds, n=2..6, s=1e-20, threshold 1e-8)"
@@ -46,7 +46,6 @@ PAPER_FIG4: dict[str, Any] = {
 # optimistic size is computed (the model rank of the target, thresholds.optimistic_sample_size).
 SEPARATION_SIZE = 4
 HORIZON_CHECKPOINTS_PER_DECADE = 4  # resolution of the recovery-versus-horizon curves
-
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,6 @@ class Config(UserConfig):
         if self.example_n not in self.n_values:
             raise ParameterError("example_n", self.example_n,
                                  "must be one of n_values=" + ",".join(str(n) for n in self.n_values))
-
 
 
     def cell(self, data_seed: int, n: int, init_scale: float | None = None) -> RunConfig:
@@ -374,7 +372,3 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     return summarize(cfg, st), st
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .fig4_plots import static_png
-
-    static_png(summary, arrays, path)

@@ -24,7 +24,7 @@ import numpy as np
 from .. import __version__
 from ..cache import code_hash
 from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
-from ..dynamics import Status, torch_threads
+from ..core.dynamics import Status, torch_threads
 from ..sweeps import RunConfig, run_many
 from .fig2 import log_loss_gap, theorem1_lags
 
@@ -106,7 +106,6 @@ class Config(UserConfig):
             raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or < rtol={checked['rtol']:g}")
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
@@ -373,7 +372,3 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
     return out
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .fig5_plots import fig5_static
-
-    fig5_static(summary, arrays, path)

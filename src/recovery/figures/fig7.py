@@ -176,7 +176,3 @@ def fig7_summary(cfg: Config, per: list[dict[str, Any]], arrays: dict[str, np.nd
     return out
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .fig7_plots import fig7_static
-
-    fig7_static(summary, arrays, path)

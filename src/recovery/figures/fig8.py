@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 from .. import __version__
 from ..cache import code_hash
 from ..config import UserConfig, check_float, check_int, check_int_list
-from ..dynamics import torch_threads
+from ..core.dynamics import torch_threads
 from ..sweeps import RunConfig, run_many
 from . import fig5
 from .fig2 import theorem1_lags
@@ -351,7 +351,3 @@ def fig8_summary(cfg: Config, arrays: dict[str, np.ndarray], agree: list[dict[st
     return out
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .fig8_plots import fig8_static
-
-    fig8_static(summary, arrays, path)

@@ -65,10 +65,10 @@ from ..config import (
     check_int_list,
     check_window,
 )
-from ..data import sample_inputs
-from ..dynamics import FlowConfig, gradient_flow, single_thread
-from ..models import Data, get_activation
-from ..theory import (
+from ..core.data import sample_inputs
+from ..core.dynamics import FlowConfig, gradient_flow, single_thread
+from ..core.models import Data, get_activation
+from ..core.theory import (
     Q1,
     Q2,
     classify_limit,
@@ -115,7 +115,6 @@ def branch_dimension(setting: str, branch: str) -> int:
 def counting_bound(setting: str, branch: str) -> int:
     """P − dim(branch): fewer equations cannot cut the interpolating set down to the branch."""
     return parameter_count(setting) - branch_dimension(setting, branch)
-
 
 
 @dataclass(frozen=True)
@@ -609,7 +608,3 @@ QUICK_SIZE: dict[str, Any] = {"n_values": [2, 3, 5], "designs": ["positive"], "p
                               "condensed_time_window": [1e3, 1e5], "rate_rtol": 1e-6}
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .geometry_plots import geometry_static
-
-    geometry_static(summary, arrays, path)

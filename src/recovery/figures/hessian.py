@@ -49,11 +49,11 @@ from ..config import (
     check_int_list,
     check_window,
 )
-from ..data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
-from ..dynamics import single_thread
-from ..models import Activation, Data, get_activation
+from ..core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
+from ..core.dynamics import single_thread
+from ..core.models import Activation, Data, get_activation
 from ..sweeps import RunConfig, run_many
-from ..theory import (
+from ..core.theory import (
     NEITHER,
     Q1,
     Q2,
@@ -78,9 +78,6 @@ PAPER_HESSIAN = {
     "loss_exponent_Q1": -2.0,
     "distance_exponent_Q1": -0.5,
 }
-
-
-
 
 
 @dataclass(frozen=True)
@@ -147,7 +144,6 @@ class Config(UserConfig):
                                  f"must be > dim_radius={checked['dim_radius']:g}")
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def rate_config(self) -> RunConfig:
@@ -600,7 +596,3 @@ QUICK_SIZE: dict[str, Any] = {"n_values": [4, 6], "designs": ["even"], "points_p
                               "rate_t_max": 1e5, "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5]}
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .hessian_plots import hessian_static
-
-    hessian_static(summary, arrays, path)

@@ -37,10 +37,10 @@ from ..config import (
     check_int,
     check_int_list,
 )
-from ..data import DESIGNS
-from ..dynamics import Status, single_thread
+from ..core.data import DESIGNS
+from ..core.dynamics import Status, single_thread
 from ..sweeps import PAPER_FIG3, RunConfig, run_many
-from ..theory import RECOVERY_THRESHOLD
+from ..core.theory import RECOVERY_THRESHOLD
 from .thresholds import (
     CLASSIFICATION_RULE,
     OUTCOME_KEYS,
@@ -130,7 +130,6 @@ class Config(UserConfig):
             object.__setattr__(self, k, v)
         if self.c_max <= self.c_min:
             raise ParameterError("c_max", self.c_max, f"must be > c_min={self.c_min:g}")
-
 
 
     def c_grid(self) -> np.ndarray:
@@ -407,7 +406,3 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     return summarize(cfg, st), st
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .phase_plots import static_png
-
-    static_png(summary, arrays, path)

@@ -56,10 +56,10 @@ from ..config import (
     check_int_list,
     check_window,
 )
-from ..data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
-from ..models import Activation, get_activation
+from ..core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
+from ..core.models import Activation, get_activation
 from ..sweeps import run_many
-from ..theory import Q1, Q2, condensed_point, model_rank, output_jacobian
+from ..core.theory import Q1, Q2, condensed_point, model_rank, output_jacobian
 from . import hessian
 from . import thresholds as thr
 
@@ -78,7 +78,6 @@ PAPER_SIZE: dict[str, Any] = {"points_per_branch": 5, "gaussian_seeds": list(ran
                               "dim_nearby": 5}
 QUICK_SIZE: dict[str, Any] = {"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1, "reference_n": 8,
                               "rate_seeds": 0, "xcheck_seeds": 0}
-
 
 
 @dataclass(frozen=True)
@@ -478,7 +477,3 @@ def table1_summary(cfg: Config, rows: list[dict[str, Any]], geo: dict[str, np.nd
     }
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .table1_plots import table1_static
-
-    table1_static(summary, arrays, path)

@@ -46,10 +46,10 @@ import torch
 from .. import __version__
 from ..cache import code_hash
 from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
-from ..data import DataSpec, batch_data
-from ..models import Data, get_activation, loss_and_grad, loss_grad_hessian
+from ..core.data import DataSpec, batch_data
+from ..core.models import Data, get_activation, loss_and_grad, loss_grad_hessian
 from ..sweeps import RunConfig, run_many
-from ..theory import SET_NAMES
+from ..core.theory import SET_NAMES
 
 DESCRIPTION = "Theorem 1: trajectories with equal C/|C| converge after the time shift; aligned distance ~ s"
 
@@ -58,7 +58,6 @@ PAPER_THEOREM1 = {
     "log|C|/|z|) and its limit depend on theta_0 only through C(theta_0)/|C(theta_0)|",
     "rate": "not stated in the stored sources (the paper's text was not available to us)",
 }
-
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,6 @@ class Config(UserConfig):
             raise ParameterError("tau_max", self.tau_max, f"must be > tau_min={checked['tau_min']:g}")
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def trial(self, c: float, scale: float, rtol: float | None = None) -> RunConfig:
@@ -507,7 +505,3 @@ QUICK_SIZE: dict[str, Any] = {"c_ratios": [0.3, 1.0], "seeds": 1, "scales": [1e-
                               "limit_seeds": 3, "limit_t_max": 1e3}
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .theorem1_plots import theorem1_static
-
-    theorem1_static(summary, arrays, path)

@@ -40,11 +40,11 @@ import torch
 from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import ParameterError, UserConfig, check_choice_list, check_float, check_int, check_int_list
-from ..data import DESIGNS, SingleNeuronTarget
-from ..dynamics import Status, single_thread
-from ..models import get_activation
+from ..core.data import DESIGNS, SingleNeuronTarget
+from ..core.dynamics import Status, single_thread
+from ..core.models import get_activation
 from ..sweeps import RunConfig, run_many
-from ..theory import (
+from ..core.theory import (
     Q1,
     Q2,
     RECOVERY_THRESHOLD,
@@ -105,9 +105,6 @@ RECOVERED = (Outcome.RECOVERED_Q1, Outcome.RECOVERED_Q2, Outcome.RECOVERED_OTHER
 
 
 # --- validation helpers (shared with recovery.figures.phase) ------------------------------------------------
-
-
-
 
 
 def check_outcome_rule(cfg: Any) -> dict[str, float]:
@@ -183,7 +180,6 @@ class Config(UserConfig):
         }
         for k, v in checked.items():
             object.__setattr__(self, k, v)
-
 
 
     def cell(self, design: str, n: int) -> RunConfig:
@@ -546,7 +542,3 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     return summarize(cfg, st), st
 
 
-def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    from .thresholds_plots import static_png
-
-    static_png(summary, arrays, path)

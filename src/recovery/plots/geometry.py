@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
-from .geometry import BRANCHES, branch_dimension
+from .common import stamp
+from ..figures.geometry import BRANCHES, branch_dimension
 
 COLORS = {"condensed": "#d62728", "dead1": "#1f77b4", "dead2": "#2ca02c"}
 NAMES = {"condensed": "condensed (w₁ = w₂ = w*)", "dead1": "neuron 1 dead (a₁ = 0)", "dead2": "neuron 2 dead (a₂ = 0)"}
@@ -226,3 +226,9 @@ def geometry_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path
              fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    geometry_static(summary, arrays, path)
+

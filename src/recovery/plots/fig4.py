@@ -10,12 +10,13 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from .. import plots
-from ..data import SingleNeuronTarget, with_bias
-from ..models import get_activation, predict
-from ..theory import NEITHER, Q1, Q2
-from .fig4 import SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
-from .thresholds import optimistic_sample_size
+from . import common as plots
+from .fig3 import fig3_convergence_3d
+from ..core.data import SingleNeuronTarget, with_bias
+from ..core.models import get_activation, predict
+from ..core.theory import NEITHER, Q1, Q2
+from ..figures.fig4 import SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
+from ..figures.thresholds import optimistic_sample_size
 
 NOT_RECOVERED = "#ff7f0e"
 OUTCOME_COLORS = {Q1: plots.SET_COLORS[Q1], Q2: plots.SET_COLORS[Q2], NEITHER: "#2ca02c"}  # recovered, by set
@@ -140,7 +141,7 @@ def learned_functions_slider(cfg: Config, st: dict[str, np.ndarray], params: dic
 def _recovery_traces(fig: go.Figure, cfg: Config, st: dict[str, np.ndarray], visible: bool) -> int:
     """Recovered fraction against n: one line per data seed (with a 95 % Wilson band as error bars), the
     pooled fraction (black), and the first initialization's outcome as markers at 0/1."""
-    from .fig4 import wilson_interval
+    from ..figures.fig4 import wilson_interval
 
     n = np.asarray(cfg.n_values)
     rec = st["recovered"]
@@ -254,7 +255,7 @@ def recovery_vs_horizon(cfg: Config, st: dict[str, np.ndarray], params: dict[str
 def convergence_points_3d(cfg: Config, st: dict[str, np.ndarray], data_index: int, params: dict[str, Any]
                           ) -> go.Figure:
     """The paper's 3-D picture for n = ``example_n`` of one data seed: limit points of the weaker neuron with
-    Q¹ (dashed line) and Q² (plane a = 0), via :func:`recovery.plots.fig3_convergence_3d`.
+    Q¹ (dashed line) and Q² (plane a = 0), via :func:`recovery.plots.fig3.fig3_convergence_3d`.
 
     Points are coloured by *recovery* (a trial near Q² that does not pass the threshold counts as not
     recovered), and the trajectories drawn are the first initialization and, for contrast, the first
@@ -267,7 +268,7 @@ def convergence_points_3d(cfg: Config, st: dict[str, np.ndarray], data_index: in
               "theta_traj": st["example_theta_traj"][data_index]}
     bad = np.flatnonzero(~rec)
     examples = (0, int(bad[0]) if bad.size and bad[0] != 0 else -1)
-    fig = plots.fig3_convergence_3d(arrays, SingleNeuronTarget().neuron, params, examples=examples)
+    fig = fig3_convergence_3d(arrays, SingleNeuronTarget().neuron, params, examples=examples)
     for tr in fig.data:
         if tr.name == plots.SET_LABELS[NEITHER]:
             tr.name = "not recovered (spurious interpolant)"
@@ -323,3 +324,9 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    static_png(summary, arrays, path)
+

@@ -9,9 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
-from .hessian import BRANCH_DIM
-from .hessian_plots import BRANCH_COLORS, BRANCH_LABELS, BRANCH_SYMBOLS
+from .common import stamp
+from ..figures.hessian import BRANCH_DIM
+from .hessian import BRANCH_COLORS, BRANCH_LABELS, BRANCH_SYMBOLS
 
 FLOOR = 1e-18  # exact zeros are drawn here on the log axis
 DESIGN_SHORT = {"even": "even", "gaussian": "Gaussian"}
@@ -149,3 +149,9 @@ def table1_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) 
              color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    table1_static(summary, arrays, path)
+

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import torch
 
 from .completion import output_jacobian
-from .models import get_activation
-from .theory import jacobian_rank, model_rank, numerical_rank
+from ..core.models import get_activation
+from ..core.theory import jacobian_rank, model_rank, numerical_rank
 
 Tensor = torch.Tensor
 F64 = torch.float64

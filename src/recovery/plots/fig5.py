@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
-from .fig2_plots import COLORS, shift_slider
+from .common import stamp
+from .fig2 import COLORS, shift_slider
 
 LARGE_COLOR = "#7f7f7f"
 
@@ -226,3 +226,9 @@ def fig5_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    fig5_static(summary, arrays, path)
+

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import check_choice, check_float, check_int
+from ..config import check_choice, check_float, check_int
 from .models import Activation, Data, loss_and_grad, loss_grad_hessian_parts
 
 Tensor = torch.Tensor

@@ -208,7 +208,7 @@ def gradient_flow(M: Tensor, mask: Tensor, A0: Tensor, B0: Tensor, *, t_max: flo
                   h0: float = 1e-3) -> FlowResult:
     """Gradient flow of ℓ(A, B) for every trial of the batch (see :func:`_gradient_flow`); small batches run
     single-threaded (tiny per-step tensors: torch's thread pool only adds overhead)."""
-    from .dynamics import single_thread
+    from ..core.dynamics import single_thread
 
     T, d, h = A0.shape
     with single_thread(T * (2 * d * h) ** 2 < 4_000_000):

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ..sliders import grid_slider_html
-from .phase import CELL_NAMES, MIXED, Outcome, is_recovered
-from .thresholds_plots import ERROR_FLOOR, OUTCOME_COLORS, stamp_below
+from .sliders import grid_slider_html
+from ..figures.phase import CELL_NAMES, MIXED, Outcome, is_recovered
+from .thresholds import ERROR_FLOOR, OUTCOME_COLORS, stamp_below
 
 CELL_COLORS = {MIXED: "#f2d16b", **{int(k): v for k, v in OUTCOME_COLORS.items()}}
 CODES = sorted(CELL_COLORS)
@@ -384,3 +384,9 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
         color="#555",
     )
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    static_png(summary, arrays, path)
+

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import SET_COLORS, stamp
-from ..theory import NEITHER, Q1, Q2
+from .common import SET_COLORS, stamp
+from ..core.theory import NEITHER, Q1, Q2
 
 BRANCH_COLORS = {"Q1": SET_COLORS[Q1], "Q2": SET_COLORS[Q2], "Q1∩Q2": "#9467bd", "Q2, w=0": "#ff7f0e"}
 BRANCH_LABELS = {"Q1": "Q¹", "Q2": "Q²", "Q1∩Q2": "Q¹ ∩ Q²", "Q2, w=0": "Q², w = 0"}
@@ -208,3 +208,9 @@ def hessian_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path)
     fig.suptitle(f"Hessian geometry and rates (arXiv:2405.13787, Example 1); code {code_hash()}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    hessian_static(summary, arrays, path)
+

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
+from .common import stamp
 
 C_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
             "#17becf")
@@ -216,3 +216,9 @@ def theorem1_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path
                  f"{p['t_max']:g}; code {code_hash()}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    theorem1_static(summary, arrays, path)
+

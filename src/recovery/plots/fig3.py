@@ -1,9 +1,4 @@
-"""Figures for the book: plotly figures that work in static HTML (no kernel, no network).
-
-Every figure is stamped with its parameters and the code hash. :func:`html` embeds a figure without
-plotly.js (the book loads one local copy of plotly.js per page), and sliders are plotly's own, so they work
-offline from the precomputed results.
-"""
+"""Figure 3 of arXiv:2405.13787 drawn: limit points in 3-D, |C1/C2| per seed, thresholds against the horizon."""
 
 from __future__ import annotations
 
@@ -12,30 +7,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .cache import code_hash
-from .theory import NEITHER, Q1, Q2
-
-SET_COLORS = {Q1: "#d62728", Q2: "#1f77b4", NEITHER: "#7f7f7f"}
-SET_LABELS = {Q1: "reached Q¹ (condensed)", Q2: "reached Q² (one neuron inactive)", NEITHER: "unresolved"}
-
-
-def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int = 70) -> go.Figure:
-    """Write the parameters and the code hash under the figure (provenance), ``below_px`` pixels below the plot
-    area whatever the figure's height (so it stays clear of the x-axis title; raise it under a legend or slider)."""
-    text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-    text = f"{text}{'; ' + extra if extra else ''}; code {code_hash()}"
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-below_px, showarrow=False,
-                       font=dict(size=9, color="#555"), xanchor="left", yanchor="top")
-    fig.update_layout(margin=dict(b=max(int((fig.layout.margin.b or 0)), below_px + 25)))
-    return fig
-
-
-def html(fig: go.Figure, div_id: str | None = None):
-    """The figure as an IPython HTML object without plotly.js (loaded once per page by the book)."""
-    from IPython.display import HTML
-
-    return HTML(fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
-                            config={"displaylogo": False, "responsive": True}))
+from ..core.theory import NEITHER, Q1, Q2
+from ..sweeps import thresholds_over_horizon
+from .common import SET_COLORS, SET_LABELS, stamp
 
 
 def weak_neuron_coordinates(theta: np.ndarray, C: np.ndarray, target_w: np.ndarray) -> np.ndarray:
@@ -91,7 +65,7 @@ def fig3_convergence_3d(arrays: dict[str, np.ndarray], target_neuron: np.ndarray
 def fig3_ratio_scatter(arrays: dict[str, np.ndarray], summary: dict[str, Any], params: dict[str, Any]) -> go.Figure:
     """Figure 3 (right): |C₁/C₂| per seed coloured by the set reached, with the paper's and our thresholds."""
     fig = go.Figure()
-    _ratio_traces(fig, arrays)
+    ratio_traces(fig, arrays)
     x = [int(arrays["seeds"].min()), int(arrays["seeds"].max())]
     for key, dash, who in (("paper_threshold", "dash", "paper"), ("threshold", "solid", "measured")):
         for side in ("low", "high"):
@@ -105,7 +79,7 @@ def fig3_ratio_scatter(arrays: dict[str, np.ndarray], summary: dict[str, Any], p
     return stamp(fig, params, f"horizon t={summary['horizon']:g}")
 
 
-def _ratio_traces(fig: go.Figure, arrays: dict[str, np.ndarray], visible: bool = True) -> int:
+def ratio_traces(fig: go.Figure, arrays: dict[str, np.ndarray], visible: bool = True) -> int:
     n = 0
     for lab in (Q1, Q2, NEITHER):
         sel = arrays["label"] == lab
@@ -127,7 +101,7 @@ def fig3_scale_slider(results: list[tuple[float, dict[str, np.ndarray], dict[str
     groups = []
     for j, (scale, arrays, _) in enumerate(results):
         start = len(fig.data)
-        _ratio_traces(fig, arrays, visible=j == len(results) - 1)
+        ratio_traces(fig, arrays, visible=j == len(results) - 1)
         groups.append(range(start, len(fig.data)))
     steps = []
     for j, (scale, _, s) in enumerate(results):
@@ -189,3 +163,8 @@ def fig3_static(arrays: dict[str, np.ndarray], summary: dict[str, Any], hz: dict
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    fig3_static(arrays, summary, thresholds_over_horizon(arrays), path)

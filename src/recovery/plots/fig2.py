@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
-from .fig2 import log_loss_difference
+from .common import stamp
+from ..figures.fig2 import log_loss_difference
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf")
@@ -192,3 +192,9 @@ def fig2_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
              f"code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    fig2_static(summary, arrays, path)
+

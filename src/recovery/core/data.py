@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import ParameterError, check_choice, check_float, check_int
+from ..config import ParameterError, check_choice, check_float, check_int
 from .models import Activation, Data, get_activation
 
 DESIGNS = ("even", "gaussian")

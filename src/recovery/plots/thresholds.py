@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .. import plots
-from .thresholds import OUTCOME_KEYS, OUTCOME_NAMES, Outcome
+from . import common as plots
+from ..figures.thresholds import OUTCOME_KEYS, OUTCOME_NAMES, Outcome
 
 OUTCOME_COLORS = {
     Outcome.RECOVERED_Q1: "#d62728",
@@ -368,3 +368,9 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
     )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    static_png(summary, arrays, path)
+

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ..plots import stamp
-from .fig2_plots import COLORS
+from .common import stamp
+from .fig2 import COLORS
 
 ACTIVE = "#d62728"
 INACTIVE = "#1f77b4"
@@ -183,3 +183,9 @@ def fig8_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
              f"code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    fig8_static(summary, arrays, path)
+

@@ -16,7 +16,7 @@ from typing import Callable
 
 import torch
 
-from .config import check_choice
+from ..config import check_choice
 
 Tensor = torch.Tensor
 

@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from ..dynamics import Status
-from ..plots import stamp
-from ..sliders import grid_slider_html
-from ..theory import Q1, Q2, RECOVERY_THRESHOLD
-from . import fig1
+from ..core.dynamics import Status
+from .common import stamp
+from .sliders import grid_slider_html
+from ..core.theory import Q1, Q2, RECOVERY_THRESHOLD
+from ..figures import fig1
+from ..core.theory import RECOVERY_THRESHOLD
+from ..figures.fig1 import matrix
 
 ERROR_FLOOR = 1e-32  # errors are shown clipped at this value on log axes (round-off level is ~1e-31)
 TRIAL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -213,3 +215,36 @@ def recovered_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
                       height=380, title=f"{design} inputs, s = {s:.0e}: recovery against training time",
                       title_font=dict(size=14))
     return stamp(fig, {**_params(summary), "design": design})
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    """Static Figure 1: per design, median error (quartile band) and recovered fraction against n, per scale."""
+    from matplotlib import cm
+    from matplotlib.figure import Figure
+
+    p = summary["parameters"]
+    designs, scales, ns = p["designs"], p["scales"], p["n_values"]
+    fig = Figure(figsize=(11, 3.6 * len(designs)))
+    axes = fig.subplots(len(designs), 2, squeeze=False)
+    colors = cm.viridis(np.linspace(0, 0.95, len(scales)))
+    floor = 1e-32
+    for r, d in enumerate(designs):
+        med, q25, q75 = (np.maximum(matrix(summary, d, k), floor) for k in ("median", "q25", "q75"))
+        rec = matrix(summary, d, "recovered")
+        ax, bx = axes[r]
+        for i, s in enumerate(scales):
+            ax.plot(ns, med[i], "o-", color=colors[i], ms=3, lw=1, label=f"s={s:g}")
+            ax.fill_between(ns, q25[i], q75[i], color=colors[i], alpha=0.06)
+            bx.plot(ns, rec[i], "o-", color=colors[i], ms=3, lw=1)
+        ax.axhline(RECOVERY_THRESHOLD, color="k", ls="--", lw=0.8)
+        ax.set(yscale="log", xlabel="sample size n", ylabel="generalization error",
+               title=f"{d} inputs: median (band: quartiles)", xticks=ns)
+        bx.set(xlabel="sample size n", ylabel="fraction recovered (error < 1e-8)", ylim=(-0.03, 1.03),
+               title=f"{d} inputs: recovered fraction", xticks=ns)
+        if r == 0:
+            ax.legend(fontsize=6, ncol=2)
+    fig.text(0.01, 0.005, f"trials={p['trials']}, width={p['width']}, {p['activation']}, horizon={p['t_max']:g}, "
+             f"rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=110)
+

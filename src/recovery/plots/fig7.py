@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
-from .fig2_plots import COLORS
+from .common import stamp
+from .fig2 import COLORS
 
 STRIDE = 4  # the curves are drawn at every 4th checkpoint (the gaps are measured on all of them)
 
@@ -128,3 +128,9 @@ def fig7_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
              f"code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    fig7_static(summary, arrays, path)
+

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..plots import stamp
+from .common import stamp
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -190,3 +190,9 @@ def static_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> 
              fontsize=6, color="#555")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=100)
+
+
+def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+
+    static_png(summary, arrays, path)
+

@@ -1,0 +1,1 @@
+"""The paper's mathematics: pure, device-agnostic, no files, no plotting."""

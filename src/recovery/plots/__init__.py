@@ -1,0 +1,1 @@
+"""Presentation: plotly/matplotlib figures built from the figures' summaries and arrays."""

@@ -1,0 +1,38 @@
+"""Figures for the book: plotly figures that work in static HTML (no kernel, no network).
+
+Every figure is stamped with its parameters and the code hash. :func:`html` embeds a figure without
+plotly.js (the book loads one local copy of plotly.js per page), and sliders are plotly's own, so they work
+offline from the precomputed results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..cache import code_hash
+from ..core.theory import NEITHER, Q1, Q2
+
+SET_COLORS = {Q1: "#d62728", Q2: "#1f77b4", NEITHER: "#7f7f7f"}
+SET_LABELS = {Q1: "reached Q¹ (condensed)", Q2: "reached Q² (one neuron inactive)", NEITHER: "unresolved"}
+
+
+def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int = 70) -> go.Figure:
+    """Write the parameters and the code hash under the figure (provenance), ``below_px`` pixels below the plot
+    area whatever the figure's height (so it stays clear of the x-axis title; raise it under a legend or slider)."""
+    text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+    text = f"{text}{'; ' + extra if extra else ''}; code {code_hash()}"
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-below_px, showarrow=False,
+                       font=dict(size=9, color="#555"), xanchor="left", yanchor="top")
+    fig.update_layout(margin=dict(b=max(int((fig.layout.margin.b or 0)), below_px + 25)))
+    return fig
+
+
+def html(fig: go.Figure, div_id: str | None = None):
+    """The figure as an IPython HTML object without plotly.js (loaded once per page by the book)."""
+    from IPython.display import HTML
+
+    return HTML(fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
+                            config={"displaylogo": False, "responsive": True}))

@@ -1,0 +1,96 @@
+"""Dump every glued value of the built book, and compare two dumps (a refactoring must not move a number).
+
+    python tools/glue_values.py dump _build before.json           # after `make book`
+    python tools/glue_values.py compare before.json after.json     # exit 1 if a value moved
+
+A value is the ``text/plain`` of the glue output (myst-nb stores it with ``metadata.scrapbook.name``); numbers
+compare equal to ``--rtol`` (default 1e-12, for a shared helper that replaced a copy), everything else exactly.
+Glued figures and HTML are compared by their text form only (plotly div ids and addresses are dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+_VOLATILE = re.compile(r"(0x[0-9a-f]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
+def dump(build: Path) -> dict[str, dict[str, str]]:
+    """``{page: {glue key: text}}`` from the executed notebooks under ``build/jupyter_execute``."""
+    out: dict[str, dict[str, str]] = {}
+    for nb in sorted((build / "jupyter_execute").rglob("*.ipynb")):
+        page = nb.relative_to(build / "jupyter_execute").with_suffix("").as_posix()
+        values: dict[str, str] = {}
+        for cell in json.loads(nb.read_text()).get("cells", []):
+            for o in cell.get("outputs", []):
+                name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+                if name is None:
+                    continue
+                data = o.get("data", {})
+                text = data.get("text/plain", "")
+                text = "".join(text) if isinstance(text, list) else text
+                if "text/html" in data or "image/png" in data:
+                    text = "<figure>"  # figures are compared by eye (screenshots), not by their bytes
+                values[name] = _VOLATILE.sub("#", text)
+        if values:
+            out[page] = values
+    return out
+
+
+def _number(text: str) -> float | None:
+    t = text.strip().removeprefix("np.float64(").removesuffix(")")
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]], rtol: float) -> list[str]:
+    """One line per glued value that disappeared, appeared or moved."""
+    lines = []
+    for page in sorted(set(before) | set(after)):
+        b, a = before.get(page, {}), after.get(page, {})
+        for key in sorted(set(b) | set(a)):
+            if key not in a:
+                lines.append(f"{page}: {key} removed (was {b[key]!r})")
+            elif key not in b:
+                lines.append(f"{page}: {key} added ({a[key]!r})")
+            elif a[key] != b[key]:
+                x, y = _number(b[key]), _number(a[key])
+                if x is not None and y is not None and (x == y or (math.isnan(x) and math.isnan(y))
+                                                        or math.isclose(x, y, rel_tol=rtol, abs_tol=0.0)):
+                    continue
+                lines.append(f"{page}: {key} moved {b[key]!r} -> {a[key]!r}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("build", type=Path)
+    d.add_argument("out", type=Path)
+    c = sub.add_parser("compare")
+    c.add_argument("before", type=Path)
+    c.add_argument("after", type=Path)
+    c.add_argument("--rtol", type=float, default=1e-12)
+    args = p.parse_args(argv)
+    if args.cmd == "dump":
+        values = dump(args.build)
+        args.out.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
+        print(f"{sum(len(v) for v in values.values())} glued values from {len(values)} pages -> {args.out}")
+        return 0
+    lines = compare(json.loads(args.before.read_text()), json.loads(args.after.read_text()), args.rtol)
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} glued values differ" if lines else "every glued value is unchanged")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
