@@ -12,10 +12,10 @@ import papermill as pm
 import pytest
 import torch
 
-from recovery.related.benign import Setting, Trials, build_batch, conserved_ratio, loss_and_grad, train
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
 from recovery.figures import benign_overfitting as bo
+from recovery.related.benign import Setting, Trials, build_batch, conserved_ratio, loss_and_grad, train
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = dict(v0_values=(1e-4, 1.0), mu_norms=(0.25, 1.0, 8.0), n_values=(20,), d_values=(100,),

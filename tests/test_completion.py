@@ -14,9 +14,9 @@ import papermill as pm
 import pytest
 import torch
 
-from recovery.related import completion as C
 from recovery.config import ParameterError
 from recovery.figures import completion as co
+from recovery.related import completion as C
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 T64 = torch.float64

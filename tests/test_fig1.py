@@ -11,9 +11,9 @@ import pytest
 
 from recovery import sweeps
 from recovery.config import ParameterError
+from recovery.core.theory import RECOVERY_THRESHOLD
 from recovery.figures import fig1
 from recovery.plots import fig1 as fp
-from recovery.core.theory import RECOVERY_THRESHOLD
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = dict(scales=[10, 1e-4, 1e-8], n_values=[2, 3, 6], trials=6, t_max=1e5)

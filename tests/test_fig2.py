@@ -12,6 +12,7 @@ import pytest
 from scipy.special import expit
 
 from recovery.config import ParameterError
+from recovery.core import alignment
 from recovery.figures import fig2
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
@@ -26,38 +27,38 @@ def _curve(t, t0=4.0):
 def test_exactly_shifted_curves_have_zero_aligned_gap_and_the_lag_sign_convention():
     # the run reaches the drop 1.5 time units after the reference: it lags by L = 1.5
     ref, run = _curve(TIMES), _curve(TIMES - 1.5)
-    aligned = fig2.log_loss_gap(TIMES, run, TIMES, ref, lag=1.5)
-    unaligned = fig2.log_loss_gap(TIMES, run, TIMES, ref, lag=0.0)
+    aligned = alignment.log_loss_gap(TIMES, run, TIMES, ref, lag=1.5)
+    unaligned = alignment.log_loss_gap(TIMES, run, TIMES, ref, lag=0.0)
     assert aligned.gap < 1e-4  # only the spline's interpolation error is left
     assert unaligned.gap > 1.0 and 3.0 < unaligned.t_at_max < 7.0
-    assert fig2.log_loss_gap(TIMES, run, TIMES, ref, lag=-1.5).gap > unaligned.gap  # wrong sign is worse
+    assert alignment.log_loss_gap(TIMES, run, TIMES, ref, lag=-1.5).gap > unaligned.gap  # wrong sign is worse
     # window: reference times t with run time t + L inside [0, t_max]
     assert aligned.t_lo == 0.0 and aligned.t_hi <= 1e3 - 1.5
 
 
 def test_gap_of_a_constant_factor_is_its_log10_and_the_floor_cuts_the_window():
     ref = _curve(TIMES)
-    g = fig2.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref)
+    g = alignment.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref)
     assert g.gap == pytest.approx(math.log10(2.0), rel=1e-9)
     # a floor above the tail shortens the window to where both losses are above it
-    g2 = fig2.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref, loss_floor=1e-4)
+    g2 = alignment.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref, loss_floor=1e-4)
     assert g2.t_hi < g.t_hi and (ref[TIMES <= g2.t_hi] >= 1e-4).all()
     # a run that stopped early (t_end) is compared only up to where it was integrated
-    g3 = fig2.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref, t_end=10.0)
+    g3 = alignment.log_loss_gap(TIMES, 2.0 * ref, TIMES, ref, t_end=10.0)
     assert g3.t_hi <= 10.0
     # no overlap: NaN, not a number that looks like agreement
-    assert math.isnan(fig2.log_loss_gap(TIMES, ref, TIMES, ref, lag=5e3).gap)
+    assert math.isnan(alignment.log_loss_gap(TIMES, ref, TIMES, ref, lag=5e3).gap)
 
 
 def test_theorem1_lags_and_power_fit():
     C_ref = np.array([1e-12, 0.5e-12])
     C = np.array([[1e-4, 0.5e-4], [1e-12, 0.5e-12]])
-    lags = fig2.theorem1_lags(C, C_ref, 5.0)
+    lags = alignment.theorem1_lags(C, C_ref, 5.0)
     assert lags[0] == pytest.approx(math.log(1e-8) / 5.0) and lags[1] == 0.0  # bigger C escapes earlier
     s = np.array([1e-2, 1e-3, 1e-4])
     p, b = fig2.fit_power(s, 3.0 * s)
     assert p == pytest.approx(1.0) and 10**b == pytest.approx(3.0)
-    assert fig2.linear_regime(np.array([0.5, 1e-3, 1e-6]), floor=1e-6).tolist() == [False, True, False]
+    assert alignment.linear_regime(np.array([0.5, 1e-3, 1e-6]), floor=1e-6).tolist() == [False, True, False]
 
 
 @pytest.mark.parametrize("kw, name", [({"scales": [1e-4]}, "scales"), ({"scales": [1e-4, 0.0]}, "scales[1]"),

@@ -14,9 +14,9 @@ import pytest
 from recovery import sweeps
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
+from recovery.core.theory import Q2
 from recovery.figures import fig4
 from recovery.plots import fig4 as f4p
-from recovery.core.theory import Q2
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 # two data seeds that converge fast; n = 6 recovers for every init within t = 1e7 on them

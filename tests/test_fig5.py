@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
+from recovery.core import dynamics, neurons
 from recovery.figures import fig5
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
@@ -19,34 +20,34 @@ NB = Path(__file__).resolve().parent.parent / "notebooks"
 def test_neuron_contribution_is_the_max_of_the_neuron_output_on_the_interval():
     # a σ(w x + b) with σ(u) = u/(1+u²): |σ| ≤ 1/2, reached at u = ±1
     theta = np.array([[2.0, 1.0, 0.0], [1.0, 0.0, 0.0], [-3.0, 0.1, 0.0]])
-    c = fig5.neuron_contributions(theta)
+    c = neurons.neuron_contributions(theta)
     assert c[0] == pytest.approx(1.0, abs=1e-12)  # u = x reaches 1 inside [-2, 2]
     assert c[1] == 0.0  # w = 0: σ(0) = 0
     assert c[2] == pytest.approx(3.0 * 0.2 / 1.04)  # u = 0.1x ≤ 0.2 on [-2, 2], σ increasing there
-    assert fig5.neuron_contributions(theta[None, None]).shape == (1, 1, 3)
+    assert neurons.neuron_contributions(theta[None, None]).shape == (1, 1, 3)
 
 
 def test_active_mask_participation_ratio_and_angles():
     c = np.array([[1.0, 0.5, 0.05, 0.0]])
-    assert fig5.active_mask(c, 0.1).tolist() == [[True, True, False, False]]
-    assert fig5.participation_ratio(np.ones(7)) == pytest.approx(7.0)
-    assert fig5.participation_ratio(np.array([3.0, 0.0, 0.0])) == pytest.approx(1.0)
+    assert neurons.active_mask(c, 0.1).tolist() == [[True, True, False, False]]
+    assert neurons.participation_ratio(np.ones(7)) == pytest.approx(7.0)
+    assert neurons.participation_ratio(np.array([3.0, 0.0, 0.0])) == pytest.approx(1.0)
     th = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, -2.0]])
-    assert fig5.direction_angle(th).tolist() == pytest.approx([45.0, -90.0])
-    assert fig5.angular_spread(fig5.direction_angle(th)) == pytest.approx(135.0)
-    assert fig5.angular_spread(fig5.direction_angle(th), [True, False]) == 0.0
+    assert neurons.direction_angle(th).tolist() == pytest.approx([45.0, -90.0])
+    assert neurons.angular_spread(neurons.direction_angle(th)) == pytest.approx(135.0)
+    assert neurons.angular_spread(neurons.direction_angle(th), [True, False]) == 0.0
 
 
 def test_canonical_sign_flips_runs_with_negative_C1():
     theta = np.ones((2, 5, 3, 3))
     C = np.array([[-1.0, -2.0, -3.0], [1.0, 2.0, 3.0]])
-    out = fig5.canonical_sign(theta, C)
+    out = neurons.canonical_sign(theta, C)
     assert (out[0] == -1).all() and (out[1] == 1).all()
 
 
 def test_torch_threads_restores_the_callers_setting():
     before = torch.get_num_threads()
-    with fig5.torch_threads(1):
+    with dynamics.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 

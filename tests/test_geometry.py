@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
-from recovery.figures import geometry
 from recovery.core.models import get_activation, loss_and_grad
 from recovery.core.theory import jacobian_rank
+from recovery.figures import geometry
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 TANH = get_activation("tanh")

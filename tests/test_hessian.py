@@ -15,18 +15,19 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
+from recovery.core import minima, stats
 from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data
-from recovery.figures import hessian
 from recovery.core.models import get_activation, loss_and_grad
 from recovery.core.theory import hessian_spectrum_at, output_jacobian, zero_eigenvalue_count
+from recovery.figures import hessian
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 REDUCED = {"n_values": [3, 4, 6], "designs": ["even"], "points_per_branch": 1, "rate_seeds": 10,
            "rate_t_max": 1e5, "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5]}
 TANH = get_activation("tanh")
 TARGET = SingleNeuronTarget().neuron
-Q1_PT = hessian.q1_point(0.3, TARGET)
-Q2_PT = hessian.q2_point(np.array([0.4, -0.8]), TARGET)
+Q1_PT = minima.q1_point(0.3, TARGET)
+Q2_PT = minima.q2_point(np.array([0.4, -0.8]), TARGET)
 
 
 def data(n, design="even"):
@@ -34,7 +35,7 @@ def data(n, design="even"):
 
 
 def test_branch_points_are_global_minima_of_the_right_shape():
-    pts = hessian.branch_points(TARGET, 4, seed=3)
+    pts = minima.branch_points(TARGET, 4, seed=3)
     assert [b for b, _ in pts] == ["Q1"] * 4 + ["Q2"] * 4 + ["Q1∩Q2", "Q2, w=0"]
     d = data(6)
     for b, p in pts:
@@ -52,11 +53,11 @@ def test_batched_residuals_and_jacobians_match_the_single_point_versions():
     d = batch_data([DataSpec(n_samples=5), DataSpec(n_samples=7)])  # padded to 7 with a mask
     g = torch.Generator().manual_seed(0)
     theta = torch.randn(2, 2, 3, generator=g, dtype=torch.float64)
-    J = hessian.jacobians(theta, d, TANH)
+    J = minima.jacobians(theta, d, TANH)
     for b, n in enumerate((5, 7)):
         assert torch.allclose(J[b, :n], output_jacobian(theta[b], d.X[b, :n], TANH), atol=1e-14)
         assert (J[b, n:] == 0).all()
-    r = hessian.residuals(theta, d, TANH)
+    r = minima.residuals(theta, d, TANH)
     loss, _ = loss_and_grad(theta, d, TANH)
     assert torch.allclose(0.5 * (r * r).sum(-1), loss, rtol=1e-12)
 
@@ -66,7 +67,7 @@ def test_projection_lands_on_the_minimum_set_close_to_the_start():
     g = torch.Generator().manual_seed(1)
     start = Q2_PT[None] + 1e-3 * torch.randn(8, 2, 3, generator=g, dtype=torch.float64)
     rows = batch_data([DataSpec(n_samples=6)] * 8)
-    p, res = hessian.project_to_minima(start, rows, TANH, tol=1e-13)
+    p, res = minima.project_to_minima(start, rows, TANH, tol=1e-13)
     assert (res < 1e-13).all()
     assert ((p - start).flatten(1).norm(dim=-1) < 1e-2).all()
     loss, _ = loss_and_grad(p, rows, TANH)
@@ -81,34 +82,34 @@ def test_local_dimension_of_the_minimum_set_and_the_morse_bott_criterion(n, poin
     for n ≤ 3 (resp. n ≤ 4 on Q²) the Jacobian has full row rank and M is a (6 − n)-manifold."""
     theta = Q1_PT if point == "Q1" else Q2_PT
     d = data(n)
-    md = hessian.minimum_set_dimension(theta, d, TANH)
+    md = minima.minimum_set_dimension(theta, d, TANH)
     z = zero_eigenvalue_count(hessian_spectrum_at(theta, d, TANH))
-    assert z == zero == 6 - hessian.training_jacobian_rank(theta, d, TANH)
+    assert z == zero == 6 - minima.training_jacobian_rank(theta, d, TANH)
     assert md.dim == dim and md.unconverged == 0
-    assert hessian.is_morse_bott(z, md.dim) == (dim == zero)
+    assert minima.is_morse_bott(z, md.dim) == (dim == zero)
     if n == 4 and point == "Q1":
         assert md.span == 3  # the two sheets span the kernel: counting at the point itself would over-count
 
 
 def test_smallest_nonzero_eigenvalue_and_crossing_distance():
-    assert hessian.smallest_nonzero_eigenvalue(np.array([1e-17, -2e-16, 0.05, 3.0])) == pytest.approx(0.05)
-    assert math.isnan(hessian.smallest_nonzero_eigenvalue(np.zeros(3)))
-    cross = hessian.q1_point(1.0, TARGET).numpy()
-    assert hessian.distance_to_crossing(cross, TARGET) == 0.0
+    assert minima.smallest_nonzero_eigenvalue(np.array([1e-17, -2e-16, 0.05, 3.0])) == pytest.approx(0.05)
+    assert math.isnan(minima.smallest_nonzero_eigenvalue(np.zeros(3)))
+    cross = minima.q1_point(1.0, TARGET).numpy()
+    assert minima.distance_to_crossing(cross, TARGET) == 0.0
     flipped = np.stack([-cross[1], cross[0]])  # neurons swapped, one sign-flipped: the same function
-    assert hessian.distance_to_crossing(flipped, TARGET) == 0.0
-    assert hessian.distance_to_crossing(Q2_PT.numpy(), TARGET) > 0.5
+    assert minima.distance_to_crossing(flipped, TARGET) == 0.0
+    assert minima.distance_to_crossing(Q2_PT.numpy(), TARGET) > 0.5
 
 
 def test_rate_fits_recover_exact_exponentials_and_power_laws():
     t = np.concatenate([[0.0], np.logspace(-2, 6, 161)])
     loss = 1e-4 * np.exp(-3e-3 * t) + 1e-40
-    r, k = hessian.fit_exponential_rate(t, loss, (1e-16, 1e-10))
+    r, k = stats.fit_exponential_rate(t, loss, (1e-16, 1e-10))
     assert r == pytest.approx(3e-3, rel=1e-6) and k >= 4
-    assert math.isnan(hessian.fit_exponential_rate(t, 1e-12 * np.ones_like(t), (1e-16, 1e-10))[0])  # never leaves
-    p, k = hessian.fit_power_law(t, 5.0 * np.maximum(t, 1e-3) ** -2.0, (1e4, 1e6))
+    assert math.isnan(stats.fit_exponential_rate(t, 1e-12 * np.ones_like(t), (1e-16, 1e-10))[0])  # never leaves
+    p, k = stats.fit_power_law(t, 5.0 * np.maximum(t, 1e-3) ** -2.0, (1e4, 1e6))
     assert p == pytest.approx(-2.0, abs=1e-9) and k >= 4
-    assert math.isnan(hessian.fit_power_law(t, t, (1e7, 1e8))[0])
+    assert math.isnan(stats.fit_power_law(t, t, (1e7, 1e8))[0])
 
 
 @pytest.mark.parametrize("kw, name", [({"n_values": [0, 3]}, "n_values[0]"), ({"designs": ["grid"]}, "designs[0]"),

@@ -3,13 +3,14 @@
 import dataclasses
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from recovery import sweeps
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
-from recovery.sweeps import RunConfig, fig3_summary, run_many
+from recovery.experiments.convergence_sets import fig3_summary
+from recovery.sweeps import RunConfig, run_many
 
 SMALL = RunConfig(seeds=12, t_max=1e4)
 
@@ -80,8 +81,8 @@ def test_summary_fields_and_validation():
 
 
 def test_run_config_options_reach_the_trials(tmp_path):
-    from recovery.core.theory import imbalance_vector
     from recovery.core.data import batch_data
+    from recovery.core.theory import imbalance_vector
 
     cfg = RunConfig(seeds=3, design="gaussian", data_per_trial=True, data_seed=10, width=3, c_ratio_base=0.5,
                     c_ratio_slope=0.25, target_a=2.0, target_w=(1.0, -0.5), t_max=10.0)

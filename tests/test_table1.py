@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from recovery.config import ParameterError
+from recovery.core import minima
 from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data
-from recovery.figures import hessian, table1
 from recovery.core.models import get_activation
+from recovery.figures import table1
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 ACT = get_activation("tanh")
@@ -36,11 +37,11 @@ def test_output_hessians_match_autograd():
 
 
 def test_branch_tangent_is_tangent_to_the_branch():
-    q1 = hessian.q1_point(0.3, TARGET)
+    q1 = minima.q1_point(0.3, TARGET)
     t = table1.branch_tangent("Q1", q1)
     moved = q1.flatten().numpy() + 0.2 * t[0]
     assert abs(moved[0] + moved[3] - 1.0) < 1e-12 and np.allclose(moved[[1, 2, 4, 5]], 1.0)
-    q2 = hessian.q2_point(np.array([0.4, -0.8]), TARGET, dead=0)
+    q2 = minima.q2_point(np.array([0.4, -0.8]), TARGET, dead=0)
     t2 = table1.branch_tangent("Q2", q2)
     assert t2.shape == (2, 6) and np.allclose(t2[:, :3].sum(0), [0, 1, 1]) and not t2[:, 3:].any()
     with pytest.raises(ValueError):
@@ -49,8 +50,8 @@ def test_branch_tangent_is_tangent_to_the_branch():
 
 @pytest.mark.parametrize("design", ["even", "gaussian"])
 def test_second_order_test_separates_q2_from_n4_and_q1_from_n5(design):
-    q1 = hessian.q1_point(0.3, TARGET)
-    q2 = hessian.q2_point(np.array([0.4, -0.8]), TARGET)
+    q1 = minima.q1_point(0.3, TARGET)
+    q2 = minima.q2_point(np.array([0.4, -0.8]), TARGET)
     res = {(b, n): table1.second_order_separation(b, p, _X(n, design), ACT) for n in (3, 4, 5)
            for b, p in (("Q1", q1), ("Q2", q2))}
     # n = 3: J has full row rank, no second-order constraint: a manifold of interpolants of dim 3 around both
@@ -65,10 +66,10 @@ def test_second_order_test_separates_q2_from_n4_and_q1_from_n5(design):
 
 
 def test_separation_size_is_the_start_of_the_last_run_of_separated_n():
-    assert table1.separation_size([2, 3, 4, 5], [False, False, True, True]) == 4
-    assert table1.separation_size([2, 3, 4, 5], [False, True, False, True]) == 5
-    assert table1.separation_size([2, 3, 4], [True, True, True]) == 2
-    assert table1.separation_size([2, 3, 4], [True, True, False]) is None
+    assert minima.holds_from([2, 3, 4, 5], [False, False, True, True]) == 4
+    assert minima.holds_from([2, 3, 4, 5], [False, True, False, True]) == 5
+    assert minima.holds_from([2, 3, 4], [True, True, True]) == 2
+    assert minima.holds_from([2, 3, 4], [True, True, False]) is None
 
 
 @pytest.mark.parametrize("kw, name", [({"n_values": [2, 0]}, "n_values[1]"), ({"designs": ["grid"]}, "designs[0]"),

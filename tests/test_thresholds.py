@@ -12,6 +12,7 @@ import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
+from recovery.core import outcomes, stats
 from recovery.core.dynamics import Status
 from recovery.figures import thresholds as thr
 from recovery.figures.thresholds import Outcome
@@ -26,7 +27,7 @@ def test_classify_outcomes_covers_every_branch_of_the_rule():
     loss = np.array([1e-30, 1e-30, 1e-30, 1e-30, 1e-15, 1e-15, 1e-20, 1e-3, 1e-16])
     finished = np.array([True, True, False, True, False, False, True, False, False])
     label = np.array([2, 1, 0, 1, 2, 1, 0, 0, 2])
-    out = thr.classify_outcomes(ge, before, loss, finished, label)
+    out = outcomes.classify_outcomes(ge, before, loss, finished, label)
     assert out.tolist() == [
         Outcome.RECOVERED_Q2,
         Outcome.RECOVERED_Q1,
@@ -38,13 +39,13 @@ def test_classify_outcomes_covers_every_branch_of_the_rule():
         Outcome.NOT_INTERPOLATING,
         Outcome.RECOVERED_Q2,
     ]  # still far away a decade ago: converging
-    assert thr.is_recovered(out).tolist() == [True, True, True, False, True, False, False, False, True]
+    assert outcomes.is_recovered(out).tolist() == [True, True, True, False, True, False, False, False, True]
     # an unfinished run whose error is at most max_gap x its training loss is still converging (slow Q1)
-    slow = thr.classify_outcomes(
+    slow = outcomes.classify_outcomes(
         np.array([1e-12]), np.array([1.5e-12]), np.array([1e-13]), np.array([False]), np.array([1])
     )
     assert slow.tolist() == [Outcome.RECOVERED_Q1]
-    assert thr.classify_outcomes(
+    assert outcomes.classify_outcomes(
         np.array([1e-12]),
         np.array([1.5e-12]),
         np.array([1e-13]),
@@ -54,17 +55,17 @@ def test_classify_outcomes_covers_every_branch_of_the_rule():
     ).tolist() == [Outcome.NEAR_MISS]
     # the thresholds are parameters: a looser strict threshold turns the finished near miss into a recovery
     assert (
-        thr.classify_outcomes(ge, before, loss, finished, label, strict_threshold=1e-11)[3]
+        outcomes.classify_outcomes(ge, before, loss, finished, label, strict_threshold=1e-11)[3]
         == Outcome.RECOVERED_Q1
     )
 
 
 def test_separation_rule_is_the_smallest_n_with_a_positive_wilson_lower_bound():
     n = [2, 3, 4, 5]
-    assert thr.separation_size(n, [0, 0, 3, 50], 100) == 4
-    assert thr.separation_size(n, [0, 0, 0, 0], 100) is None  # a zero count has lower bound 0 (not 1e-18)
-    assert thr.separation_size(n, [0, 0, 3, 50], 100, min_fraction=0.1) == 5  # 3/100 has lower bound ~0.01
-    assert thr.separation_size(n, np.array([0, 1, 0, 0]), np.array([10, 10, 10, 10])) == 3
+    assert outcomes.separation_size_by_recovery(n, [0, 0, 3, 50], 100) == 4
+    assert outcomes.separation_size_by_recovery(n, [0, 0, 0, 0], 100) is None  # a zero count has lower bound 0 (not 1e-18)
+    assert outcomes.separation_size_by_recovery(n, [0, 0, 3, 50], 100, min_fraction=0.1) == 5  # 3/100 has lower bound ~0.01
+    assert outcomes.separation_size_by_recovery(n, np.array([0, 1, 0, 0]), np.array([10, 10, 10, 10])) == 3
 
 
 def test_power_law_exponent_recovers_a_known_exponent():
@@ -73,20 +74,20 @@ def test_power_law_exponent_recovers_a_known_exponent():
     ge = np.concatenate(
         [eps0 * rng.random(4000) ** (1 / p), np.full(500, 1.0)]
     )  # P(ge < e) = (e/eps0)^p below eps0
-    fit = thr.power_law_exponent(ge, eps0)
+    fit = stats.power_law_exponent(ge, eps0)
     assert fit["k"] == 4000 and abs(fit["exponent"] - p) < 3 * fit["stderr"] and fit["stderr"] < 0.01
-    assert math.isnan(thr.power_law_exponent(np.array([1.0, 1e-9]), eps0)["exponent"])
-    fb = thr.fraction_below(np.array([[1e-3, 1e-9, 1e-20, 1e-30]]), np.array([1e-2, 1e-8, 1e-25]))
+    assert math.isnan(stats.power_law_exponent(np.array([1.0, 1e-9]), eps0)["exponent"])
+    fb = outcomes.fraction_below(np.array([[1e-3, 1e-9, 1e-20, 1e-30]]), np.array([1e-2, 1e-8, 1e-25]))
     assert fb.tolist() == [[1.0, 0.75, 0.25]]
 
 
 def test_optimistic_size_branch_ranks_and_the_decade_before():
-    assert thr.optimistic_sample_size() == 3
-    assert thr.branch_ranks() == {"Q1": 3, "Q2": 4}
-    d = thr.branch_dimensions()
+    assert outcomes.optimistic_sample_size() == 3
+    assert outcomes.branch_ranks() == {"Q1": 3, "Q2": 4}
+    d = outcomes.branch_dimensions()
     assert d["parameters"] - d["Q2"] == 4 and d["parameters"] - d["Q1"] == 5  # the derived separation sizes
     times = np.concatenate([[0.0], np.logspace(-2, 10, 49)])
-    assert times[thr.decade_before_index(times)] == pytest.approx(1e9)
+    assert times[outcomes.decade_before_index(times)] == pytest.approx(1e9)
 
 
 @pytest.mark.parametrize(
@@ -138,12 +139,12 @@ def test_reduced_run_measures_the_jump_after_the_optimistic_size():
     assert rows[4]["recovered_Q1"]["count"] == 0 and rows[5]["recovered"]["fraction"] == 1.0
     for d in cfg.designs:  # the outcomes partition the trials; intervals contain the fractions
         for r in s["per_n"][d]:
-            total = sum(r[k]["count"] for k in thr.OUTCOME_KEYS.values())
+            total = sum(r[k]["count"] for k in outcomes.OUTCOME_KEYS.values())
             assert total == cfg.seeds
             assert r["recovered"]["ci95"][0] <= r["recovered"]["fraction"] <= r["recovered"]["ci95"][1]
     assert a["outcome"].shape == (2, 4, 16) and a["gen_error_before"].shape == (2, 4, 16)
     # recovered runs are below the paper's threshold; finished runs between the thresholds are near misses
-    rec = thr.is_recovered(a["outcome"])
+    rec = outcomes.is_recovered(a["outcome"])
     assert (a["gen_error"][rec] < cfg.threshold).all()
     near = (
         (a["status"] == int(Status.CONVERGED))

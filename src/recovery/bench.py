@@ -17,8 +17,8 @@ from .core.data import batch_data
 from .core.dynamics import gradient_flow
 from .core.models import get_activation, initial_parameters
 from .core.reference import lsoda_trajectory
-from .sweeps import RunConfig
 from .core.theory import classify_limit
+from .sweeps import RunConfig
 
 
 def main(argv: list[str] | None = None) -> int:

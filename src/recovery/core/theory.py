@@ -281,13 +281,3 @@ def zero_eigenvalue_count(eigenvalues: Tensor, rtol: float = 1e-8) -> int:
     return int((eigenvalues.abs() <= rtol * scale).sum()) if scale > 0 else int(eigenvalues.numel())
 
 
-def wilson_interval(successes: int | np.ndarray, trials: int | np.ndarray, z: float = 1.96
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (95 % for z = 1.96) of a binomial proportion; valid at 0 and at 1."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)

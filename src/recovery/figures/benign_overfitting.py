@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
 from ..cache import ResultCache, code_hash
 from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
 from ..core.dynamics import torch_threads
+from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
 
 DESCRIPTION = ("Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
                "layer-ratio trajectories and the test-accuracy phase diagram over (v0, 1/|mu|)")

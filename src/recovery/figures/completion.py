@@ -31,6 +31,9 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
+from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..core.dynamics import single_thread
+from ..core.stats import loglog_fit
 from ..related.completion import (
     components_complete_bipartite,
     connected_2x2_min_nuclear,
@@ -46,8 +49,6 @@ from ..related.completion import (
     random_low_rank,
     random_pattern,
 )
-from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
-from ..core.dynamics import single_thread
 
 DESCRIPTION = "Related: matrix completion by W=AB from small init; connectivity -> min rank vs min nuclear norm"
 
@@ -225,15 +226,6 @@ def run_flow(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndar
 # ---------------------------------------------------------------------------------------------- analysis
 
 
-def fit_slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of log10 y against log10 x over the finite positive points (NaN if < 2)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(y) & (y > 0)
-    if ok.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(np.log10(x[ok]), np.log10(y[ok]), 1)[0])
-
-
 def connected_exponent() -> float:
     """Predicted exponent of |? − 6| ∝ s^p for [[1, 2], [3, ?]]: p = 2(1 − σ₂/σ₁) of [[1, 2], [3, 0]]."""
     s = np.linalg.svd(CONNECTED_M * CONNECTED_MASK, compute_uv=False)
@@ -351,8 +343,8 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         "paper_values": {k: v for k, v in PAPER.items() if k != "source"},
         "connected_fill_median_smallest_scale": float(np.median(fill[c_scales == small])),
         "connected_error_by_scale": err_by_scale,
-        "connected_error_slope": fit_slope(np.array(cfg.example_scales)[np.array(err_by_scale) < 0.05],
-                                           np.array(err_by_scale)[np.array(err_by_scale) < 0.05]),
+        "connected_error_slope": loglog_fit(np.array(cfg.example_scales)[np.array(err_by_scale) < 0.05],
+                                            np.array(err_by_scale)[np.array(err_by_scale) < 0.05])[0],
         "connected_slope_fit_rule": "median |?-6| per scale, scales where it is below 0.05 (asymptotic regime)",
         "connected_error_slope_predicted": connected_exponent(),
         "connected_min_nuclear_fill": nn_fill,

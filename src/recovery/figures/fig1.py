@@ -30,8 +30,8 @@ from ..config import (
 from ..core.data import DESIGNS, generalization_inputs, with_bias
 from ..core.dynamics import Status
 from ..core.models import ACTIVATIONS, get_activation, predict
-from ..sweeps import RunConfig, run_many
 from ..core.theory import Q1, Q2, RECOVERY_THRESHOLD, generalization_error
+from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Figure 1: generalization error vs sample size n for initialization scales 1e1..1e-10 (even, Gaussian)"
 

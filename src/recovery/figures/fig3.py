@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..sweeps import RunConfig, fig3_summary, run_one, thresholds_over_horizon
+from ..experiments.convergence_sets import fig3_summary
+from ..sweeps import RunConfig, run_one
 
 DESCRIPTION = "Figure 3: Q1/Q2 convergence against |C1/C2| (n=6 evenly spaced, s=1e-8, 400 seeds)"
 

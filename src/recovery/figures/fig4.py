@@ -25,9 +25,10 @@ from ..cache import ResultCache, code_hash
 from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, check_int_list
 from ..core.dynamics import Status
 from ..core.models import get_activation
-from ..sweeps import RunConfig, run_many
+from ..core.outcomes import optimistic_sample_size
+from ..core.stats import wilson_interval
 from ..core.theory import NEITHER, Q1, Q2, RECOVERY_THRESHOLD, SET_NAMES, generalization_error
-from .thresholds import optimistic_sample_size
+from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Figure 4: recovery from n Gaussian samples (5 data seeds, n=2..6, s=1e-20, threshold 1e-8)"
 # `python -m recovery reproduce`: 100 initializations per (data seed, n) for tight intervals; a quick smoke size
@@ -43,7 +44,7 @@ PAPER_FIG4: dict[str, Any] = {
 }
 # Separation sample size of Example 1: the smallest n at which a branch (Q²) is separated from the spurious
 # interpolants (positive-measure recovery). Derived in SCIENCE.md and measured on the thresholds page; the
-# optimistic size is computed (the model rank of the target, thresholds.optimistic_sample_size).
+# optimistic size is computed (the model rank of the target, outcomes.optimistic_sample_size).
 SEPARATION_SIZE = 4
 HORIZON_CHECKPOINTS_PER_DECADE = 4  # resolution of the recovery-versus-horizon curves
 
@@ -204,17 +205,6 @@ def gen_error_along(cfg: Config, theta: np.ndarray) -> np.ndarray:
 # --- summaries --------------------------------------------------------------------------------------------
 
 
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a binomial fraction k/n (the spread of a recovery fraction)."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
-
-
 def outcome(recovered: bool, label: int) -> str:
     """A trial's outcome in words: recovered at Q1/Q2 (or elsewhere), else not recovered."""
     if not recovered:
@@ -274,7 +264,7 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         for j, n in enumerate(cfg.n_values):
             ge = st["gen_error"][i, j]
             k = int(st["recovered"][i, j].sum())
-            lo, hi = wilson_interval(k, S)
+            lo, hi = (float(v) for v in wilson_interval(k, S))
             cells.append({
                 "data_seed": d, "n": n, "recovered_fraction": k / S, "recovered_ci95": [lo, hi],
                 "strict_fraction": float(T["strict"][i, j]),

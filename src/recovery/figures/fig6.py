@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from .. import __version__
 from ..cache import code_hash
 from ..config import UserConfig, check_float, check_int
-from ..sweeps import PAPER_FIG3, RunConfig, fig3_summary, run_many
-from ..core.theory import NEITHER, Q1, Q2
+from ..experiments.convergence_sets import PAPER_FIG3, fig3_summary
+from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Figure 6 (reconstructed): Figure 3 with Gaussian inputs, several data sets (s=1e-8, 400 seeds)"
 

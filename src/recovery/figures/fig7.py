@@ -23,8 +23,8 @@ import numpy as np
 from .. import __version__
 from ..cache import code_hash
 from ..config import UserConfig, check_int_list
+from ..experiments import c_ratio as fig2
 from ..sweeps import run_many
-from . import fig2
 
 DESCRIPTION = ("Figure 7 (reconstructed): Figure 2 with Gaussian inputs, C2/C1 = 0.5, five seeds/scales on several "
                "data sets: Theorem-1 alignment")
@@ -52,7 +52,7 @@ class Config(UserConfig):
 
     * ``data_seeds``: the data sets; data set d has n i.i.d. N(0, 1) inputs drawn with data seed d (the same
       data sets as Figure 6 and the Gaussian columns of Figure 4).
-    * All other parameters are Figure 2's (:class:`recovery.figures.fig2.Config`), applied to every data set:
+    * All other parameters are Figure 2's (:class:`recovery.experiments.c_ratio.Config`), applied to every data set:
       the five scales (trial k has seed ``first_seed + k``; the smallest-scale trial is the reference), the
       prescribed C₂/C₁, the one-seed scan over scales, the tolerance check and the gap's loss floor.
     * ``check_rtol``: 0 (skipped) at book size, unlike Figure 2: on the slowest data sets the rerun at the

@@ -14,7 +14,7 @@ The paper's Figures 6–11 were not available to us. Figure 5 reports that in a 
   rank correlation between |C_i| and the final contribution, and whether the active neurons are exactly the
   k neurons with the largest |C_i| (k = number of active neurons).
 
-*Active* is Figure 5's criterion (:func:`recovery.figures.fig5.active_mask`): output contribution
+*Active* is Figure 5's criterion (:func:`recovery.core.neurons.active_mask`): output contribution
 c_i = max over x in [−2, 2] of |a_i σ(w_iᵀ(x, 1))| at least ``active_fraction`` × the largest of the network.
 """
 
@@ -30,10 +30,17 @@ from scipy.stats import spearmanr
 from .. import __version__
 from ..cache import code_hash
 from ..config import UserConfig, check_float, check_int, check_int_list
+from ..core.alignment import theorem1_lags
 from ..core.dynamics import torch_threads
+from ..core.neurons import (
+    active_mask,
+    neuron_contributions,
+    rank_agreement,
+    relative_contributions,
+    switch_off_times,
+)
+from ..experiments import wide_network as fig5
 from ..sweeps import RunConfig, run_many
-from . import fig5
-from .fig2 import theorem1_lags
 
 DESCRIPTION = ("Figure 8 (reconstructed): which neurons stay active (Figure 5's network), against their C_i: "
                "prescribed C (width 1000) and natural Gaussian C (several widths)")
@@ -126,51 +133,6 @@ class Config(UserConfig):
 # Neurons over time (pure functions)
 
 
-def relative_contributions(theta_traj: np.ndarray) -> np.ndarray:
-    """c_i(t) / max_j c_j(t) at every checkpoint; ``theta_traj: (K, m, 3)`` → ``(K, m)`` (0 where all are 0)."""
-    c = fig5.neuron_contributions(theta_traj)
-    top = c.max(-1, keepdims=True)
-    return np.divide(c, top, out=np.zeros_like(c), where=top > 0)
-
-
-def switch_off_times(times: np.ndarray, rel: np.ndarray, fraction: float) -> np.ndarray:
-    """When each neuron leaves the active set for good: the first checkpoint after its last active one.
-
-    ``times: (K,)``, ``rel: (K, m)`` relative contributions. Returns ``(m,)``: +inf for neurons active at the
-    last checkpoint, NaN for neurons never active.
-    """
-    act = np.asarray(rel) >= fraction
-    K = act.shape[0]
-    last = K - 1 - np.argmax(act[::-1], axis=0)  # last active checkpoint (garbage where never active)
-    out = np.where(last + 1 < K, np.asarray(times)[np.minimum(last + 1, K - 1)], np.inf)
-    return np.where(act.any(0), out, np.nan)
-
-
-def rank_agreement(C: np.ndarray, contrib: np.ndarray, active: np.ndarray) -> dict[str, Any]:
-    """Does the final contribution follow |C|? ``C, contrib, active: (m,)``.
-
-    * ``spearman``: rank correlation of |C_i| and c_i over all neurons;
-    * ``n_active`` = k, ``top_k_overlap``: fraction of the active neurons among the k largest |C_i|,
-      ``exact_top_k``: the active set is exactly the k largest |C_i|;
-    * ``ratio_active_min`` / ``ratio_inactive_max``: smallest |C_i|/max|C| of an active neuron and largest of an
-      inactive one (a clean cut if the first exceeds the second).
-    """
-    a = np.abs(np.asarray(C, float))
-    act = np.asarray(active, bool)
-    k = int(act.sum())
-    top = np.argsort(-a, kind="stable")[:k]
-    overlap = int(act[top].sum())
-    r = a / a.max()
-    return {
-        "spearman": float(spearmanr(a, contrib).statistic),
-        "n_active": k,
-        "top_k_overlap": overlap / k if k else float("nan"),
-        "exact_top_k": overlap == k,
-        "ratio_active_min": float(r[act].min()) if k else float("nan"),
-        "ratio_inactive_max": float(r[~act].max()) if k < len(a) else float("nan"),
-    }
-
-
 # ---------------------------------------------------------------------------------------------------------
 # The figure
 
@@ -212,8 +174,8 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     R, m = len(res), cfg.width
     C = np.concatenate([r["C"] for r in res])  # (R, m), C_i/C_1 > 0
     lags = theorem1_lags(C, C[-1], float(res[-1]["growth_rate"][0]))
-    contrib = fig5.neuron_contributions(np.concatenate([r["final_theta"] for r in res]))
-    active = fig5.active_mask(contrib, cfg.active_fraction)
+    contrib = neuron_contributions(np.concatenate([r["final_theta"] for r in res]))
+    active = active_mask(contrib, cfg.active_fraction)
     t_off = np.empty((R, m))
     for i, r in enumerate(res):
         tt, rel = _over_time(r, TRAJ_STRIDE)
@@ -239,8 +201,8 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     for w, c in enumerate(nat):
         r = done[c]
         m_w = c.width
-        cw = fig5.neuron_contributions(r["final_theta"])
-        aw = fig5.active_mask(cw, cfg.active_fraction)
+        cw = neuron_contributions(r["final_theta"])
+        aw = active_mask(cw, cfg.active_fraction)
         nat_C[w, :, :m_w], nat_contrib[w, :, :m_w], nat_active[w, :, :m_w] = r["C"], cw, aw
         nat_loss[w], nat_gen[w] = r["final_loss"], r["gen_error"]
         rows = []

@@ -22,12 +22,12 @@ of the branch, we compute with the Hessian page's machinery (:mod:`recovery.figu
 * the model rank (rank of ∂f_θ/∂θ as functions, :func:`recovery.theory.jacobian_rank`), the rank of the training
   Jacobian, the number of zero eigenvalues of the training-loss Hessian (:func:`recovery.theory.hessian_spectrum_at`);
 * the local dimension of the interpolating set (the zero-loss set of the n samples) near the point, by projecting
-  nearby points onto it (:func:`recovery.figures.hessian.minimum_set_dimensions`);
+  nearby points onto it (:func:`recovery.core.minima.minimum_set_dimensions`);
 * *separated* at n (ours, as on the Table 1 page): that local dimension equals the branch's own dimension, i.e. near
   the branch every interpolant is on the branch; the *separation sample size* of a branch is the smallest n from
-  which on it is separated at every sampled point (:func:`recovery.figures.table1.separation_size`). The second-order
-  test of Table 1 (:func:`recovery.figures.table1.second_order_separation`) is reported as a cross-check;
-* Morse–Bott at n (:func:`recovery.figures.hessian.is_morse_bott`): local dimension = number of zero eigenvalues.
+  which on it is separated at every sampled point (:func:`recovery.core.minima.holds_from`). The second-order
+  test of Table 1 (:func:`recovery.core.minima.second_order_separation`) is reported as a cross-check;
+* Morse–Bott at n (:func:`recovery.core.minima.is_morse_bott`): local dimension = number of zero eigenvalues.
 
 Designs: ``positive`` (n points evenly spaced on (0, h]: x_i = h·i/n), ``even`` (the project's grid on [−h, h]) and
 ``gaussian`` (N(0, 1), ``data_seed``). Without a bias every network function is odd, so the points x and −x of the
@@ -40,7 +40,7 @@ carry the bias input (``with_bias``), its targets have a bias, and its starts ar
 trials are embedded in the bias layout with the second input coordinate 0 and the bias weights 0 (their gradient
 is then exactly zero, so they stay 0). The run is cached by :class:`recovery.cache.ResultCache`. Fits: loss ∝ t^p and
 distance to the condensed branch ∝ t^q in ``condensed_time_window``; exponential rate in ``dead_loss_window`` against
-2λ_min of the Hessian at the end point (:func:`recovery.figures.hessian.fit_exponential_rate`, ``fit_power_law``).
+2λ_min of the Hessian at the end point (:func:`recovery.core.stats.fit_exponential_rate`, ``fit_power_law``).
 """
 
 from __future__ import annotations
@@ -67,7 +67,18 @@ from ..config import (
 )
 from ..core.data import sample_inputs
 from ..core.dynamics import FlowConfig, gradient_flow, single_thread
+from ..core.minima import (
+    holds_from,
+    minimum_set_dimensions,
+    project_to_minima,
+    q1_point,
+    q2_point,
+    second_order_separation,
+    smallest_nonzero_eigenvalue,
+    training_jacobian_rank,
+)
 from ..core.models import Data, get_activation
+from ..core.stats import finite_median, fit_exponential_rate, fit_power_law
 from ..core.theory import (
     Q1,
     Q2,
@@ -78,8 +89,6 @@ from ..core.theory import (
     jacobian_rank,
     zero_eigenvalue_count,
 )
-from . import hessian
-from .table1 import second_order_separation, separation_size
 
 DESCRIPTION = "Related: two neurons fitting one (arXiv:2309.00508): three branches, ranks, Morse-Bott, separation n, rates"
 
@@ -242,7 +251,7 @@ def training_data(cfg: Config, setting: str, design: str, n: int) -> Data:
 
 def branch_points(target: np.ndarray, per_branch: int, seed: int) -> list[tuple[str, torch.Tensor]]:
     """``per_branch`` random points of each branch (shape ``(2, 1+d)``), through the Hessian page's
-    :func:`~recovery.figures.hessian.q1_point` and :func:`~recovery.figures.hessian.q2_point`: condensed with
+    :func:`~recovery.core.minima.q1_point` and :func:`~recovery.core.minima.q2_point`: condensed with
     a₁ ~ U(−0.5, 1.5)·a* at least 0.1·|a*| from the crossings a₁ ∈ {0, a*}; dead with w ~ N(0, I), ‖w‖ ≥ 0.3 and
     ‖w ∓ w*‖ ≥ 0.3 (away from the crossings with the w = 0 line and with the condensed branch)."""
     rng = np.random.default_rng(seed)
@@ -252,13 +261,13 @@ def branch_points(target: np.ndarray, per_branch: int, seed: int) -> list[tuple[
     while len(out) < per_branch:
         a1 = rng.uniform(-0.5, 1.5) * a_star
         if min(abs(a1), abs(a1 - a_star)) >= 0.1 * abs(a_star):
-            out.append(("condensed", hessian.q1_point(a1, target)))
+            out.append(("condensed", q1_point(a1, target)))
     for dead, name in ((0, "dead1"), (1, "dead2")):
         k = 0
         while k < per_branch:
             w = rng.standard_normal(len(w_star))
             if np.linalg.norm(w) >= 0.3 and min(np.linalg.norm(w - w_star), np.linalg.norm(w + w_star)) >= 0.3:
-                out.append((name, hessian.q2_point(w, target, dead)))
+                out.append((name, q2_point(w, target, dead)))
                 k += 1
     return out
 
@@ -302,15 +311,15 @@ def geometry(cfg: Config, setting: str) -> dict[str, np.ndarray]:
         for pi, (b, p) in enumerate(pts):
             ev = hessian_spectrum_at(p, data, act)
             out["zero"][gi, ni, pi] = zero_eigenvalue_count(ev, cfg.zero_rtol)
-            out["lambda_min"][gi, ni, pi] = hessian.smallest_nonzero_eigenvalue(ev, cfg.zero_rtol)
-            out["rank_train"][gi, ni, pi] = hessian.training_jacobian_rank(p, data, act, cfg.zero_rtol)
+            out["lambda_min"][gi, ni, pi] = smallest_nonzero_eigenvalue(ev, cfg.zero_rtol)
+            out["rank_train"][gi, ni, pi] = training_jacobian_rank(p, data, act, cfg.zero_rtol)
             so = second_order_separation(SO_NAME[b], p, X, act, zero_rtol=cfg.zero_rtol, starts=cfg.so_starts)
             out["so_leaving"][gi, ni, pi], out["so_constraints"][gi, ni, pi] = so.leaving, so.constraints
             out["so_margin"][gi, ni, pi], out["so_separated"][gi, ni, pi] = so.margin, so.separated
     keys = list(np.ndindex(G, N, Pn))
     thetas = torch.stack([pts[pi][1] for _, _, pi in keys])
     data_all = _rows([sets[(gi, ni)] for gi, ni, _ in keys])
-    dims = hessian.minimum_set_dimensions(thetas, data_all, act, samples=cfg.dim_samples, nearby=cfg.dim_nearby,
+    dims = minimum_set_dimensions(thetas, data_all, act, samples=cfg.dim_samples, nearby=cfg.dim_nearby,
                                           seed=cfg.point_seed)
     for (gi, ni, pi), md in zip(keys, dims):
         out["dim"][gi, ni, pi], out["span"][gi, ni, pi] = md.dim, md.span
@@ -331,7 +340,7 @@ def geometry(cfg: Config, setting: str) -> dict[str, np.ndarray]:
 def cloud(cfg: Config, pts: np.ndarray) -> dict[str, np.ndarray]:
     """The interpolating set near each sampled point, for the 3-D picture (no-bias setting, first design): for every
     n, ``cloud_samples`` points at distance ``cloud_radius`` around each point ``pts: (Pn, 2, 2)`` are projected onto
-    the zero-loss set by Levenberg–Marquardt (:func:`recovery.figures.hessian.project_to_minima`), all in one batch.
+    the zero-loss set by Levenberg–Marquardt (:func:`recovery.core.minima.project_to_minima`), all in one batch.
     Returns ``cloud: (N, Pn, S, 2, 2)`` and ``cloud_ok: (N, Pn, S)`` (projection converged)."""
     act = get_activation("tanh")
     N, Pn, S = len(cfg.n_values), pts.shape[0], cfg.cloud_samples
@@ -342,7 +351,7 @@ def cloud(cfg: Config, pts: np.ndarray) -> dict[str, np.ndarray]:
     xi = xi / torch.linalg.vector_norm(xi, dim=-1, keepdim=True)
     start = torch.as_tensor(pts).reshape(1, Pn, 1, 4) + cfg.cloud_radius * xi
     data = _rows([training_data(cfg, "no_bias", cfg.designs[0], n) for n in cfg.n_values for _ in range(Pn * S)])
-    proj, res = hessian.project_to_minima(start.reshape(-1, 2, 2), data, act, tol=1e-10, max_iter=300)
+    proj, res = project_to_minima(start.reshape(-1, 2, 2), data, act, tol=1e-10, max_iter=300)
     return {"cloud": proj.reshape(N, Pn, S, 2, 2).numpy(), "cloud_ok": (res < 1e-10).reshape(N, Pn, S).numpy()}
 
 
@@ -434,24 +443,18 @@ def rates(cfg: Config, fl: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         end = t <= fl["final_time"][i]
         L = fl["loss_traj"][i]
         if out["label"][i] == Q2:
-            out["dead_rate"][i] = hessian.fit_exponential_rate(t[end], L[end], cfg.dead_loss_window)[0]
+            out["dead_rate"][i] = fit_exponential_rate(t[end], L[end], cfg.dead_loss_window)[0]
             th = torch.as_tensor(fl["final_theta"][i])
             th = th[:, :2] if s == "no_bias" else th
             data = training_data(cfg, s, cfg.rate_design, cfg.rate_n)
             ev = hessian_spectrum_at(th, data, act)
-            out["dead_lambda_min"][i] = hessian.smallest_nonzero_eigenvalue(ev, cfg.zero_rtol)
+            out["dead_lambda_min"][i] = smallest_nonzero_eigenvalue(ev, cfg.zero_rtol)
         elif out["label"][i] == Q1:
             w = cfg.condensed_time_window
-            out["condensed_loss_exponent"][i] = hessian.fit_power_law(t[end], L[end], w)[0]
-            out["condensed_distance_exponent"][i] = hessian.fit_power_law(t[end], out["dist_condensed"][i][end], w)[0]
+            out["condensed_loss_exponent"][i] = fit_power_law(t[end], L[end], w)[0]
+            out["condensed_distance_exponent"][i] = fit_power_law(t[end], out["dist_condensed"][i][end], w)[0]
     out["dead_ratio"] = out["dead_rate"] / (2 * out["dead_lambda_min"])
     return out
-
-
-def _median(x: np.ndarray) -> float:
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else float("nan")
 
 
 def rate_verdicts(fl: dict[str, np.ndarray], fits: dict[str, np.ndarray], setting: str) -> dict[str, Any]:
@@ -463,15 +466,15 @@ def rate_verdicts(fl: dict[str, np.ndarray], fits: dict[str, np.ndarray], settin
     ratio = fits["dead_ratio"][sel]
     le = fits["condensed_loss_exponent"][sel]
     de = fits["condensed_distance_exponent"][sel]
-    rm, lm = _median(ratio), _median(le)
+    rm, lm = finite_median(ratio), finite_median(le)
     return {
         "dead": {"starts": int(started_dead.sum()), "ended_dead": int((started_dead & (fits["label"] == Q2)).sum()),
                  "fitted": int(np.isfinite(ratio).sum()), "rate_over_2lambda_min": rm,
-                 "rate_median": _median(fits["dead_rate"][sel]),
+                 "rate_median": finite_median(fits["dead_rate"][sel]),
                  "type": "linear" if math.isfinite(rm) and abs(rm - 1) < 0.05 else "undetermined"},
         "condensed": {"starts": int(started_cond.sum()),
                       "ended_condensed": int((started_cond & (fits["label"] == Q1)).sum()),
-                      "fitted": int(np.isfinite(le).sum()), "loss_exponent": lm, "distance_exponent": _median(de),
+                      "fitted": int(np.isfinite(le).sum()), "loss_exponent": lm, "distance_exponent": finite_median(de),
                       "type": "sublinear" if math.isfinite(lm) and -3 < lm < -1 else "undetermined"},
     }
 
@@ -529,8 +532,8 @@ def branch_rows(cfg: Config, arrays: dict[str, np.ndarray], setting: str) -> lis
             row["separated_second_order"][design] = {n: bool(g("so_separated")[i].all()) for i, n in enumerate(ns)}
             row["morse_bott"][design] = {n: bool(g("morse_bott")[i].all()) for i, n in enumerate(ns)}
             row["unconverged"][design] = int(g("unconverged").sum())
-            row["separation_n"][design] = separation_size(ns, g("separated").all(axis=1))
-            row["separation_n_second_order"][design] = separation_size(ns, g("so_separated").all(axis=1))
+            row["separation_n"][design] = holds_from(ns, g("separated").all(axis=1))
+            row["separation_n_second_order"][design] = holds_from(ns, g("so_separated").all(axis=1))
         rows.append(row)
     return rows
 

@@ -39,9 +39,7 @@ from ..config import (
 )
 from ..core.data import DESIGNS
 from ..core.dynamics import Status, single_thread
-from ..sweeps import PAPER_FIG3, RunConfig, run_many
-from ..core.theory import RECOVERY_THRESHOLD
-from .thresholds import (
+from ..core.outcomes import (
     CLASSIFICATION_RULE,
     OUTCOME_KEYS,
     OUTCOME_NAMES,
@@ -52,6 +50,9 @@ from .thresholds import (
     recovery_rule_text,
     with_outcomes,
 )
+from ..core.theory import RECOVERY_THRESHOLD
+from ..experiments.convergence_sets import PAPER_FIG3
+from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Phase diagram: set reached (Q1, Q2, spurious) over sample size n, ratio c = C2/C1 and scale"
 

@@ -28,9 +28,9 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..related.completion import gradient_flow, initial_factors, is_connected, random_low_rank, random_pattern
 from ..config import UserConfig, check_float, check_int, check_int_list
 from ..core.dynamics import single_thread
+from ..related.completion import gradient_flow, initial_factors, is_connected, random_low_rank, random_pattern
 from ..related.rank import calculator_rows, formula_matrix_factorization
 from ..sweeps import RunConfig, run_many
 

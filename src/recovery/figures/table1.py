@@ -9,14 +9,14 @@ target,
 * Q² (one neuron inactive): one neuron equals (a*, w*), the other has a = 0 and a free w (a plane),
 
 and for evenly spaced (on [−2, 2]) and Gaussian (N(0, 1), several data sets) training inputs, we compute at
-``points_per_branch`` generic points of the branch (:func:`recovery.figures.hessian.branch_points`):
+``points_per_branch`` generic points of the branch (:func:`recovery.core.minima.branch_points`):
 
 * the *model rank*: rank of ∂f_θ/∂θ as functions (:func:`recovery.theory.jacobian_rank` on generic inputs); the
   optimistic sample size is its minimum over the target set (:func:`recovery.theory.model_rank`, the condensed
   point);
 * the number of zero eigenvalues of the training-loss Hessian at n samples, the local dimension of the set of
-  global minima (projection method of the Hessian page, :func:`recovery.figures.hessian.geometry`) and whether
-  the loss is Morse–Bott there (:func:`recovery.figures.hessian.is_morse_bott`);
+  global minima (projection method of the Hessian page, :func:`recovery.experiments.minimum_set.geometry`) and whether
+  the loss is Morse–Bott there (:func:`recovery.core.minima.is_morse_bott`);
 * whether the branch is *separated* at n: near a generic point of the branch, the set of global minima of the
   empirical loss is the branch itself (same dimension; no spurious interpolants leave it). Decided by a
   second-order test (:func:`second_order_separation`, ours): a curve of minima leaving the branch with velocity
@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.optimize import least_squares
 
 from .. import __version__
 from ..cache import code_hash
@@ -56,12 +55,14 @@ from ..config import (
     check_int_list,
     check_window,
 )
+from ..core import minima, outcomes
 from ..core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
-from ..core.models import Activation, get_activation
+from ..core.minima import holds_from, second_order_separation
+from ..core.models import get_activation
+from ..core.theory import Q1, Q2, condensed_point, model_rank
+from ..experiments import minimum_set as hessian
+from ..experiments import sample_size as thr
 from ..sweeps import run_many
-from ..core.theory import Q1, Q2, condensed_point, model_rank, output_jacobian
-from . import hessian
-from . import thresholds as thr
 
 DESCRIPTION = "Table 1 (reconstructed): model rank, Morse-Bott and separation sample size per branch Q1/Q2"
 
@@ -70,7 +71,7 @@ BRANCH_TEXT = {"Q1": "condensed: w₁ = w₂ = w*, a₁ + a₂ = a*", "Q2": "one
 NOT_AVAILABLE = "not available to us"
 # SCIENCE.md's derived expectations (not the paper's printed values): Q² separates at n = 4, Q¹ at n = 5 (evenly
 # spaced); for Gaussian inputs SCIENCE.md states Q² = 4.
-EXPECTED = {"even": {"Q1": thr.EXPECTED_SEPARATION["Q1"], "Q2": thr.EXPECTED_SEPARATION["Q2"]},
+EXPECTED = {"even": {"Q1": outcomes.EXPECTED_SEPARATION["Q1"], "Q2": outcomes.EXPECTED_SEPARATION["Q2"]},
             "gaussian": {"Q2": 4}, "optimistic": 3,
             "source": "SCIENCE.md (derived, not the paper's printed values)"}
 
@@ -165,104 +166,6 @@ class Config(UserConfig):
 # The second-order separation test
 
 
-def output_hessians(theta: torch.Tensor, X: torch.Tensor, act: Activation) -> torch.Tensor:
-    """∇²_θ f_θ(x_i) for inputs ``X: (N, d)`` at one point ``theta: (m, 1+d)`` → ``(N, P, P)`` (P = m(1+d), the
-    layout of ``theta.flatten()``). Per neuron k: ∂²f/∂a_k∂w_k = σ'(w_kᵀx)x, ∂²f/∂w_k² = a_kσ''(w_kᵀx)xxᵀ, others 0."""
-    a, W = theta[:, 0], theta[:, 1:]
-    pre = X @ W.T
-    _, s1, s2 = act.with_derivatives(pre, 2)
-    N, (m, p1) = X.shape[0], theta.shape
-    H = torch.zeros(N, m, p1, m, p1, dtype=theta.dtype)
-    for k in range(m):
-        H[:, k, 0, k, 1:] = s1[:, k, None] * X
-        H[:, k, 1:, k, 0] = s1[:, k, None] * X
-        H[:, k, 1:, k, 1:] = a[k] * s2[:, k, None, None] * X[:, :, None] * X[:, None, :]
-    return H.reshape(N, m * p1, m * p1)
-
-
-def branch_tangent(branch: str, theta: torch.Tensor) -> np.ndarray:
-    """Orthonormal tangent vectors of the branch at ``theta: (2, 1+d)`` (rows, in the layout of theta.flatten()):
-    Q¹: a₁ − a₂ (the line a₁ + a₂ = a*); Q²: the inactive neuron's input weight w (the plane)."""
-    m, p1 = theta.shape
-    if branch == "Q1":
-        t = np.zeros((1, m * p1))
-        t[0, 0], t[0, p1] = 1.0, -1.0
-        return t / math.sqrt(2.0)
-    if branch == "Q2":
-        dead = int(np.argmin(np.abs(theta[:, 0].numpy())))
-        t = np.zeros((p1 - 1, m * p1))
-        for j in range(p1 - 1):
-            t[j, dead * p1 + 1 + j] = 1.0
-        return t
-    raise ValueError(f"branch must be Q1 or Q2, got {branch!r}")
-
-
-@dataclass(frozen=True)
-class SecondOrder:
-    """Result of :func:`second_order_separation` at one point of a branch on one training set."""
-
-    zero: int  # zero eigenvalues of the Hessian (dim K)
-    leaving: int  # dim K ∩ T⊥: kernel directions that leave the branch
-    constraints: int  # n − rank J: second-order equations on them
-    margin: float  # min over unit v in K ∩ T⊥ of |P⊥ q(v)| / |P⊥ q| (inf if leaving = 0, 0 if constraints = 0)
-    separated: bool
-
-
-def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, act: Activation, *,
-                            zero_rtol: float = 1e-8, sep_tol: float = 1e-8, starts: int = 12, seed: int = 0
-                            ) -> SecondOrder:
-    """Is the branch the whole set of global minima near ``theta`` (a zero-loss point of it) on the training inputs
-    ``X: (n, d)``? Second-order test (see the module docstring): no real zero of v ↦ P⊥q(v) on K ∩ T⊥.
-
-    The margin is minimized by Gauss–Newton (:func:`scipy.optimize.least_squares`) on v/‖v‖ from ``starts`` random
-    starts; the quadratic forms are normalized by their Frobenius norm, so the margin is scale-free.
-    """
-    J = output_jacobian(theta, X, act).numpy()
-    n, P = J.shape
-    ev, V = np.linalg.eigh(J.T @ J)
-    zero = np.abs(ev) <= zero_rtol * np.abs(ev).max()
-    z = int(zero.sum())
-    K = V[:, zero]
-    T = branch_tangent(branch, theta).T  # (P, b), inside K at a point of the branch
-    Q, _ = np.linalg.qr(K.T @ T, mode="complete")
-    E = K @ Q[:, T.shape[1]:]  # (P, k): kernel directions orthogonal to the branch
-    k = E.shape[1]
-    U = np.linalg.svd(J)[0]
-    Uperp = U[:, P - z:]  # (n, c): range(J)^⊥ (rank J = P − z at zero loss)
-    c = Uperp.shape[1]
-    if k == 0:
-        return SecondOrder(z, 0, c, math.inf, True)
-    if c == 0:
-        return SecondOrder(z, k, 0, 0.0, False)
-    H = output_hessians(theta, X, act).numpy()
-    A = np.einsum("ij,ipq,pa,qb->jab", Uperp, H, E, E)  # (c, k, k)
-    scale = float(np.sqrt((A ** 2).sum()))
-    if scale <= 1e-10 * float(np.sqrt((H ** 2).sum())):  # zero up to round-off: nothing bends the kernel away
-        return SecondOrder(z, k, c, 0.0, False)
-    A = A / scale
-
-    def res(v: np.ndarray) -> np.ndarray:
-        u = v / np.linalg.norm(v)
-        return np.einsum("a,jab,b->j", u, A, u)
-
-    rng = np.random.default_rng(seed)
-    best = math.inf
-    for _ in range(starts):
-        sol = least_squares(res, rng.standard_normal(k), xtol=1e-15, ftol=1e-15, gtol=1e-15)
-        best = min(best, float(np.linalg.norm(sol.fun)))
-    return SecondOrder(z, k, c, best, best > sep_tol)
-
-
-def separation_size(n_values: list[int] | tuple[int, ...], separated: np.ndarray) -> int | None:
-    """Smallest n from which on the branch is separated at every larger n of ``n_values`` (``separated: (N,)``
-    bools, ascending n); None if it is not separated at the largest n."""
-    sep = np.asarray(separated, bool)
-    if sep.size == 0 or not sep[-1]:
-        return None
-    bad = np.flatnonzero(~sep)
-    return int(n_values[bad[-1] + 1]) if bad.size else int(n_values[0])
-
-
 # ---------------------------------------------------------------------------------------------------------
 # The computation
 
@@ -277,7 +180,7 @@ def geometry(cfg: Config) -> dict[str, np.ndarray]:
     act = get_activation("tanh")
     ds = cfg.datasets()
     geos = [hessian.geometry(cfg.hessian_config(d, s), progress=False) for d, s in ds]
-    pts = hessian.branch_points(SingleNeuronTarget().neuron, cfg.points_per_branch, cfg.point_seed)
+    pts = minima.branch_points(SingleNeuronTarget().neuron, cfg.points_per_branch, cfg.point_seed)
     ns = (*cfg.n_values, cfg.reference_n)
     D, N, Pn = len(ds), len(ns), len(pts)
     so = {k: np.zeros((D, N, Pn), dtype=int) for k in ("so_zero", "so_leaving", "so_constraints")}
@@ -343,7 +246,7 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
     rows = []
     for b in BRANCHES:
         sel = geo["branch"] == b
-        bd = hessian.BRANCH_DIM[b]
+        bd = minima.BRANCH_DIM[b]
         row: dict[str, Any] = {
             "branch": b, "description": BRANCH_TEXT[b], "parameters": P, "branch_dimension": bd,
             "branch_dimension_measured": _sets(geo["dim"][:, N][:, sel]),
@@ -371,9 +274,9 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
             rel = spec / spec.max(-1, keepdims=True)
             near = ((rel > cfg.zero_rtol / 100) & (rel < cfg.zero_rtol * 100)).any(-1)
             row["near_zero_threshold"][design] = {n: int(near[:, i].sum()) for i, n in enumerate(ns)}
-            row["separation_n"][design] = separation_size(ns, sep.all(axis=(0, 2)))
-            row["separation_n_projection"][design] = separation_size(ns, (dim == bd).all(axis=(0, 2)))
-            row["morse_bott_from"][design] = separation_size(ns, mb.all(axis=(0, 2)))
+            row["separation_n"][design] = holds_from(ns, sep.all(axis=(0, 2)))
+            row["separation_n_projection"][design] = holds_from(ns, (dim == bd).all(axis=(0, 2)))
+            row["morse_bott_from"][design] = holds_from(ns, mb.all(axis=(0, 2)))
             row["expected_separation_n"][design] = EXPECTED.get(design, {}).get(b)
             row["recovery_separation_n"][design] = (
                 xcheck["separation_sample_size_by_branch"][design].get(b) if xcheck else None)

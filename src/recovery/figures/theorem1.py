@@ -35,21 +35,21 @@ All trials of the page run in ONE :func:`recovery.sweeps.run_many` call (grouped
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from .. import __version__
 from ..cache import code_hash
 from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..core.alignment import align, converged_mask, interpolation_error, limit_spread
 from ..core.data import DataSpec, batch_data
-from ..core.models import Data, get_activation, loss_and_grad, loss_grad_hessian
-from ..sweeps import RunConfig, run_many
+from ..core.models import Data
+from ..core.stats import loglog_fit
 from ..core.theory import SET_NAMES
+from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Theorem 1: trajectories with equal C/|C| converge after the time shift; aligned distance ~ s"
 
@@ -148,148 +148,6 @@ class Config(UserConfig):
 # Pure functions (Theorem 1)
 
 
-def aligned_time(times: np.ndarray, C: np.ndarray, rate: float) -> np.ndarray:
-    """τ = t + log‖C(θ₀)‖/‖z‖ (Theorem 1); ``times: (K,)``, ``C: (m,)`` → ``(K,)``."""
-    return np.asarray(times, float) + math.log(float(np.linalg.norm(C))) / float(rate)
-
-
-def canonical_sign(C: np.ndarray) -> float:
-    """±1 that maps a run to C₁ > 0: tanh is odd, so θ → −θ maps trajectories to trajectories (and C to −C)."""
-    return 1.0 if float(np.asarray(C).reshape(-1)[0]) >= 0 else -1.0
-
-
-def flow_jets(theta: np.ndarray, data: Data, act_name: str = "tanh") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """θ, θ̇ = −∇ℓ(θ) and θ̈ = ∇²ℓ(θ)∇ℓ(θ) at each checkpoint of one run, flattened: ``(K, m, 1+d)`` → 3 × ``(K, P)``.
-
-    ``data`` is the run's training set (batch of one); gradient and Hessian are the closed forms of
-    :func:`recovery.models.loss_grad_hessian`.
-    """
-    th = torch.as_tensor(np.asarray(theta, float))
-    K = th.shape[0]
-    d = Data(data.X.expand(K, -1, -1), data.y.expand(K, -1), data.mask.expand(K, -1))
-    _, g, H = loss_grad_hessian(th, d, get_activation(act_name))
-    g = g.reshape(K, -1)
-    acc = torch.bmm(H, g[..., None])[..., 0]
-    return th.reshape(K, -1).numpy(), (-g).numpy(), acc.numpy()
-
-
-def hermite5(t: np.ndarray, y: np.ndarray, v: np.ndarray, a: np.ndarray, tq: np.ndarray) -> np.ndarray:
-    """Quintic Hermite interpolation of ``y: (K, P)`` with first and second derivatives ``v``, ``a`` given at the
-    increasing knots ``t: (K,)``, evaluated at ``tq: (Q,)`` inside [t₀, t_K] → ``(Q, P)`` (error O(Δt⁶ y⁽⁶⁾))."""
-    t = np.asarray(t, float)
-    tq = np.asarray(tq, float)
-    j = np.clip(np.searchsorted(t, tq, side="right") - 1, 0, len(t) - 2)
-    h = (t[j + 1] - t[j])[:, None]
-    u = ((tq - t[j]) / (t[j + 1] - t[j]))[:, None]
-    u2, u3, u4, u5 = u * u, u**3, u**4, u**5
-    h00 = 1 - 10 * u3 + 15 * u4 - 6 * u5
-    h10 = u - 6 * u3 + 8 * u4 - 3 * u5
-    h20 = 0.5 * (u2 - 3 * u3 + 3 * u4 - u5)
-    h01 = 10 * u3 - 15 * u4 + 6 * u5
-    h11 = -4 * u3 + 7 * u4 - 3 * u5
-    h21 = 0.5 * (u3 - 2 * u4 + u5)
-    return (h00 * y[j] + h * h10 * v[j] + h * h * h20 * a[j]
-            + h01 * y[j + 1] + h * h11 * v[j + 1] + h * h * h21 * a[j + 1])
-
-
-def interpolation_error(times: np.ndarray, theta: np.ndarray, data: Data, t_end: float = math.inf) -> float:
-    """Estimated error of :func:`hermite5` at the checkpoint spacing of one run: interpolate from every other
-    checkpoint to the ones skipped (spacing doubled, error × 2⁶ for a sixth-order method) and divide by 64."""
-    t = np.asarray(times, float)
-    keep = t <= t_end
-    t = t[keep]
-    y, v, a = flow_jets(np.asarray(theta, float)[keep], data)
-    if len(t) < 3:
-        return float("nan")
-    even, odd = slice(0, None, 2), slice(1, None, 2)
-    q = t[odd]
-    q = q[q <= t[even][-1]]
-    est = hermite5(t[even], y[even], v[even], a[even], q)
-    return float(np.linalg.norm(est - y[odd][: len(q)], axis=1).max() / 64.0)
-
-
-def losses_at(theta_flat: np.ndarray, data: Data, width: int = 2, act_name: str = "tanh") -> np.ndarray:
-    """ℓ(θ) at each row of ``theta_flat: (Q, P)`` on one training set (batch of one) → ``(Q,)``."""
-    th = torch.as_tensor(np.asarray(theta_flat, float)).reshape(len(theta_flat), width, -1)
-    Q = th.shape[0]
-    d = Data(data.X.expand(Q, -1, -1), data.y.expand(Q, -1), data.mask.expand(Q, -1))
-    loss, _ = loss_and_grad(th, d, get_activation(act_name))
-    return loss.numpy()
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """The comparison of one run with a reference in aligned time (see the module docstring)."""
-
-    distance: float  # max over the window of ‖θ(τ) − θ_ref(τ)‖
-    tau_at_max: float
-    loss_gap: float  # max |log10 ℓ(τ) − log10 ℓ_ref(τ)| where both ≥ loss_floor
-    final_distance: float  # ‖θ(τ) − θ_ref(τ)‖ at the end of the window
-    tau: np.ndarray  # the window (the reference's checkpoints)
-    profile: np.ndarray  # ‖θ(τ) − θ_ref(τ)‖ over the window
-
-
-def align(run: dict[str, Any], ref: dict[str, Any], rate: float, data: Data, *, tau_min: float = -math.inf,
-          tau_max: float = math.inf, loss_floor: float = 1e-20) -> Alignment:
-    """Compare a run with a reference after the Theorem-1 shift (both mapped to C₁ > 0).
-
-    ``run`` / ``ref``: dicts with ``times (K,)``, ``theta (K, m, 1+d)``, ``loss (K,)``, ``C (m,)`` and
-    ``t_end`` (last integrated time). The reference is used at its own checkpoints, the run through
-    :func:`hermite5`. Returns NaNs if the window is empty.
-    """
-    sr, sx = canonical_sign(ref["C"]), canonical_sign(run["C"])
-    t_ref = np.asarray(ref["times"], float)
-    tau_ref = aligned_time(t_ref, ref["C"], rate)
-    shift_run = math.log(float(np.linalg.norm(run["C"]))) / rate
-    tq = tau_ref - shift_run  # the run's own time at the reference's aligned checkpoints
-    t_run = np.asarray(run["times"], float)
-    ok = (tq >= t_run[0]) & (tq <= min(float(run["t_end"]), t_run[-1])) & (t_ref <= float(ref["t_end"]))
-    ok &= (tau_ref >= tau_min) & (tau_ref <= tau_max)
-    if not ok.any():
-        nan = float("nan")
-        return Alignment(nan, nan, nan, nan, np.empty(0), np.empty(0))
-    m = int(np.asarray(run["theta"]).shape[1])
-    y, v, a = flow_jets(np.asarray(run["theta"], float), data)
-    th = sx * hermite5(t_run, y, v, a, tq[ok])
-    th_ref = sr * np.asarray(ref["theta"], float).reshape(len(t_ref), -1)[ok]
-    prof = np.linalg.norm(th - th_ref, axis=1)
-    j = int(np.argmax(prof))
-    loss_run = losses_at(th, data, m)
-    loss_ref = np.asarray(ref["loss"], float)[ok]
-    both = (loss_run >= loss_floor) & (loss_ref >= loss_floor)
-    gap = float(np.max(np.abs(np.log10(loss_run[both]) - np.log10(loss_ref[both])))) if both.any() else float("nan")
-    return Alignment(float(prof[j]), float(tau_ref[ok][j]), gap, float(prof[-1]), tau_ref[ok], prof)
-
-
-def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares fit log10 y = p·log10 x + b over the finite positive points; (p, b), NaN if < 2 points."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    if ok.sum() < 2:
-        return float("nan"), float("nan")
-    p, b = np.polyfit(np.log10(x[ok]), np.log10(y[ok]), 1)
-    return float(p), float(b)
-
-
-def converged_mask(d: np.ndarray, d_check: np.ndarray | None, tol: float, *, upper: float = 0.1) -> np.ndarray:
-    """Distances that are not integrator-limited (relative change < ``tol`` between the two tolerances) and in
-    the small-s regime (< ``upper``). Without a check, every finite distance below ``upper`` counts."""
-    d = np.asarray(d, float)
-    ok = np.isfinite(d) & (d > 0) & (d < upper)
-    if d_check is None:
-        return ok
-    dc = np.asarray(d_check, float)
-    return ok & np.isfinite(dc) & (np.abs(dc - d) <= tol * d)
-
-
-def limit_spread(final_theta: np.ndarray, C: np.ndarray) -> float:
-    """Largest pairwise distance between the end points of several runs (each mapped to C₁ > 0)."""
-    th = np.asarray(final_theta, float).reshape(len(final_theta), -1)
-    th = th * np.array([canonical_sign(c) for c in C])[:, None]
-    diff = th[:, None, :] - th[None, :, :]
-    return float(np.sqrt((diff**2).sum(-1)).max())
-
-
 # ---------------------------------------------------------------------------------------------------------
 # The page
 
@@ -355,7 +213,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
         for k in range(S):
             sel = conv[ci, k]
             if sel.sum() >= 2:
-                p, b = loglog_slope(scales[sel], dist["distance"][ci, k, sel])
+                p, b = loglog_fit(scales[sel], dist["distance"][ci, k, sel])
                 slopes[ci, k], prefactors[ci, k] = p, 10**b
     interp = max(interpolation_error(res_main[ci * ns + si]["times"], res_main[ci * ns + si]["theta_traj"][k], data,
                                      float(res_main[ci * ns + si]["final_time"][k]))
@@ -445,7 +303,7 @@ def theorem1_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: f
     lo, hi = (float(slope[fin].min()), float(slope[fin].max())) if fin.any() else (float("nan"), float("nan"))
     pref = arrays["prefactor"]
     seed_conv = converged_mask(arrays["seed_distance"], arrays.get("check_seed_distance"), cfg.converged_tol)
-    seed_slopes = [loglog_slope(arrays["scales"][seed_conv[ci, k]], arrays["seed_distance"][ci, k, seed_conv[ci, k]])[0]
+    seed_slopes = [loglog_fit(arrays["scales"][seed_conv[ci, k]], arrays["seed_distance"][ci, k, seed_conv[ci, k]])[0]
                    for ci in range(d.shape[0]) for k in range(1, d.shape[1]) if seed_conv[ci, k].sum() >= 2]
     return {
         "figure": "theorem1",

@@ -14,12 +14,11 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from ..core.dynamics import Status
-from .common import stamp
-from .sliders import grid_slider_html
 from ..core.theory import Q1, Q2, RECOVERY_THRESHOLD
 from ..figures import fig1
-from ..core.theory import RECOVERY_THRESHOLD
 from ..figures.fig1 import matrix
+from .common import stamp
+from .sliders import grid_slider_html
 
 ERROR_FLOOR = 1e-32  # errors are shown clipped at this value on log axes (round-off level is ~1e-31)
 TRIAL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

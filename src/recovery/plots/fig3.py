@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.outcomes import thresholds_over_horizon
 from ..core.theory import NEITHER, Q1, Q2
-from ..sweeps import thresholds_over_horizon
 from .common import SET_COLORS, SET_LABELS, stamp
 
 

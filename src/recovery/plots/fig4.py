@@ -10,13 +10,14 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from . import common as plots
-from .fig3 import fig3_convergence_3d
 from ..core.data import SingleNeuronTarget, with_bias
 from ..core.models import get_activation, predict
+from ..core.outcomes import optimistic_sample_size
+from ..core.stats import wilson_interval
 from ..core.theory import NEITHER, Q1, Q2
 from ..figures.fig4 import SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
-from ..figures.thresholds import optimistic_sample_size
+from . import common as plots
+from .fig3 import fig3_convergence_3d
 
 NOT_RECOVERED = "#ff7f0e"
 OUTCOME_COLORS = {Q1: plots.SET_COLORS[Q1], Q2: plots.SET_COLORS[Q2], NEITHER: "#2ca02c"}  # recovered, by set
@@ -141,7 +142,6 @@ def learned_functions_slider(cfg: Config, st: dict[str, np.ndarray], params: dic
 def _recovery_traces(fig: go.Figure, cfg: Config, st: dict[str, np.ndarray], visible: bool) -> int:
     """Recovered fraction against n: one line per data seed (with a 95 % Wilson band as error bars), the
     pooled fraction (black), and the first initialization's outcome as markers at 0/1."""
-    from ..figures.fig4 import wilson_interval
 
     n = np.asarray(cfg.n_values)
     rec = st["recovered"]
@@ -150,7 +150,7 @@ def _recovery_traces(fig: go.Figure, cfg: Config, st: dict[str, np.ndarray], vis
     count = 0
     for i, d in enumerate(cfg.data_seeds):
         k = rec[i].sum(-1)
-        ci = np.array([wilson_interval(int(v), S) for v in k])
+        ci = np.stack(wilson_interval(k, S), axis=-1)
         p = k / S
         fig.add_trace(go.Scatter(x=n + 0.04 * (i - (len(cfg.data_seeds) - 1) / 2), y=p, mode="lines+markers",
                                  visible=visible, name=f"data seed {d}", legendgroup=f"d{d}",

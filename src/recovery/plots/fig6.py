@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from ..core.theory import NEITHER
-from ..core.theory import Q1
-from ..core.theory import Q2
-from ..plots.common import SET_COLORS
-from ..plots.common import SET_LABELS
-from .fig3 import ratio_traces
-import plotly.graph_objects as go
+
 import numpy as np
-from ..plots.common import stamp
+import plotly.graph_objects as go
+
+from ..core.theory import NEITHER, Q1, Q2
+from ..plots.common import SET_COLORS, SET_LABELS, stamp
+from .fig3 import ratio_traces
 
 
 def data_seed_slider(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> go.Figure:

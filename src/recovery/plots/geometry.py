@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import stamp
 from ..figures.geometry import BRANCHES, branch_dimension
+from .common import stamp
 
 COLORS = {"condensed": "#d62728", "dead1": "#1f77b4", "dead2": "#2ca02c"}
 NAMES = {"condensed": "condensed (w₁ = w₂ = w*)", "dead1": "neuron 1 dead (a₁ = 0)", "dead2": "neuron 2 dead (a₂ = 0)"}

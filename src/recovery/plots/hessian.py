@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import SET_COLORS, stamp
 from ..core.theory import NEITHER, Q1, Q2
+from .common import SET_COLORS, stamp
 
 BRANCH_COLORS = {"Q1": SET_COLORS[Q1], "Q2": SET_COLORS[Q2], "Q1∩Q2": "#9467bd", "Q2, w=0": "#ff7f0e"}
 BRANCH_LABELS = {"Q1": "Q¹", "Q2": "Q²", "Q1∩Q2": "Q¹ ∩ Q²", "Q2, w=0": "Q², w = 0"}

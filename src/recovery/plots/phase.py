@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.outcomes import Outcome, is_recovered
+from ..figures.phase import CELL_NAMES, MIXED
 from .sliders import grid_slider_html
-from ..figures.phase import CELL_NAMES, MIXED, Outcome, is_recovered
 from .thresholds import ERROR_FLOOR, OUTCOME_COLORS, stamp_below
 
 CELL_COLORS = {MIXED: "#f2d16b", **{int(k): v for k, v in OUTCOME_COLORS.items()}}

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..core.minima import BRANCH_DIM
 from .common import stamp
-from ..figures.hessian import BRANCH_DIM
 from .hessian import BRANCH_COLORS, BRANCH_LABELS, BRANCH_SYMBOLS
 
 FLOOR = 1e-18  # exact zeros are drawn here on the log axis

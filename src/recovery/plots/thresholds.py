@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..core.outcomes import OUTCOME_KEYS, OUTCOME_NAMES, Outcome
 from . import common as plots
-from ..figures.thresholds import OUTCOME_KEYS, OUTCOME_NAMES, Outcome
 
 OUTCOME_COLORS = {
     Outcome.RECOVERED_Q1: "#d62728",

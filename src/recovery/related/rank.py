@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .completion import output_jacobian
 from ..core.models import get_activation
 from ..core.theory import jacobian_rank, model_rank, numerical_rank
+from .completion import output_jacobian
 
 Tensor = torch.Tensor
 F64 = torch.float64
