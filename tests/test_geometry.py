@@ -47,7 +47,7 @@ def test_inputs_and_the_symmetric_grid_halving_without_bias():
     assert torch.allclose(geometry.inputs("even", 3), torch.tensor([-2.0, 0.0, 2.0], dtype=torch.float64))
     cfg = geometry.Config()
     p = geometry.branch_points(cfg.target_neuron("no_bias"), 1, seed=0)[1][1]  # a dead-branch point (rank 3)
-    from recovery.figures.hessian import training_jacobian_rank
+    from recovery.core.minima import training_jacobian_rank
 
     for n, pos, sym in ((2, 2, 1), (3, 3, 1), (4, 3, 2), (6, 3, 3)):  # odd functions: only floor(n/2) samples count
         assert training_jacobian_rank(p, geometry.training_data(cfg, "no_bias", "positive", n), TANH) == pos

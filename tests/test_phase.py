@@ -12,7 +12,7 @@ import pytest
 
 from recovery.config import ParameterError
 from recovery.figures import phase
-from recovery.figures.thresholds import Outcome
+from recovery.core.outcomes import Outcome
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 S, Q1, Q2, NM = (

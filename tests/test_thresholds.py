@@ -15,7 +15,7 @@ from recovery.config import ParameterError
 from recovery.core import outcomes, stats
 from recovery.core.dynamics import Status
 from recovery.figures import thresholds as thr
-from recovery.figures.thresholds import Outcome
+from recovery.core.outcomes import Outcome
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 REDUCED = {"designs": ["even", "gaussian"], "n_values": [2, 3, 4, 5], "seeds": 16, "t_max": 1e8}

@@ -3,7 +3,7 @@
     python tools/glue_values.py dump _build before.json           # after `make book`
     python tools/glue_values.py compare before.json after.json     # exit 1 if a value moved
 
-A value is the ``text/plain`` of the glue output (myst-nb stores it with ``metadata.scrapbook.name``); numbers
+A value is the ``text/plain`` of the glue output (myst-nb keeps it in ``NOTEBOOK.glue.json`` beside the executed notebook); numbers
 compare equal to ``--rtol`` (default 1e-12, for a shared helper that replaced a copy), everything else exactly.
 Glued figures and HTML are compared by their text form only (plotly div ids and addresses are dropped).
 """
@@ -21,22 +21,19 @@ _VOLATILE = re.compile(r"(0x[0-9a-f]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 
 def dump(build: Path) -> dict[str, dict[str, str]]:
-    """``{page: {glue key: text}}`` from the executed notebooks under ``build/jupyter_execute``."""
+    """``{page: {glue key: text}}`` from the ``*.glue.json`` files that myst-nb writes next to the executed
+    notebooks under ``build/jupyter_execute``."""
     out: dict[str, dict[str, str]] = {}
-    for nb in sorted((build / "jupyter_execute").rglob("*.ipynb")):
-        page = nb.relative_to(build / "jupyter_execute").with_suffix("").as_posix()
+    for f in sorted((build / "jupyter_execute").rglob("*.glue.json")):
+        page = f.relative_to(build / "jupyter_execute").as_posix().removesuffix(".glue.json")
         values: dict[str, str] = {}
-        for cell in json.loads(nb.read_text()).get("cells", []):
-            for o in cell.get("outputs", []):
-                name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-                if name is None:
-                    continue
-                data = o.get("data", {})
-                text = data.get("text/plain", "")
-                text = "".join(text) if isinstance(text, list) else text
-                if "text/html" in data or "image/png" in data:
-                    text = "<figure>"  # figures are compared by eye (screenshots), not by their bytes
-                values[name] = _VOLATILE.sub("#", text)
+        for name, o in json.loads(f.read_text()).items():
+            data = o.get("data", {})
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if "text/html" in data or "image/png" in data:
+                text = "<figure>"  # figures are compared by eye (screenshots), not by their bytes
+            values[name] = _VOLATILE.sub("#", text)
         if values:
             out[page] = values
     return out
