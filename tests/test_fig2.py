@@ -2,13 +2,11 @@
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
+from figure_sizes import REDUCED
 from scipy.special import expit
 
 from recovery.config import ParameterError
@@ -79,46 +77,15 @@ def test_config_coerces_cli_strings_and_sorts_scales():
 
 
 def test_reduced_run_aligns_curves_and_prescribes_the_ratio():
-    cfg = fig2.Config(scales=(1e-3, 1e-6, 1e-9), t_max=30, scan_scales=(1e-3, 1e-4), rtol=1e-6, check_rtol=0,
-                      checkpoints_per_decade=50)
-    s, a = fig2.run(cfg, progress=False)
+    s, a = fig2.run(fig2.Config.from_user(**REDUCED["fig2"]), progress=False)  # the contract tests' size
     assert np.allclose(a["C"][:, 1] / a["C"][:, 0], 0.5, rtol=1e-12)
     al, un = np.array(s["aligned_gap"][:-1]), np.array(s["unaligned_gap"][:-1])
     assert (al < un / 100).all() and un.min() > 0.5
     assert s["shift_used"][-1] == 0.0 and all(x < 0 for x in s["shift_used"][:-1])  # larger scale: earlier escape
     assert al[0] > al[1]  # the larger scale aligns less well
     assert s["scan_aligned_gap"][0] > s["scan_aligned_gap"][1]
+    assert len(s["shift_used"]) == 3 and s["max_aligned_gap"] < s["min_unaligned_gap"] / 100
+    assert s["aligned_gap_shrinks_with_scale"] is True
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
         assert key in s
     json.dumps(s)
-
-
-def test_fig2_notebook_reduced_size(tmp_path):
-    out = tmp_path / "fig2.ipynb"
-    pm.execute_notebook(str(NB / "fig2_c_ratio_alignment.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"scales": [1e-3, 1e-6, 1e-9], "t_max": 30, "rtol": 1e-6, "check_rtol": 0,
-                                    "checkpoints_per_decade": 50, "scan_scales": [1e-2, 1e-3, 1e-4]})
-    text = out.read_text()
-    assert "all checks passed" in text
-    assert "fig2-scale-slider" in text and "fig2-loss-curves" in text
-
-
-def test_fig2_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig2_c_ratio_alignment.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"c_ratio": -1})
-    assert "invalid c_ratio=-1: must be a finite number > 0 and <= 100" in str(e.value)
-
-
-def test_cli_run_fig2_writes_the_gaps_and_shifts(tmp_path):
-    out = tmp_path / "fig2"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig2", "--scales", "1e-3,1e-6,1e-9", "--t-max", "30",
-                        "--rtol", "1e-6", "--check-rtol", "0", "--checkpoints-per-decade", "50",
-                        "--scan-scales", "1e-3,1e-4", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["parameters"]["scales"] == [1e-3, 1e-6, 1e-9] and len(s["shift_used"]) == 3
-    assert s["max_aligned_gap"] < s["min_unaligned_gap"] / 100
-    assert s["aligned_gap_shrinks_with_scale"] is True
-    assert (out / "figure.png").stat().st_size > 10_000 and "aligned log10-loss gap" in r.stdout

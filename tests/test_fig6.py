@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
@@ -28,11 +27,3 @@ def test_bad_parameters_name_themselves():
     for bad in ({"seeds": 1}, {"data_seeds": 0}, {"init_scale": -1}, {"nope": 1}):
         with pytest.raises(ParameterError, match=list(bad)[0]):
             fig6.Config.from_user(**bad)
-
-
-def test_notebook_reduced_size(tmp_path):
-    out = tmp_path / "fig6.ipynb"
-    pm.execute_notebook(str(NB / "fig6_gaussian_convergence_sets.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"seeds": 60, "data_seeds": 3, "t_max": 1e6})
-    text = out.read_text()
-    assert "all checks passed" in text and "fig6-data-slider" in text

@@ -2,20 +2,16 @@
 notebook and the CLI. The gap itself is tested in tests/test_fig2.py."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
+from figure_sizes import REDUCED
 
 from recovery.config import ParameterError
 from recovery.figures import fig2, fig7
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-SMALL = {"data_seeds": (0, 4), "scales": (1e-3, 1e-6, 1e-9), "scan_scales": (1e-3, 1e-4), "t_max": 1e5, "rtol": 1e-6,
-         "check_rtol": 0, "checkpoints_per_decade": 50}
 
 
 def test_config_passes_figure2s_parameters_with_gaussian_data_per_data_set():
@@ -39,7 +35,7 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
 
 
 def test_reduced_run_aligns_curves_on_every_gaussian_data_set():
-    s, a = fig7.run(fig7.Config(**SMALL), progress=False)
+    s, a = fig7.run(fig7.Config.from_user(**REDUCED["fig7"]), progress=False)  # the contract tests' size
     assert a["loss_traj"].shape[:2] == (2, 3) and a["train_x"].shape == (2, 6)
     assert not np.allclose(a["train_x"][0], a["train_x"][1])  # two different data sets
     assert np.allclose(a["C"][..., 1] / a["C"][..., 0], 0.5, rtol=1e-12)
@@ -52,23 +48,3 @@ def test_reduced_run_aligns_curves_on_every_gaussian_data_set():
     assert s["data_sets_all_Q2"] == [0, 4] and s["data_sets_recovered"] == [0, 4]
     assert s["reconstructed"] is True and len(s["headline"]) == 2
     json.dumps(s)
-
-
-def test_fig7_notebook_reduced_size(tmp_path):
-    out = tmp_path / "fig7.ipynb"
-    pm.execute_notebook(str(NB / "fig7_gaussian_c_ratio_alignment.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={k: list(v) if isinstance(v, tuple) else v for k, v in SMALL.items()})
-    text = out.read_text()
-    assert "all checks passed" in text and "fig7-data-slider" in text and "fig7-gap-vs-scale" in text
-
-
-def test_cli_run_fig7_writes_result_json(tmp_path):
-    out = tmp_path / "fig7"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig7", "--data-seeds", "0,4", "--scales", "1e-3,1e-6",
-                        "--scan-scales", "1e-3", "--t-max", "1e3", "--rtol", "1e-6", "--check-rtol", "0",
-                        "--checkpoints-per-decade", "50", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["parameters"]["data_seeds"] == [0, 4] and len(s["per_data_seed"]) == 2
-    assert (out / "figure.png").stat().st_size > 10_000 and "data set 4" in r.stdout

@@ -2,20 +2,16 @@
 Config, a reduced run of both experiments, the notebook and the CLI."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
+from figure_sizes import REDUCED
 
 from recovery.config import ParameterError
 from recovery.figures import fig8
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-SMALL = {"width": 60, "scales": (1e-8, 1e-10), "t_max": 1e4, "checkpoints_per_decade": 50, "widths": (20, 40),
-         "seeds": 3, "natural_t_max": 1e4}
 
 
 def test_switch_off_time_is_the_checkpoint_after_the_last_active_one():
@@ -63,7 +59,7 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
 
 
 def test_reduced_run_active_neurons_are_the_largest_C():
-    s, a = fig8.run(fig8.Config(**SMALL), progress=False)
+    s, a = fig8.run(fig8.Config.from_user(**REDUCED["fig8"]), progress=False)  # the contract tests' size
     P = s["prescribed"]
     assert all(P["active_are_largest_C"]) and P["active_neurons"][0] == P["active_neurons"][1]
     assert P["active_neurons"][0][-1] == 60  # the largest prescribed C_i is the last neuron's
@@ -72,23 +68,3 @@ def test_reduced_run_active_neurons_are_the_largest_C():
     assert a["nat_C"].shape == (2, 3, 40) and np.isnan(a["nat_C"][0, :, 20:]).all()  # width 20 padded
     assert s["reconstructed"] is True and len(s["headline"]) == 2
     json.dumps(s)
-
-
-def test_fig8_notebook_reduced_size(tmp_path):
-    out = tmp_path / "fig8.ipynb"
-    pm.execute_notebook(str(NB / "fig8_active_neurons.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={k: list(v) if isinstance(v, tuple) else v for k, v in SMALL.items()})
-    text = out.read_text()
-    assert "all checks passed" in text and "fig8-natural-slider" in text and "fig8-switch-off" in text
-
-
-def test_cli_run_fig8_writes_result_json(tmp_path):
-    out = tmp_path / "fig8"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig8", "--width", "30", "--scales", "1e-8,1e-10",
-                        "--t-max", "1e3", "--checkpoints-per-decade", "50", "--widths", "20", "--seeds", "2",
-                        "--natural-t-max", "1e3", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["parameters"]["widths"] == [20] and len(s["prescribed"]["n_active"]) == 2
-    assert (out / "figure.png").stat().st_size > 10_000 and "natural C" in r.stdout

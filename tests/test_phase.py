@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
-from recovery.figures import phase
 from recovery.core.outcomes import Outcome
+from recovery.figures import phase
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 S, Q1, Q2, NM = (
@@ -102,33 +101,6 @@ def test_reduced_run_zero_measure_point_separation_window_and_symmetries():
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
         assert key in s
     json.dumps(s)
-
-
-def test_phase_notebook_reduced_size(tmp_path):
-    out = tmp_path / "phase.ipynb"
-    pm.execute_notebook(
-        str(NB / "phase_diagram.ipynb"),
-        str(out),
-        cwd=str(NB),
-        progress_bar=False,
-        parameters={**REDUCED, "n_values": [2, 3, 4, 5, 6], "scales": [1e-4, 1e-8]},
-    )
-    text = out.read_text()
-    assert "all checks passed" in text
-    for div in ("phase-heatmap", "phase-slider", "phase-boundaries"):
-        assert div in text
-
-
-def test_phase_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(
-            str(NB / "phase_diagram.ipynb"),
-            str(tmp_path / "bad.ipynb"),
-            cwd=str(NB),
-            progress_bar=False,
-            parameters={"c_points": 1},
-        )
-    assert "invalid c_points=1: must be an integer >= 2 and <= 1000" in str(e.value)
 
 
 def test_cli_run_phase_writes_the_boundaries(tmp_path):

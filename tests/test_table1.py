@@ -2,12 +2,9 @@
 with the recovery cross-check, the CLI and the notebook."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 import torch
 
@@ -102,32 +99,3 @@ def test_reduced_run_gives_the_table_and_agrees_with_recovery_runs():
     steps = fig.layout.sliders[0].steps
     assert [st.label for st in steps] == ["3", "4", "5", "6"]
     assert steps[0].args[0]["visible"] != steps[-1].args[0]["visible"] and steps[0].args[1] != steps[1].args[1]
-
-
-def test_table1_notebook_reduced_size(tmp_path):
-    out = tmp_path / "table1.ipynb"
-    pm.execute_notebook(str(NB / "table1_branches.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1,
-                                    "reference_n": 8, "rate_seeds": 8, "rate_t_max": 1e5, "rate_rtol": 1e-6,
-                                    "q1_time_window": [1e4, 1e5], "xcheck_seeds": 0})
-    text = out.read_text()
-    assert "all checks passed" in text and "table1-separation-slider" in text
-
-
-def test_table1_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "table1_branches.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"reference_n": 3})
-    assert "invalid reference_n=3: must be > every entry of n_values=2,3,4,5,6" in str(e.value)
-
-
-def test_cli_run_table1_writes_the_table(tmp_path):
-    out = tmp_path / "t1"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "table1", "--n-values", "3,4,5",
-                        "--gaussian-seeds", "0", "--points-per-branch", "1", "--reference-n", "8",
-                        "--rate-seeds", "0", "--xcheck-seeds", "0", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["separation_n"]["even"] == {"Q1": 5, "Q2": 4} and s["paper_table"] == "not available to us"
-    assert (out / "figure.png").stat().st_size > 10_000 and "separation sample size" in r.stdout

@@ -4,13 +4,11 @@ cache."""
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
+from figure_sizes import REDUCED
 
 from recovery.config import ParameterError
 from recovery.core.data import DataSpec, batch_data
@@ -18,8 +16,6 @@ from recovery.figures import theorem1
 from recovery.sweeps import run_one
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-REDUCED = {"c_ratios": [0.3, 1.0], "seeds": 2, "scales": [1e-2, 1e-3, 1e-4], "t_max": 10, "rtol": 1e-6,
-           "check_rtol": 4e-6, "checkpoints_per_decade": 30, "limit_seeds": 3, "limit_t_max": 1e4, "limit_rtol": 1e-5}
 DATA = batch_data([DataSpec(n_samples=6)])
 
 
@@ -50,7 +46,7 @@ def test_aligned_time_and_canonical_sign():
 @pytest.fixture(scope="module")
 def short_run():
     """One real trajectory (Example 1, c = 0.3, s = 1e-3) to build exact copies from."""
-    cfg = theorem1.Config.from_user(**REDUCED)
+    cfg = theorem1.Config.from_user(**REDUCED["theorem1"])
     arr = run_one(cfg.trial(0.3, 1e-3), progress=False)
     return {"times": arr["times"], "theta": arr["theta_traj"][0], "loss": arr["loss_traj"][0], "C": arr["C"][0],
             "t_end": float(arr["final_time"][0]), "rate": float(arr["growth_rate"][0])}
@@ -118,7 +114,7 @@ def test_config_coerces_cli_strings_and_builds_one_runconfig_per_cell():
 
 
 def test_reduced_run_distance_is_linear_in_s_and_limits_agree():
-    cfg = theorem1.Config.from_user(**REDUCED)
+    cfg = theorem1.Config.from_user(**REDUCED["theorem1"])
     s, a = theorem1.run(cfg, progress=False)
     d = a["distance"]
     assert d.shape == (2, 2, 3) and np.isnan(d[:, :, -1]).all()  # the reference is not compared with itself
@@ -128,41 +124,8 @@ def test_reduced_run_distance_is_linear_in_s_and_limits_agree():
     assert np.isfinite(a["seed_distance"][:, 1]).all() and np.isnan(a["seed_distance"][:, 0]).all()
     assert s["limit_same_set_small_scale"] and s["limit_sets_small_scale"] == {"0.3": ["Q2"] * 3, "1": ["Q1"] * 3}
     assert (a["limit_spread"][:, 1] < 1e-2 * a["limit_spread"][:, 0]).all()
+    assert 0.8 < s["slope_median"] < 1.2
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline",
                 "slope_median", "numerical_floor", "check_distance"):
         assert key in s
     json.dumps(s)
-
-
-def test_theorem1_notebook_reduced_size(tmp_path):
-    out = tmp_path / "theorem1.ipynb"
-    pm.execute_notebook(str(NB / "theorem1_convergence.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters=REDUCED)
-    text = out.read_text()
-    assert "all checks passed" in text
-    assert "theorem1-scale-slider" in text and "theorem1-distance" in text
-
-
-def test_theorem1_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "theorem1_convergence.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"rtol": 0.5})
-    assert "invalid rtol=0.5: must be a finite number > 0 and <= 0.001" in str(e.value)
-
-
-def test_cli_run_theorem1_writes_the_distances(tmp_path):
-    out = tmp_path / "theorem1"
-    opts = []
-    for k, v in REDUCED.items():
-        opts += ["--" + k.replace("_", "-"), ",".join(map(str, v)) if isinstance(v, list) else str(v)]
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "theorem1", *opts, "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300, check=False)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["figure"] == "theorem1" and s["parameters"]["scales"] == [1e-2, 1e-3, 1e-4]
-    assert 0.8 < s["slope_median"] < 1.2 and s["limit_same_set_small_scale"] is True
-    assert len(s["distance"]) == 2 and len(s["distance"][0][0]) == 3
-    assert (out / "figure.png").stat().st_size > 10_000 and "aligned distance ~ s^" in r.stdout
-    bad = subprocess.run([sys.executable, "-m", "recovery", "run", "theorem1", "--tau-min", "3", "--tau-max", "1",
-                          "--out", str(tmp_path / "bad")], capture_output=True, text=True, timeout=120, check=False)
-    assert bad.returncode == 2 and bad.stderr.strip().startswith("recovery: error: invalid tau_max=")

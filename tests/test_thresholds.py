@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
 from recovery.core import outcomes, stats
 from recovery.core.dynamics import Status
-from recovery.figures import thresholds as thr
 from recovery.core.outcomes import Outcome
+from recovery.figures import thresholds as thr
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 REDUCED = {"designs": ["even", "gaussian"], "n_values": [2, 3, 4, 5], "seeds": 16, "t_max": 1e8}
@@ -166,38 +165,6 @@ def test_reduced_run_measures_the_jump_after_the_optimistic_size():
     ):
         assert key in s
     json.dumps(s)
-
-
-def test_thresholds_notebook_reduced_size(tmp_path):
-    out = tmp_path / "thresholds.ipynb"
-    pm.execute_notebook(
-        str(NB / "thresholds_sample_size.ipynb"),
-        str(out),
-        cwd=str(NB),
-        progress_bar=False,
-        parameters=REDUCED,
-    )
-    text = out.read_text()
-    assert "all checks passed" in text
-    for div in (
-        "thresholds-fraction-vs-n",
-        "thresholds-outcomes",
-        "thresholds-ratio-slider",
-        "thresholds-fraction-below-eps",
-    ):
-        assert div in text
-
-
-def test_thresholds_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(
-            str(NB / "thresholds_sample_size.ipynb"),
-            str(tmp_path / "bad.ipynb"),
-            cwd=str(NB),
-            progress_bar=False,
-            parameters={"seeds": -5},
-        )
-    assert "invalid seeds=-5: must be an integer >= 1" in str(e.value)
 
 
 def test_cli_run_thresholds_writes_both_sample_sizes_per_design(tmp_path):

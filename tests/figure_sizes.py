@@ -1,0 +1,126 @@
+"""Reduced sizes of every page, shared by the contract tests (tests/test_figure_contract.py) and the per-page
+science tests, so that a reduced run is computed once per test session (the results cache is shared).
+
+``REDUCED[name]``: Config parameters (CLI options and notebook parameters alike); ``NOTEBOOK_ONLY[name]``:
+parameters of the page's notebook that are not Config fields (extra sliders); ``DIVS[name]``: the ids of the
+figures the page must produce; ``BAD[name]``: one bad parameter and the start of its one-line message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOTEBOOKS = {
+    "fig1": "fig1_scale_sweep",
+    "fig2": "fig2_c_ratio_alignment",
+    "fig3": "fig3_convergence_sets",
+    "fig4": "fig4_gaussian_recovery",
+    "fig5": "fig5_wide_network",
+    "fig6": "fig6_gaussian_convergence_sets",
+    "fig7": "fig7_gaussian_c_ratio_alignment",
+    "fig8": "fig8_active_neurons",
+    "table1": "table1_branches",
+    "thresholds": "thresholds_sample_size",
+    "phase": "phase_diagram",
+    "theorem1": "theorem1_convergence",
+    "hessian": "hessian_geometry",
+    "rank_calculator": "related_rank_calculator",
+    "completion": "related_completion",
+    "geometry": "related_geometry",
+    "benign_overfitting": "related_benign_overfitting",
+}
+
+REDUCED: dict[str, dict[str, Any]] = {
+    "fig1": {"scales": [10, 1e-4, 1e-8], "n_values": [2, 3, 6], "trials": 6, "t_max": 1e5},
+    "fig2": {"scales": [1e-3, 1e-6, 1e-9], "t_max": 30, "rtol": 1e-6, "check_rtol": 0, "checkpoints_per_decade": 50,
+             "scan_scales": [1e-2, 1e-3, 1e-4]},
+    "fig3": {"seeds": 60, "t_max": 3e4},
+    "fig4": {"data_seeds": [0, 4], "n_values": [2, 3, 4, 6], "seeds": 4, "t_max": 1e7},
+    "fig5": {"scales": [1e-6, 1e-9], "width": 40, "t_max": 30, "rtol": 1e-6, "check_rtol": 0, "large_scale": 1e-4,
+             "checkpoints_per_decade": 100},
+    "fig6": {"seeds": 60, "data_seeds": 3, "t_max": 1e6},
+    "fig7": {"data_seeds": [0, 4], "scales": [1e-3, 1e-6, 1e-9], "scan_scales": [1e-3, 1e-4], "t_max": 1e5,
+             "rtol": 1e-6, "check_rtol": 0, "checkpoints_per_decade": 50},
+    "fig8": {"width": 60, "scales": [1e-8, 1e-10], "t_max": 1e4, "checkpoints_per_decade": 50, "widths": [20, 40],
+             "seeds": 3, "natural_t_max": 1e4},
+    "table1": {"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1, "reference_n": 8, "rate_seeds": 8,
+               "rate_t_max": 1e5, "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5], "xcheck_seeds": 0},
+    "thresholds": {"designs": ["even", "gaussian"], "n_values": [2, 3, 4, 5], "seeds": 16, "t_max": 1e8},
+    "phase": {"n_values": [2, 3, 4, 5, 6], "c_points": 7, "seeds": 1, "scales": [1e-4, 1e-8], "t_max": 1e8,
+              "mirror_every": 3},
+    "theorem1": {"c_ratios": [0.3, 1.0], "seeds": 2, "scales": [1e-2, 1e-3, 1e-4], "t_max": 10, "rtol": 1e-6,
+                 "check_rtol": 4e-6, "checkpoints_per_decade": 30, "limit_seeds": 3, "limit_t_max": 1e4,
+                 "limit_rtol": 1e-5},
+    "hessian": {"n_values": [3, 4, 6], "designs": ["even"], "points_per_branch": 1, "rate_seeds": 10, "rate_t_max": 1e5,
+                "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5]},
+    "rank_calculator": {"tanh_widths": [3], "tanh_k_max": 2, "conv_length": 4, "conv_kernel": 2, "conv2d_length": 3,
+                        "conv2d_kernel": 2, "mc_ranks": [1], "mc_n_values": [6, 7, 12], "mc_patterns": 2,
+                        "mc_t_max": 1e4, "tanh_n_values": [2, 6], "tanh_seeds": 2, "tanh_t_max": 1e4},
+    "completion": {"example_scales": [1e-4, 1e-8], "example_seeds": 2, "target_ranks": [1], "n_values": [4, 8, 12],
+                   "patterns": 2, "staircase_scales": [1e-3, 1e-6], "t_max": 1e4, "nuclear_iters": 800,
+                   "checkpoints_per_decade": 10},
+    "geometry": {"n_values": [2, 3, 4], "designs": ["positive"], "points_per_branch": 1, "cloud_samples": 5,
+                 "rate_starts": 1, "dim_samples": 12, "dim_nearby": 2},
+    "benign_overfitting": {"v0_values": [1e-4, 1.0], "mu_norms": [0.25, 1.0, 8.0], "n_values": [20], "d_values": [100],
+                           "sigma_0_values": [1e-3], "seeds": 1, "n_test": 500},
+}
+
+NOTEBOOK_ONLY: dict[str, dict[str, Any]] = {
+    "fig1": {"show_trials": 4},
+    "fig3": {"slider_scales": [1e-4, 1e-8, 1e-10]},
+    "fig4": {"slider_scales": [1e-8]},
+}
+
+DIVS: dict[str, tuple[str, ...]] = {
+    "fig1": ("fig1-slider-even", "fig1-slider-gaussian", "fig1-error-even"),
+    "fig2": ("fig2-scale-slider", "fig2-loss-curves"),
+    "fig3": ("fig3-scale-slider",),
+    "fig4": ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-horizon", "fig4-3d"),
+    "fig5": ("fig5-trial-slider", "fig5-neuron-slider"),
+    "fig6": ("fig6-data-slider",),
+    "fig7": ("fig7-data-slider", "fig7-gap-vs-scale"),
+    "fig8": ("fig8-natural-slider", "fig8-switch-off"),
+    "table1": ("table1-separation-slider",),
+    "thresholds": ("thresholds-fraction-vs-n", "thresholds-outcomes", "thresholds-ratio-slider",
+                   "thresholds-fraction-below-eps"),
+    "phase": ("phase-heatmap", "phase-slider", "phase-boundaries"),
+    "theorem1": ("theorem1-scale-slider", "theorem1-distance"),
+    "hessian": ("hessian-spectrum-slider", "hessian-rates"),
+    "rank_calculator": ("rank-calculator-mc-slider",),
+    "completion": ("completion-staircase",),
+    "geometry": ("geometry-branches-3d", "geometry-rates"),
+    "benign_overfitting": ("benign-trajectory-slider", "benign-phase-slider"),
+}
+
+BAD: dict[str, tuple[str, Any, str]] = {
+    "fig1": ("scales", [1e-2, -1.0], "invalid scales[1]=-1.0: must be a finite number > 0"),
+    "fig2": ("c_ratio", -1, "invalid c_ratio=-1: must be a finite number > 0 and <= 100"),
+    "fig3": ("seeds", -5, "invalid seeds=-5: must be an integer >= 1"),
+    "fig4": ("seeds", -5, "invalid seeds=-5: must be an integer >= 1"),
+    "fig5": ("active_fraction", 2, "invalid active_fraction=2: must be a finite number > 0 and <= 1"),
+    "fig6": ("seeds", 0, "invalid seeds=0: must be an integer >= 2"),
+    "fig7": ("data_seeds", "x", "invalid data_seeds[0]='x'"),
+    "fig8": ("width", 0, "invalid width=0"),
+    "table1": ("reference_n", 3, "invalid reference_n=3: must be > every entry of n_values=2,3,4,5,6"),
+    "thresholds": ("seeds", -5, "invalid seeds=-5: must be an integer >= 1"),
+    "phase": ("c_points", 1, "invalid c_points=1: must be an integer >= 2 and <= 1000"),
+    "theorem1": ("rtol", 0.5, "invalid rtol=0.5: must be a finite number > 0 and <= 0.001"),
+    "hessian": ("points_per_branch", 0, "invalid points_per_branch=0: must be an integer >= 1 and <= 50"),
+    "rank_calculator": ("mc_scale", -1, "invalid mc_scale=-1"),
+    "completion": ("patterns", 0, "invalid patterns=0"),
+    "geometry": ("settings", ["nobias"], "invalid settings[0]='nobias'"),
+    "benign_overfitting": ("seeds", 0, "invalid seeds=0: must be an integer >= 1 and <= 20"),
+}
+
+
+def notebook_parameters(name: str) -> dict[str, Any]:
+    """The reduced parameters of a page's notebook (Config fields and the notebook's own)."""
+    return {**REDUCED[name], **NOTEBOOK_ONLY.get(name, {})}
+
+
+def cli_options(params: dict[str, Any]) -> list[str]:
+    """``{"init_scale": 1e-6, "scales": [1, 2]}`` → ``["--init-scale", "1e-06", "--scales", "1,2"]``."""
+    out: list[str] = []
+    for k, v in params.items():
+        out += ["--" + k.replace("_", "-"), ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)]
+    return out

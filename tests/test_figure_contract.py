@@ -1,0 +1,97 @@
+"""What every page of the book promises, tested once over the figure registry (the science of each page is
+tested in its own test file):
+
+* its notebook runs for real at a reduced size through papermill, ends with "all checks passed" and draws its
+  figures (their div ids);
+* a bad parameter stops its notebook with the validator's one-line message;
+* ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash and headline),
+  arrays.npz and a stamped figure.png, and a rerun loads every simulation from the cache;
+* ``recovery run NAME`` with the bad parameter exits with status 2, one line on stderr, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+from figure_sizes import BAD, DIVS, NOTEBOOKS, REDUCED, cli_options, notebook_parameters
+
+from recovery.figures import FIGURES, get
+
+NB = Path(__file__).resolve().parent.parent / "notebooks"
+PAGES = [name for name in FIGURES if name in NOTEBOOKS]
+
+
+def test_every_registered_figure_has_a_row_in_the_table():
+    assert set(FIGURES) <= set(NOTEBOOKS) == set(REDUCED) == set(DIVS) == set(BAD)
+    for name in FIGURES:
+        assert (NB / f"{NOTEBOOKS[name]}.ipynb").is_file(), name
+        get(name).Config.from_user(**REDUCED[name])  # the reduced size is a valid configuration
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_notebook_runs_at_reduced_size_and_draws_its_figures(name, tmp_path):
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(str(NB / f"{NOTEBOOKS[name]}.ipynb"), str(out), cwd=str(NB), progress_bar=False,
+                        parameters=_jsonable(notebook_parameters(name)))
+    text = out.read_text()
+    assert "all checks passed" in text
+    for div in DIVS[name]:
+        assert div in text, div
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_notebook_rejects_a_bad_parameter_with_one_line(name, tmp_path):
+    param, value, message = BAD[name]
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(NB / f"{NOTEBOOKS[name]}.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
+                            progress_bar=False, parameters={param: value})
+    assert e.value.ename == "ParameterError"
+    assert e.value.evalue.startswith(message) and "\n" not in e.value.evalue
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recovery", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_cli_run_writes_result_arrays_and_figure(name, tmp_path):
+    out = tmp_path / name
+    r = _run("run", name, *cli_options(REDUCED[name]), "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "result.json").read_text())
+    json.dumps(s, allow_nan=False)  # strict JSON: no NaN or inf sneaks into result.json
+    expected = get(name).Config.from_user(**REDUCED[name]).params()
+    assert s["parameters"] == json.loads(json.dumps(expected))
+    assert len(s["code_hash"]) == 16 and s["figure"] == name
+    assert (out / "arrays.npz").stat().st_size > 0 and (out / "figure.png").stat().st_size > 10_000
+    for line in s.get("headline", []):
+        assert line in r.stdout
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_cli_rejects_a_bad_parameter_with_exit_status_2(name, tmp_path):
+    param, value, message = BAD[name]
+    out = tmp_path / "bad"
+    r = _run("run", name, *cli_options({param: value}), "--out", str(out))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"recovery: error: {message}") and r.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_module_has_the_registry_interface(name):
+    mod = get(name)
+    for attr in ("DESCRIPTION", "PAPER_SIZE", "QUICK_SIZE", "Config", "run"):
+        assert hasattr(mod, attr), f"{name} lacks {attr}"
+    assert callable(getattr(__import__(f"recovery.plots.{name}", fromlist=["write_png"]), "write_png"))
+    mod.Config.from_user(**mod.QUICK_SIZE)
+    mod.Config.from_user(**mod.PAPER_SIZE)
