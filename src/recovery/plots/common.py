@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from ..cache import code_hash
 from ..core.theory import NEITHER, Q1, Q2
 
-SET_COLORS = {Q1: "#d62728", Q2: "#1f77b4", NEITHER: "#7f7f7f"}
+SET_COLORS = {Q1: "#1f77b4", Q2: "#ff7f0e", NEITHER: "#7f7f7f"}  # the paper's Figure 3: blue Q¹, orange Q²
 SET_LABELS = {Q1: "reached Q¹ (condensed)", Q2: "reached Q² (one neuron inactive)", NEITHER: "unresolved"}
 
 

@@ -34,10 +34,11 @@ def fig3_convergence_3d(arrays: dict[str, np.ndarray], target_neuron: np.ndarray
     span = np.linspace(min(-0.2, P[:, 1:].min() - 0.2), max(1.6, P[:, 1:].max() + 0.2), 2)
     wa, wb = np.meshgrid(span, span)
     fig.add_trace(go.Surface(x=np.zeros_like(wa), y=wa, z=wb, opacity=0.25, showscale=False, name="Q² (a = 0)",
-                             colorscale=[[0, "#1f77b4"], [1, "#1f77b4"]], showlegend=True, hoverinfo="name"))
+                             colorscale=[[0, SET_COLORS[Q2]], [1, SET_COLORS[Q2]]], showlegend=True,
+                             hoverinfo="name"))
     a_line = np.linspace(-0.2, 1.2, 2)
     fig.add_trace(go.Scatter3d(x=a_line, y=[tw[0]] * 2, z=[tw[1]] * 2, mode="lines", name="Q¹ (w = w*)",
-                               line=dict(color="#d62728", dash="dash", width=5)))
+                               line=dict(color=SET_COLORS[Q1], dash="dash", width=5)))
     for lab in (Q1, Q2, NEITHER):
         sel = label == lab
         if sel.any():
