@@ -47,8 +47,9 @@ DESCRIPTION = "The Q2/Q1 boundary in |C1/C2| of Example 1 (n=6): bisection on th
 PAPER_SIZE: dict[str, Any] = {"t_max": 1e12, "horizons_per_decade": 2, "rounds": 5,
                               "gd_learning_rates": (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5),
                               "gd_epochs": (1000, 10000, 100000, 1000000)}
-QUICK_SIZE: dict[str, Any] = {"scales": (1e-4, 1e-8), "t_min": 1e3, "t_max": 1e6, "rounds": 2, "n_initial": 12,
-                              "check_rtol": 0.0, "gd_learning_rates": (0.1,), "gd_epochs": (100, 1000)}
+QUICK_SIZE: dict[str, Any] = {"scales": (1e-4, 1e-8), "t_min": 1e3, "t_max": 1e5, "rtol": 1e-4, "rounds": 1,
+                              "n_initial": 8, "check_rtol": 0.0, "gd_learning_rates": (0.1,), "gd_epochs": (100,),
+                              "gd_initial": 6, "gd_rounds": 0}
 
 WINDOWS = {"low": (0.5, 0.95), "high": (1.05, 2.0)}  # search windows of the two edges (ours)
 KIND = "boundary"

@@ -110,9 +110,9 @@ def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> N
         ax.legend(fontsize=7)
     ax = axes[2]
     for side in ("low", "high"):
-        for lr in sorted({r["learning_rate"] for r in summary["gradient_descent"]}):
+        for i, lr in enumerate(sorted({r["learning_rate"] for r in summary["gradient_descent"]})):
             sel = [r for r in summary["gradient_descent"] if r["learning_rate"] == lr]
-            ax.plot([r["flow_time"] for r in sel], [r[f"forced_{side}"] for r in sel], "o:",
+            ax.plot([r["flow_time"] for r in sel], [r[f"forced_{side}"] for r in sel], "o:", color=f"C{i}",
                     label=f"GD η={lr:g}" if side == "low" else None)
         ax.plot(t, summary["edge_vs_horizon"][f"forced_{side}"], "k-", lw=1, label="flow" if side == "low" else None)
         ax.axhline(summary[f"paper_threshold_{side}"], color="k", ls="--", lw=0.8)
