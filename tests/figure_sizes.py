@@ -24,6 +24,7 @@ NOTEBOOKS = {
     "phase": "phase_diagram",
     "theorem1": "theorem1_convergence",
     "hessian": "hessian_geometry",
+    "boundary": "boundary_limit",
     "rank_calculator": "related_rank_calculator",
     "completion": "related_completion",
     "geometry": "related_geometry",
@@ -53,6 +54,9 @@ REDUCED: dict[str, dict[str, Any]] = {
                  "limit_rtol": 1e-5},
     "hessian": {"n_values": [3, 4, 6], "designs": ["even"], "points_per_branch": 1, "rate_seeds": 10, "rate_t_max": 1e5,
                 "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5]},
+    "boundary": {"scales": [1e-4, 1e-8], "t_min": 1e3, "t_max": 1e6, "rtol": 1e-4, "check_rtol": 1e-5, "n_initial": 12,
+                 "n_refine": 4, "rounds": 2, "gd_learning_rates": [0.1], "gd_epochs": [100, 1000], "gd_initial": 8,
+                 "gd_rounds": 1},
     "rank_calculator": {"tanh_widths": [3], "tanh_k_max": 2, "conv_length": 4, "conv_kernel": 2, "conv2d_length": 3,
                         "conv2d_kernel": 2, "mc_ranks": [1], "mc_n_values": [6, 7, 12], "mc_patterns": 2,
                         "mc_t_max": 1e4, "tanh_n_values": [2, 6], "tanh_seeds": 2, "tanh_t_max": 1e4},
@@ -71,6 +75,10 @@ NOTEBOOK_ONLY: dict[str, dict[str, Any]] = {
     "fig4": {"slider_scales": [1e-8]},
 }
 
+# Pages whose checks need the book's size: at the reduced size the notebook must stop in its checks cell (a
+# science check that fails on too short a horizon), after drawing every figure.
+CHECKS_NEED_BOOK_SIZE = {"boundary"}  # the edge still moves by more than 1e-3 per decade at t <= 1e6
+
 DIVS: dict[str, tuple[str, ...]] = {
     "fig1": ("fig1-slider-even", "fig1-slider-gaussian", "fig1-error-even"),
     "fig2": ("fig2-scale-slider", "fig2-loss-curves"),
@@ -86,6 +94,7 @@ DIVS: dict[str, tuple[str, ...]] = {
     "phase": ("phase-heatmap", "phase-slider", "phase-boundaries"),
     "theorem1": ("theorem1-scale-slider", "theorem1-distance"),
     "hessian": ("hessian-spectrum-slider", "hessian-rates"),
+    "boundary": ("boundary-horizon", "boundary-scale", "boundary-gd"),
     "rank_calculator": ("rank-calculator-mc-slider",),
     "completion": ("completion-staircase",),
     "geometry": ("geometry-branches-3d", "geometry-rates"),
@@ -106,6 +115,7 @@ BAD: dict[str, tuple[str, Any, str]] = {
     "phase": ("c_points", 1, "invalid c_points=1: must be an integer >= 2 and <= 1000"),
     "theorem1": ("rtol", 0.5, "invalid rtol=0.5: must be a finite number > 0 and <= 0.001"),
     "hessian": ("points_per_branch", 0, "invalid points_per_branch=0: must be an integer >= 1 and <= 50"),
+    "boundary": ("margin", 0.5, "invalid margin=0.5"),
     "rank_calculator": ("mc_scale", -1, "invalid mc_scale=-1"),
     "completion": ("patterns", 0, "invalid patterns=0"),
     "geometry": ("settings", ["nobias"], "invalid settings[0]='nobias'"),

@@ -222,5 +222,3 @@ def _batch_key(c: RunConfig) -> tuple:
 def run_one(cfg: RunConfig, cache: ResultCache | None = None, **kw: Any) -> dict[str, np.ndarray]:
     """Run (or load) one configuration."""
     return run_many([cfg], cache, **kw)[0]
-
-
