@@ -219,7 +219,7 @@ def _describe_float_list(low: float = -math.inf, *, high: float = math.inf, low_
 
 
 def _describe_window(low: float = 0.0) -> str:
-    return f"{_WINDOW}, each " + _float_allowed(low, low_open=True).removeprefix("must be ")
+    return _describe_float_list(low, low_open=True, min_len=2, max_len=2) + ", lo < hi"
 
 
 _DESCRIBE: dict[Callable[..., Any], Callable[..., str]] = {
