@@ -7,6 +7,14 @@ parameter, the value received and the allowed range, e.g.::
 
 The CLI turns it into exit status 2 with exactly that line; notebooks call the same functions in their
 first cell, so papermill runs fail with the same message.
+
+A figure's ``Config`` declares each parameter once, with its check and bounds::
+
+    init_scale: float = spec(1e-8, check_float, 0.0, 1e3, low_open=True)
+
+:class:`UserConfig` checks every such field on construction (in :func:`specs` order) and then calls the
+Config's ``validate(given)`` for constraints between parameters; ``python -m recovery params FIGURE`` and
+``run FIGURE --help`` show each range with :meth:`Spec.describe`, the same text the check raises.
 """
 
 from __future__ import annotations
