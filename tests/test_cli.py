@@ -22,6 +22,16 @@ def test_params_lists_every_config_field_as_an_option():
     assert r.returncode == 0
     for opt in ("--seeds", "--init-scale", "--n-samples", "--target-w", "--c-ratio-base", "--t-max"):
         assert opt in r.stdout
+    assert "--seeds\t(default 400)\tmust be an integer >= 1 and <= 1000000" in r.stdout.splitlines()
+
+
+def test_run_figure_help_lists_its_parameters_with_defaults_and_ranges():
+    r = _cli("run", "fig3", "--help")
+    assert r.returncode == 0 and "--no-progress" in r.stdout
+    line = next(x for x in r.stdout.splitlines() if x.strip().startswith("--init-scale"))
+    assert "(default 1e-08)" in line and line.endswith("must be a finite number > 0 and <= 1000")
+    r = _cli("run", "--help")  # no figure named: the run options only
+    assert r.returncode == 0 and "must be" not in r.stdout
 
 
 @pytest.mark.parametrize(

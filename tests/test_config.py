@@ -3,12 +3,28 @@ ParameterError (a ValueError) naming the parameter and its allowed range."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from recovery.config import ParameterError, check_bool, check_choice, check_float, check_float_list, check_int
+from recovery.config import (
+    Invalid,
+    ParameterError,
+    Spec,
+    UserConfig,
+    check_bool,
+    check_choice,
+    check_float,
+    check_float_list,
+    check_int,
+    largest_first,
+    like,
+    spec,
+    spec_of,
+)
+from recovery.figures import available, get
 
 
 def assert_one_line_error(excinfo, name: str, allowed: str) -> None:
@@ -172,3 +188,102 @@ def test_check_bool_rejects(value):
     with pytest.raises(ParameterError) as excinfo:
         check_bool("data_per_trial", value)
     assert_one_line_error(excinfo, "data_per_trial", "must be true or false")
+
+
+# ------------------------------------------------------------------------------- parameters declared once
+
+
+@dataclasses.dataclass(frozen=True)
+class _Demo(UserConfig):
+    scale: float = spec(1e-8, check_float, 0.0, 1.0, low_open=True)
+    n: int = spec(3, check_int, 1, 10)
+    sizes: tuple[float, ...] = spec((1.0, 2.0), check_float_list, 0.0, low_open=True, then=largest_first, order=-1)
+    base: float | None = spec(None, check_float, optional=True)
+    kind: str = spec("a", check_choice, ("a", "b"))
+    free: int = 0  # no spec: not checked by UserConfig
+
+    def validate(self, given):
+        if self.n > 5 and self.scale > 0.5:
+            raise ParameterError("n", given["n"], f"must be <= 5 when scale={self.scale:g}")
+
+
+def test_spec_fields_are_checked_coerced_and_normalized():
+    c = _Demo.from_user(scale="0.25", n=4.0, sizes="1,3 2", base="2", kind="b", free="anything")
+    assert (c.scale, c.n, c.sizes, c.base, c.kind, c.free) == (0.25, 4, (3.0, 2.0, 1.0), 2.0, "b", "anything")
+    assert type(c.n) is int and _Demo().base is None and _Demo().sizes == (2.0, 1.0)
+    assert c.params()["sizes"] == [3.0, 2.0, 1.0]
+
+
+def test_spec_order_then_declaration_order_picks_the_first_bad_parameter():
+    with pytest.raises(ParameterError) as excinfo:
+        _Demo(scale=0.0, n=0, sizes=[])  # sizes has order -1: checked first
+    assert excinfo.value.name == "sizes"
+    with pytest.raises(ParameterError) as excinfo:
+        _Demo(scale=0.0, n=0)
+    assert excinfo.value.name == "scale"
+    with pytest.raises(ParameterError) as excinfo:
+        _Demo(n="7", scale=0.75)  # the cross-parameter hook reports the value as given
+    assert str(excinfo.value) == "invalid n='7': must be <= 5 when scale=0.75"
+
+
+def test_then_may_reject_with_invalid():
+    def distinct(v):
+        """must be distinct"""
+        if len(set(v)) != len(v):
+            raise Invalid("must be distinct")
+        return v
+
+    sp = Spec(check_float_list, (0.0,), {"low_open": True}, then=distinct)
+    assert sp.validate("scales", "1 2") == (1.0, 2.0)
+    with pytest.raises(ParameterError) as excinfo:
+        sp.validate("scales", "1,1")
+    assert str(excinfo.value) == "invalid scales='1,1': must be distinct"
+    assert sp.describe().endswith("; must be distinct")
+
+
+def test_like_reuses_a_declaration_with_its_own_default():
+    @dataclasses.dataclass(frozen=True)
+    class Other(UserConfig):
+        scale: float = like(_Demo, "scale", 0.5)
+        n: int = like(_Demo, "n")
+
+    assert (Other().scale, Other().n) == (0.5, 3)
+    assert spec_of(Other, "scale") is spec_of(_Demo, "scale")
+    with pytest.raises(ParameterError, match="invalid scale=2: must be a finite number > 0 and <= 1"):
+        Other(scale=2)
+
+
+def test_a_config_with_its_own_post_init_still_validates():
+    @dataclasses.dataclass(frozen=True)
+    class OldStyle(UserConfig):
+        seeds: int = 3
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "seeds", check_int("seeds", self.seeds, 1, 10))
+
+    assert OldStyle.from_user(seeds="4").seeds == 4
+    with pytest.raises(ParameterError, match="invalid seeds=0"):
+        OldStyle(seeds=0)
+    assert OldStyle.parameter_help() == [("seeds", 3, "")]
+
+
+def test_parameter_help_lists_defaults_and_ranges_in_declaration_order():
+    rows = _Demo.parameter_help()
+    assert [r[0] for r in rows] == ["scale", "n", "sizes", "base", "kind", "free"]
+    assert rows[0] == ("scale", 1e-8, "must be a finite number > 0 and <= 1")
+    assert rows[2][2] == "must be a list of at least 1 numbers, each a finite number > 0; stored largest first"
+    assert rows[3][2] == "must be a finite number (or none)" and rows[5][2] == ""
+
+
+@pytest.mark.parametrize("figure", available())
+def test_every_parameter_of_every_figure_declares_its_range_once(figure):
+    """Every Config field has a spec, and the range it shows (params, --help) is the text its check raises."""
+    Config = get(figure).Config
+    for f in dataclasses.fields(Config):
+        assert "spec" in f.metadata, f"{figure}.{f.name} has no spec: declare it with recovery.config.spec"
+        sp = f.metadata["spec"]
+        with pytest.raises(ParameterError) as excinfo:
+            sp.validate(f.name, object())
+        assert sp.describe().startswith(excinfo.value.allowed), (figure, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        assert sp.validate(f.name, default) == getattr(Config(), f.name)  # the default passes its own check

@@ -14,7 +14,6 @@ notebooks use; nothing is written then.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import json
 import sys
@@ -34,14 +33,38 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _parameter_rows(name: str) -> list[tuple[str, str, str]]:
+    """Option, default and allowed values of every parameter of figure ``name`` (from its Config's specs)."""
+    return [(f"--{k.replace('_', '-')}", f"(default {json.dumps(_jsonable(v))})", allowed)
+            for k, v, allowed in get(name).Config.parameter_help()]
+
+
+class _RunHelp(argparse.Action):
+    """``run FIGURE --help``: the usage, then that figure's parameters."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show this help; after FIGURE, its parameters too")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        parser.print_help()
+        name = getattr(namespace, "figure", None)
+        if name in available():
+            print(f"\nparameters of {name} (default, allowed values):")
+            rows = _parameter_rows(name)
+            w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
+            print("\n".join(f"  {o:<{w0}}  {d:<{w1}}  {a}".rstrip() for o, d, a in rows))
+        parser.exit()
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="python -m recovery", description="Companion computations for arXiv:2405.13787.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="name the figures that can be run")
-    pp = sub.add_parser("params", help="list a figure's parameters and their defaults")
+    pp = sub.add_parser("params", help="list a figure's parameters, their defaults and allowed values")
     pp.add_argument("figure")
-    r = sub.add_parser("run", help="run one figure and write OUT/result.json",
+    r = sub.add_parser("run", help="run one figure and write OUT/result.json", add_help=False,
                        epilog="Any parameter shown by 'params FIGURE' is an option: --init-scale 1e-6 --seeds 100")
+    r.add_argument("-h", "--help", action=_RunHelp)
     r.add_argument("figure", help="figure name (see 'list')")
     r.add_argument("--out", default=None, help="output folder (default results/FIGURE)")
     r.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -115,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             return _reproduce(args)
         mod = get(args.figure)
         if args.command == "params":
-            for f in dataclasses.fields(mod.Config):
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-                print(f"--{f.name.replace('_', '-')}\t(default {json.dumps(_jsonable(default))})")
+            print("\n".join("\t".join(r).rstrip() for r in _parameter_rows(args.figure)))
             return 0
         cfg = mod.Config.from_user(**_options(rest))
         out = Path(args.out if args.out is not None else Path("results") / args.figure)

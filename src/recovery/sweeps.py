@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .cache import ResultCache
-from .config import UserConfig, check_bool, check_choice, check_float, check_float_list, check_int
+from .config import UserConfig, check_bool, check_choice, check_float, check_float_list, check_int, spec
 from .core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from .core.dynamics import FlowConfig, gradient_flow, single_thread
 from .core.models import ACTIVATIONS, Data, get_activation, initial_parameters
@@ -46,47 +46,23 @@ class RunConfig(UserConfig):
     * ``target_*``: the single-neuron target a*·σ*(w*ᵀ(x, 1)); σ* may differ from the network's activation.
     """
 
-    seeds: int = 400
-    first_seed: int = 0
-    init_scale: float = 1e-8
-    n_samples: int = 6
-    design: str = "even"
-    data_seed: int = 0
-    data_per_trial: bool = False
-    width: int = 2
-    activation: str = "tanh"
-    target_a: float = 1.0
-    target_w: tuple[float, float] = (1.0, 1.0)
-    target_activation: str = "tanh"
-    c_ratio_base: float | None = None
-    c_ratio_slope: float = 0.0
-    t_max: float = 1e7
-    rtol: float = 1e-4
-    checkpoints_per_decade: int = 20
-
-    def __post_init__(self) -> None:
-        checked = {
-            "seeds": check_int("seeds", self.seeds, 1, 1_000_000),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
-            "n_samples": check_int("n_samples", self.n_samples, 1, 100_000),
-            "design": check_choice("design", self.design, DESIGNS),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "data_per_trial": check_bool("data_per_trial", self.data_per_trial),
-            "width": check_int("width", self.width, 1, 100_000),
-            "activation": check_choice("activation", self.activation, ACTIVATIONS),
-            "target_a": check_float("target_a", self.target_a),
-            "target_w": check_float_list("target_w", self.target_w, min_len=2, max_len=2),
-            "target_activation": check_choice("target_activation", self.target_activation, ACTIVATIONS),
-            "c_ratio_base": None if self.c_ratio_base is None else check_float("c_ratio_base", self.c_ratio_base),
-            "c_ratio_slope": check_float("c_ratio_slope", self.c_ratio_slope),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 1, 1000),
-        }
-        for k, v in checked.items():  # store the coerced values (CLI strings, papermill ints)
-            object.__setattr__(self, k, v)
-
+    seeds: int = spec(400, check_int, 1, 1_000_000)
+    first_seed: int = spec(0, check_int, 0)
+    init_scale: float = spec(1e-8, check_float, 0.0, 1e3, low_open=True)
+    n_samples: int = spec(6, check_int, 1, 100_000)
+    design: str = spec("even", check_choice, DESIGNS)
+    data_seed: int = spec(0, check_int, 0)
+    data_per_trial: bool = spec(False, check_bool)
+    width: int = spec(2, check_int, 1, 100_000)
+    activation: str = spec("tanh", check_choice, ACTIVATIONS)
+    target_a: float = spec(1.0, check_float)
+    target_w: tuple[float, float] = spec((1.0, 1.0), check_float_list, min_len=2, max_len=2)
+    target_activation: str = spec("tanh", check_choice, ACTIVATIONS)
+    c_ratio_base: float | None = spec(None, check_float, optional=True)
+    c_ratio_slope: float = spec(0.0, check_float)
+    t_max: float = spec(1e7, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
+    checkpoints_per_decade: int = spec(20, check_int, 1, 1000)
 
     def target(self) -> SingleNeuronTarget:
         return SingleNeuronTarget(a=self.target_a, w=self.target_w, activation=self.target_activation)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import ParameterError, check_float
+from ..config import ParameterError, Spec, check_float
 from .data import SingleNeuronTarget
 from .dynamics import Status
 from .models import get_activation
@@ -63,23 +63,25 @@ OUTCOME_KEYS = {
 RECOVERED = (Outcome.RECOVERED_Q1, Outcome.RECOVERED_Q2, Outcome.RECOVERED_OTHER)
 
 
-def check_outcome_rule(cfg: Any) -> dict[str, float]:
-    """Validate the recovery rule's settings of a Config (threshold, strict_threshold, interpolation_loss,
-    min_decay, max_gap); returns the coerced values."""
-    out = {
-        "threshold": check_float("threshold", cfg.threshold, 0.0, 1.0, low_open=True),
-        "strict_threshold": check_float("strict_threshold", cfg.strict_threshold, 0.0, 1.0, low_open=True),
-        "interpolation_loss": check_float(
-            "interpolation_loss", cfg.interpolation_loss, 0.0, 1.0, low_open=True
-        ),
-        "min_decay": check_float("min_decay", cfg.min_decay, 1.0, 1e30),
-        "max_gap": check_float("max_gap", cfg.max_gap, 0.0, 1e30),
-    }
-    if out["strict_threshold"] > out["threshold"]:
+# The recovery rule's settings, declared once for every Config that applies the rule (the thresholds page, the
+# phase diagram): ``threshold: float = OUTCOME_RULE["threshold"].field(RECOVERY_THRESHOLD)``. They are checked
+# after the Config's own parameters (order 1), then :func:`check_outcome_rule` relates them.
+OUTCOME_RULE: dict[str, Spec] = {
+    "threshold": Spec(check_float, (0.0, 1.0), {"low_open": True}, order=1),
+    "strict_threshold": Spec(check_float, (0.0, 1.0), {"low_open": True}, order=1),
+    "interpolation_loss": Spec(check_float, (0.0, 1.0), {"low_open": True}, order=1),
+    "min_decay": Spec(check_float, (1.0, 1e30), order=1),
+    "max_gap": Spec(check_float, (0.0, 1e30), order=1),
+}
+
+
+def check_outcome_rule(cfg: Any, given: dict[str, Any]) -> None:
+    """The constraint between the recovery rule's settings of a checked Config (``given``: the values as passed,
+    for the message): the strict threshold is at most the threshold."""
+    if cfg.strict_threshold > cfg.threshold:
         raise ParameterError(
-            "strict_threshold", cfg.strict_threshold, f"must be <= threshold={out['threshold']:g}"
+            "strict_threshold", given["strict_threshold"], f"must be <= threshold={cfg.threshold:g}"
         )
-    return out
 
 
 def optimistic_sample_size(

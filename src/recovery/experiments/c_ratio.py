@@ -31,7 +31,17 @@ import numpy as np
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, UserConfig, check_choice, check_float, check_float_list, check_int
+from ..config import (
+    ParameterError,
+    UserConfig,
+    check_choice,
+    check_float,
+    check_float_list,
+    check_int,
+    largest_first,
+    spec,
+    unique_largest_first,
+)
 from ..core.alignment import linear_regime, log_loss_gap, theorem1_lags
 from ..core.data import DESIGNS
 from ..core.stats import loglog_fit
@@ -73,43 +83,26 @@ class Config(UserConfig):
       unused) or ``gaussian`` (n i.i.d. N(0, 1) draws with this data seed; Figure 7, reconstructed).
     """
 
-    scales: tuple[float, ...] = (1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
-    first_seed: int = 0
-    c_ratio: float = 0.5
-    n_samples: int = 6
-    t_max: float = 1e4
-    rtol: float = 1e-8
-    check_rtol: float = 2e-9
-    checkpoints_per_decade: int = 200
-    loss_floor: float = 1e-20
-    scan_scales: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
-    scan_seed: int = 0
-    design: str = "even"
-    data_seed: int = 0
+    scales: tuple[float, ...] = spec((1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=1.0,
+                                     low_open=True, min_len=2, max_len=20, then=largest_first, order=-1)
+    first_seed: int = spec(0, check_int, 0)
+    c_ratio: float = spec(0.5, check_float, 0.0, 100.0, low_open=True)
+    n_samples: int = spec(6, check_int, 2, 1000)
+    t_max: float = spec(1e4, check_float, 1.0, 1e8)
+    rtol: float = spec(1e-8, check_float, 0.0, 1e-3, low_open=True)
+    check_rtol: float = spec(2e-9, check_float, 0.0, 1e-3)
+    checkpoints_per_decade: int = spec(200, check_int, 10, 1000)
+    loss_floor: float = spec(1e-20, check_float, 0.0, 1e-2, low_open=True)
+    scan_scales: tuple[float, ...] = spec((1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8), check_float_list, 0.0,
+                                          high=1.0, low_open=True, min_len=1, max_len=30, then=unique_largest_first,
+                                          order=-1)
+    scan_seed: int = spec(0, check_int, 0)
+    design: str = spec("even", check_choice, DESIGNS)
+    data_seed: int = spec(0, check_int, 0)
 
-    def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2, max_len=20)
-        scan = check_float_list("scan_scales", self.scan_scales, 0.0, high=1.0, low_open=True, min_len=1, max_len=30)
-        checked = {
-            "scales": tuple(sorted(scales, reverse=True)),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "c_ratio": check_float("c_ratio", self.c_ratio, 0.0, 100.0, low_open=True),
-            "n_samples": check_int("n_samples", self.n_samples, 2, 1000),
-            "t_max": check_float("t_max", self.t_max, 1.0, 1e8),
-            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
-            "check_rtol": check_float("check_rtol", self.check_rtol, 0.0, 1e-3),
-            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 10, 1000),
-            "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
-            "scan_scales": tuple(sorted(set(scan), reverse=True)),
-            "scan_seed": check_int("scan_seed", self.scan_seed, 0),
-            "design": check_choice("design", self.design, DESIGNS),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-        }
-        if checked["check_rtol"] >= checked["rtol"]:
-            raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or < rtol={checked['rtol']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.check_rtol >= self.rtol:
+            raise ParameterError("check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}")
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
         """One trial: Example 1 with C₂/C₁ = ``c_ratio`` (width 2, tanh, n points of ``design``)."""

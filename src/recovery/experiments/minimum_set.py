@@ -47,6 +47,7 @@ from ..config import (
     check_int,
     check_int_list,
     check_window,
+    spec,
 )
 from ..core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
 from ..core.minima import (
@@ -97,56 +98,31 @@ class Config(UserConfig):
     loss in ``q2_loss_window``, Q¹ fits those with t in ``q1_time_window``.
     """
 
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6, 7)
-    designs: tuple[str, ...] = ("even", "gaussian")
-    data_seed: int = 0
-    points_per_branch: int = 3
-    point_seed: int = 0
-    zero_rtol: float = 1e-8
-    dim_radius: float = 1e-3
-    dim_samples: int = 16
-    dim_nearby: int = 3
-    dim_nearby_radius: float = 3e-2
-    dim_tol: float = 0.05
-    dim_residual_tol: float = 1e-12
-    rate_seeds: int = 100
-    rate_n: int = 6
-    rate_scale: float = 1e-8
-    rate_t_max: float = 1e7
-    rate_rtol: float = 1e-8
-    rate_cpd: int = 20
-    q2_loss_window: tuple[float, float] = (1e-16, 1e-10)
-    q1_time_window: tuple[float, float] = (1e6, 1e7)
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6, 7), check_int_list, 1, 50, max_len=20)
+    designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
+    data_seed: int = spec(0, check_int, 0)
+    points_per_branch: int = spec(3, check_int, 1, 50)
+    point_seed: int = spec(0, check_int, 0)
+    zero_rtol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    dim_radius: float = spec(1e-3, check_float, 0.0, 0.1, low_open=True)
+    dim_samples: int = spec(16, check_int, 8, 200)
+    dim_nearby: int = spec(3, check_int, 1, 20)
+    dim_nearby_radius: float = spec(3e-2, check_float, 0.0, 0.5, low_open=True)
+    dim_tol: float = spec(0.05, check_float, 0.0, 1.0, low_open=True)
+    dim_residual_tol: float = spec(1e-12, check_float, 0.0, 1e-6, low_open=True)
+    rate_seeds: int = spec(100, check_int, 1, 10_000)
+    rate_n: int = spec(6, check_int, 2, 1000)
+    rate_scale: float = spec(1e-8, check_float, 0.0, 1.0, low_open=True)
+    rate_t_max: float = spec(1e7, check_float, 1.0, 1e12)
+    rate_rtol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    rate_cpd: int = spec(20, check_int, 2, 1000)
+    q2_loss_window: tuple[float, float] = spec((1e-16, 1e-10), check_window, 0.0)
+    q1_time_window: tuple[float, float] = spec((1e6, 1e7), check_window, 0.0)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "n_values": check_int_list("n_values", self.n_values, 1, 50, max_len=20),
-            "designs": check_choice_list("designs", self.designs, DESIGNS),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "points_per_branch": check_int("points_per_branch", self.points_per_branch, 1, 50),
-            "point_seed": check_int("point_seed", self.point_seed, 0),
-            "zero_rtol": check_float("zero_rtol", self.zero_rtol, 0.0, 1e-2, low_open=True),
-            "dim_radius": check_float("dim_radius", self.dim_radius, 0.0, 0.1, low_open=True),
-            "dim_samples": check_int("dim_samples", self.dim_samples, 8, 200),
-            "dim_nearby": check_int("dim_nearby", self.dim_nearby, 1, 20),
-            "dim_nearby_radius": check_float("dim_nearby_radius", self.dim_nearby_radius, 0.0, 0.5, low_open=True),
-            "dim_tol": check_float("dim_tol", self.dim_tol, 0.0, 1.0, low_open=True),
-            "dim_residual_tol": check_float("dim_residual_tol", self.dim_residual_tol, 0.0, 1e-6, low_open=True),
-            "rate_seeds": check_int("rate_seeds", self.rate_seeds, 1, 10_000),
-            "rate_n": check_int("rate_n", self.rate_n, 2, 1000),
-            "rate_scale": check_float("rate_scale", self.rate_scale, 0.0, 1.0, low_open=True),
-            "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e12),
-            "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-2, low_open=True),
-            "rate_cpd": check_int("rate_cpd", self.rate_cpd, 2, 1000),
-            "q2_loss_window": check_window("q2_loss_window", self.q2_loss_window, 0.0),
-            "q1_time_window": check_window("q1_time_window", self.q1_time_window, 0.0),
-        }
-        if checked["dim_nearby_radius"] <= checked["dim_radius"]:
-            raise ParameterError("dim_nearby_radius", self.dim_nearby_radius,
-                                 f"must be > dim_radius={checked['dim_radius']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.dim_nearby_radius <= self.dim_radius:
+            raise ParameterError("dim_nearby_radius", given["dim_nearby_radius"],
+                                 f"must be > dim_radius={self.dim_radius:g}")
 
     def rate_config(self) -> RunConfig:
         return RunConfig(seeds=self.rate_seeds, first_seed=0, init_scale=self.rate_scale, n_samples=self.rate_n,

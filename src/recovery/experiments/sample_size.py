@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import UserConfig, check_choice_list, check_float, check_int, check_int_list
+from ..config import UserConfig, check_choice_list, check_float, check_int, check_int_list, spec
 from ..core.data import DESIGNS
 from ..core.dynamics import Status, single_thread
 from ..core.outcomes import (
@@ -43,6 +43,7 @@ from ..core.outcomes import (
     EPS_GRID,
     EXPECTED_SEPARATION,
     OUTCOME_KEYS,
+    OUTCOME_RULE,
     Outcome,
     branch_dimensions,
     branch_ranks,
@@ -101,41 +102,24 @@ class Config(UserConfig):
       exceeds it (0: at least one recovery).
     """
 
-    designs: tuple[str, ...] = ("even", "gaussian")
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6, 7)
-    seeds: int = 200
-    first_seed: int = 0
-    init_scale: float = 1e-8
-    data_seed: int = 0
-    t_max: float = 1e10
-    rtol: float = 1e-4
-    checkpoints_per_decade: int = 4
-    threshold: float = RECOVERY_THRESHOLD
-    strict_threshold: float = 1e-16
-    interpolation_loss: float = 1e-10
-    min_decay: float = 10.0
-    max_gap: float = 100.0
-    min_fraction: float = 0.0
+    designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6, 7), check_int_list, 1, 1000)
+    seeds: int = spec(200, check_int, 1, 100_000)
+    first_seed: int = spec(0, check_int, 0)
+    init_scale: float = spec(1e-8, check_float, 0.0, 1e3, low_open=True)
+    data_seed: int = spec(0, check_int, 0)
+    t_max: float = spec(1e10, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
+    checkpoints_per_decade: int = spec(4, check_int, 1, 1000)
+    threshold: float = OUTCOME_RULE["threshold"].field(RECOVERY_THRESHOLD)
+    strict_threshold: float = OUTCOME_RULE["strict_threshold"].field(1e-16)
+    interpolation_loss: float = OUTCOME_RULE["interpolation_loss"].field(1e-10)
+    min_decay: float = OUTCOME_RULE["min_decay"].field(10.0)
+    max_gap: float = OUTCOME_RULE["max_gap"].field(100.0)
+    min_fraction: float = spec(0.0, check_float, 0.0, 1.0, high_open=True)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "designs": check_choice_list("designs", self.designs, DESIGNS),
-            "n_values": check_int_list("n_values", self.n_values, 1, 1000),
-            "seeds": check_int("seeds", self.seeds, 1, 100_000),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-            "checkpoints_per_decade": check_int(
-                "checkpoints_per_decade", self.checkpoints_per_decade, 1, 1000
-            ),
-            "min_fraction": check_float("min_fraction", self.min_fraction, 0.0, 1.0, high_open=True),
-            **check_outcome_rule(self),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    def validate(self, given: dict[str, Any]) -> None:
+        check_outcome_rule(self, given)
 
     def cell(self, design: str, n: int) -> RunConfig:
         """The trials of one (design, n) cell."""

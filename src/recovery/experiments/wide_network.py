@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, largest_first, spec
 from ..core.alignment import log_loss_gap, theorem1_lags
 from ..core.dynamics import Status, torch_threads
 from ..core.neurons import (
@@ -76,44 +76,25 @@ class Config(UserConfig):
     * ``threads``: torch threads during the run (1 is fastest on a shared 2-core machine).
     """
 
-    scales: tuple[float, ...] = (1e-8, 1e-10, 1e-12, 1e-14)
-    first_seed: int = 0
-    large_scale: float = 1e-6
-    width: int = 1000
-    c_ratio_base: float = 1.5
-    c_ratio_slope: float = 0.0015
-    n_samples: int = 6
-    t_max: float = 1e5
-    rtol: float = 1e-6
-    check_rtol: float = 0.0
-    checkpoints_per_decade: int = 200
-    loss_floor: float = 1e-20
-    active_fraction: float = 0.1
-    threads: int = 1
+    scales: tuple[float, ...] = spec((1e-8, 1e-10, 1e-12, 1e-14), check_float_list, 0.0, high=1.0, low_open=True,
+                                     min_len=2, max_len=12, then=largest_first)
+    first_seed: int = spec(0, check_int, 0)
+    large_scale: float = spec(1e-6, check_float, 0.0, 1.0)
+    width: int = spec(1000, check_int, 2, 5000)
+    c_ratio_base: float = spec(1.5, check_float, 0.0, 100.0, low_open=True)
+    c_ratio_slope: float = spec(0.0015, check_float, 0.0, 1.0)
+    n_samples: int = spec(6, check_int, 2, 1000)
+    t_max: float = spec(1e5, check_float, 1.0, 1e8)
+    rtol: float = spec(1e-6, check_float, 0.0, 1e-3, low_open=True)
+    check_rtol: float = spec(0.0, check_float, 0.0, 1e-3)
+    checkpoints_per_decade: int = spec(200, check_int, 10, 1000)
+    loss_floor: float = spec(1e-20, check_float, 0.0, 1e-2, low_open=True)
+    active_fraction: float = spec(0.1, check_float, 0.0, 1.0, low_open=True)
+    threads: int = spec(1, check_int, 1, 256)
 
-    def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2, max_len=12)
-        checked = {
-            "scales": tuple(sorted(scales, reverse=True)),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "large_scale": check_float("large_scale", self.large_scale, 0.0, 1.0),
-            "width": check_int("width", self.width, 2, 5000),
-            "c_ratio_base": check_float("c_ratio_base", self.c_ratio_base, 0.0, 100.0, low_open=True),
-            "c_ratio_slope": check_float("c_ratio_slope", self.c_ratio_slope, 0.0, 1.0),
-            "n_samples": check_int("n_samples", self.n_samples, 2, 1000),
-            "t_max": check_float("t_max", self.t_max, 1.0, 1e8),
-            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
-            "check_rtol": check_float("check_rtol", self.check_rtol, 0.0, 1e-3),
-            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 10, 1000),
-            "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
-            "active_fraction": check_float("active_fraction", self.active_fraction, 0.0, 1.0, low_open=True),
-            "threads": check_int("threads", self.threads, 1, 256),
-        }
-        if checked["check_rtol"] >= checked["rtol"]:
-            raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or < rtol={checked['rtol']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.check_rtol >= self.rtol:
+            raise ParameterError("check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}")
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
         """One trial: width-``width`` x/(1+x²) network, target tanh(x + 1), prescribed C ratios."""

@@ -31,7 +31,7 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..config import UserConfig, ascending, check_float, check_float_list, check_int, check_int_list, spec
 from ..core.dynamics import torch_threads
 from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
 
@@ -69,48 +69,25 @@ class Config(UserConfig):
       the benign/harmful crossing of (b) is where the mean test accuracy crosses this.
     """
 
-    v0_values: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 0.1, 1.0)
-    mu_norms: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-    n_values: tuple[int, ...] = (20, 40)
-    d_values: tuple[int, ...] = (100, 200)
-    sigma_0_values: tuple[float, ...] = (1e-3, 3e-2)
-    seeds: int = 3
-    first_seed: int = 0
+    v0_values: tuple[float, ...] = spec((1e-4, 1e-3, 1e-2, 0.1, 1.0), check_float_list, 0.0, high=100.0, low_open=True,
+                                        max_len=12, distinct=True, then=ascending)
+    mu_norms: tuple[float, ...] = spec((0.25, 0.5, 1.0, 2.0, 4.0, 8.0), check_float_list, 0.0, high=100.0,
+                                       low_open=True, max_len=12, distinct=True, then=ascending)
+    n_values: tuple[int, ...] = spec((20, 40), check_int_list, 2, 400, max_len=4)
+    d_values: tuple[int, ...] = spec((100, 200), check_int_list, 3, 2000, max_len=4)
+    sigma_0_values: tuple[float, ...] = spec((1e-3, 3e-2), check_float_list, 0.0, high=1.0, low_open=True, max_len=4,
+                                             distinct=True, then=ascending)
+    seeds: int = spec(3, check_int, 1, 20)
+    first_seed: int = spec(0, check_int, 0)
     # the shared setting of every trial, with recovery.benign.Setting's defaults (one place for them)
-    m: int = Setting.m
-    sigma_p: float = Setting.sigma_p
-    n_test: int = Setting.n_test
-    loss_target: float = Setting.loss_target
-    lr_factor: float = Setting.lr_factor
-    max_steps: int = Setting.max_steps
-    trajectory_mu: float = 1.0
-    accuracy_threshold: float = 0.75
-
-    def __post_init__(self) -> None:
-        def floats(name: str, vals: Any, lo: float, hi: float, max_len: int) -> tuple[float, ...]:
-            return tuple(sorted(check_float_list(name, vals, lo, high=hi, low_open=True, max_len=max_len,
-                                                 distinct=True)))
-
-        checked = {
-            "v0_values": floats("v0_values", self.v0_values, 0.0, 100.0, 12),
-            "mu_norms": floats("mu_norms", self.mu_norms, 0.0, 100.0, 12),
-            "n_values": check_int_list("n_values", self.n_values, 2, 400, max_len=4),
-            "d_values": check_int_list("d_values", self.d_values, 3, 2000, max_len=4),
-            "sigma_0_values": floats("sigma_0_values", self.sigma_0_values, 0.0, 1.0, 4),
-            "seeds": check_int("seeds", self.seeds, 1, 20),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "m": check_int("m", self.m, 1, 200),
-            "sigma_p": check_float("sigma_p", self.sigma_p, 0.0, 100.0, low_open=True),
-            "n_test": check_int("n_test", self.n_test, 10, 20000),
-            "loss_target": check_float("loss_target", self.loss_target, 0.0, 0.5, low_open=True),
-            "lr_factor": check_float("lr_factor", self.lr_factor, 0.0, 1.0, low_open=True),
-            "max_steps": check_int("max_steps", self.max_steps, 1, 100000),
-            "trajectory_mu": check_float("trajectory_mu", self.trajectory_mu, 0.0, 100.0, low_open=True),
-            "accuracy_threshold": check_float("accuracy_threshold", self.accuracy_threshold, 0.5, 1.0,
-                                              low_open=True, high_open=True),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    m: int = spec(Setting.m, check_int, 1, 200)
+    sigma_p: float = spec(Setting.sigma_p, check_float, 0.0, 100.0, low_open=True)
+    n_test: int = spec(Setting.n_test, check_int, 10, 20000)
+    loss_target: float = spec(Setting.loss_target, check_float, 0.0, 0.5, low_open=True)
+    lr_factor: float = spec(Setting.lr_factor, check_float, 0.0, 1.0, low_open=True)
+    max_steps: int = spec(Setting.max_steps, check_int, 1, 100000)
+    trajectory_mu: float = spec(1.0, check_float, 0.0, 100.0, low_open=True)
+    accuracy_threshold: float = spec(0.75, check_float, 0.5, 1.0, low_open=True, high_open=True)
 
     def setting(self) -> Setting:
         return Setting(m=self.m, sigma_p=self.sigma_p, n_test=self.n_test, loss_target=self.loss_target,

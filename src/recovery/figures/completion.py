@@ -31,7 +31,15 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..config import (
+    UserConfig,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+    spec,
+    unique_largest_first,
+)
 from ..core.dynamics import single_thread
 from ..core.stats import loglog_fit
 from ..related.completion import (
@@ -85,48 +93,25 @@ class Config(UserConfig):
       Douglas–Rachford iterations; ``seed``: offsets every seed.
     """
 
-    example_scales: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
-    example_seeds: int = 6
-    target_ranks: tuple[int, ...] = (1, 2)
-    n_values: tuple[int, ...] = tuple(range(1, 17))
-    patterns: int = 8
-    scale: float = 1e-8
-    compare_scale: float = 1e-16
-    staircase_rank: int = 3
-    staircase_observed: int = 15
-    staircase_scales: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10)
-    t_max: float = 1e5
-    rtol: float = 1e-6
-    checkpoints_per_decade: int = 30
-    rank_rtol: float = 1e-4
-    nuclear_iters: int = 3000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        ex = check_float_list("example_scales", self.example_scales, 0.0, high=0.1, low_open=True, min_len=1,
-                              max_len=10)
-        st = check_float_list("staircase_scales", self.staircase_scales, 0.0, high=0.1, low_open=True, min_len=1,
-                              max_len=10)
-        checked = {
-            "example_scales": tuple(sorted(set(ex), reverse=True)),
-            "example_seeds": check_int("example_seeds", self.example_seeds, 1, 200),
-            "target_ranks": check_int_list("target_ranks", self.target_ranks, 1, 4, max_len=4),
-            "n_values": check_int_list("n_values", self.n_values, 1, 16, max_len=16),
-            "patterns": check_int("patterns", self.patterns, 1, 200),
-            "scale": check_float("scale", self.scale, 0.0, 0.1, low_open=True),
-            "compare_scale": check_float("compare_scale", self.compare_scale, 0.0, 0.1, low_open=True),
-            "staircase_rank": check_int("staircase_rank", self.staircase_rank, 1, 4),
-            "staircase_observed": check_int("staircase_observed", self.staircase_observed, 7, 16),
-            "staircase_scales": tuple(sorted(set(st), reverse=True)),
-            "t_max": check_float("t_max", self.t_max, 100.0, 1e8),
-            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
-            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 2, 200),
-            "rank_rtol": check_float("rank_rtol", self.rank_rtol, 0.0, 0.1, low_open=True),
-            "nuclear_iters": check_int("nuclear_iters", self.nuclear_iters, 100, 100_000),
-            "seed": check_int("seed", self.seed, 0),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    example_scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=0.1,
+                                             low_open=True, min_len=1, max_len=10, then=unique_largest_first, order=-1)
+    example_seeds: int = spec(6, check_int, 1, 200)
+    target_ranks: tuple[int, ...] = spec((1, 2), check_int_list, 1, 4, max_len=4)
+    n_values: tuple[int, ...] = spec(tuple(range(1, 17)), check_int_list, 1, 16, max_len=16)
+    patterns: int = spec(8, check_int, 1, 200)
+    scale: float = spec(1e-8, check_float, 0.0, 0.1, low_open=True)
+    compare_scale: float = spec(1e-16, check_float, 0.0, 0.1, low_open=True)
+    staircase_rank: int = spec(3, check_int, 1, 4)
+    staircase_observed: int = spec(15, check_int, 7, 16)
+    staircase_scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-6, 1e-8, 1e-10), check_float_list, 0.0, high=0.1,
+                                               low_open=True, min_len=1, max_len=10, then=unique_largest_first,
+                                               order=-1)
+    t_max: float = spec(1e5, check_float, 100.0, 1e8)
+    rtol: float = spec(1e-6, check_float, 0.0, 1e-3, low_open=True)
+    checkpoints_per_decade: int = spec(30, check_int, 2, 200)
+    rank_rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
+    nuclear_iters: int = spec(3000, check_int, 100, 100_000)
+    seed: int = spec(0, check_int, 0)
 
     def flow_params(self) -> dict[str, Any]:
         drop = ("rank_rtol", "nuclear_iters")

@@ -26,6 +26,8 @@ from ..config import (
     check_float_list,
     check_int,
     check_int_list,
+    spec,
+    unique_largest_first,
 )
 from ..core.data import DESIGNS, generalization_inputs, with_bias
 from ..core.dynamics import Status
@@ -62,34 +64,17 @@ class Config(UserConfig):
       integrator's relative tolerance.
     """
 
-    scales: tuple[float, ...] = DEFAULT_SCALES
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
-    designs: tuple[str, ...] = ("even", "gaussian")
-    trials: int = 50
-    first_seed: int = 0
-    data_seed: int = 0
-    width: int = 2
-    activation: str = "tanh"
-    t_max: float = 1e7
-    rtol: float = 1e-4
-
-    def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, high=1e3, low_open=True)
-        checked = {
-            "scales": tuple(sorted(set(scales), reverse=True)),
-            "n_values": check_int_list("n_values", self.n_values, 1, 10_000),
-            "designs": check_choice_list("designs", self.designs, DESIGNS),
-            "trials": check_int("trials", self.trials, 1, 100_000),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "width": check_int("width", self.width, 1, 1000),
-            "activation": check_choice("activation", self.activation, ACTIVATIONS),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    scales: tuple[float, ...] = spec(DEFAULT_SCALES, check_float_list, 0.0, high=1e3, low_open=True,
+                                     then=unique_largest_first)
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6), check_int_list, 1, 10_000)
+    designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
+    trials: int = spec(50, check_int, 1, 100_000)
+    first_seed: int = spec(0, check_int, 0)
+    data_seed: int = spec(0, check_int, 0)
+    width: int = spec(2, check_int, 1, 1000)
+    activation: str = spec("tanh", check_choice, ACTIVATIONS)
+    t_max: float = spec(1e7, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
 
     def run_config(self, design: str, scale: float, n: int) -> RunConfig:
         """The trials of one (design, scale, n) cell of Figure 1."""

@@ -22,7 +22,15 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, check_int_list
+from ..config import (
+    ParameterError,
+    UserConfig,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+    spec,
+)
 from ..core.dynamics import Status
 from ..core.models import get_activation
 from ..core.outcomes import optimistic_sample_size
@@ -64,39 +72,24 @@ class Config(UserConfig):
     * ``example_n``: the sample size of the 3-D convergence-point figure.
     """
 
-    data_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
-    init_scale: float = 1e-20
-    seeds: int = 20
-    first_seed: int = 0
-    t_max: float = 1e12
-    rtol: float = 1e-4
-    threshold: float = RECOVERY_THRESHOLD
-    strict_threshold: float = 1e-12
-    example_n: int = 4
+    data_seeds: tuple[int, ...] = spec((0, 1, 2, 3, 4), check_int_list, 0, 2**31 - 1)
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6), check_int_list, 1, 1000)
+    init_scale: float = spec(1e-20, check_float, 0.0, 1e3, low_open=True)
+    seeds: int = spec(20, check_int, 1, 100_000)
+    first_seed: int = spec(0, check_int, 0)
+    t_max: float = spec(1e12, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
+    threshold: float = spec(RECOVERY_THRESHOLD, check_float, 0.0, 1.0, low_open=True)
+    strict_threshold: float = spec(1e-12, check_float, 0.0, 1.0, low_open=True)
+    example_n: int = spec(4, check_int, 1, 1000)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "data_seeds": check_int_list("data_seeds", self.data_seeds, 0, 2**31 - 1),
-            "n_values": check_int_list("n_values", self.n_values, 1, 1000),
-            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
-            "seeds": check_int("seeds", self.seeds, 1, 100_000),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-            "threshold": check_float("threshold", self.threshold, 0.0, 1.0, low_open=True),
-            "strict_threshold": check_float("strict_threshold", self.strict_threshold, 0.0, 1.0, low_open=True),
-            "example_n": check_int("example_n", self.example_n, 1, 1000),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
         if self.strict_threshold > self.threshold:
             raise ParameterError("strict_threshold", self.strict_threshold,
                                  f"must be <= threshold={self.threshold:g}")
         if self.example_n not in self.n_values:
             raise ParameterError("example_n", self.example_n,
                                  "must be one of n_values=" + ",".join(str(n) for n in self.n_values))
-
 
     def cell(self, data_seed: int, n: int, init_scale: float | None = None) -> RunConfig:
         """The trials of one (data seed, n) cell: all initializations share that data set."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import UserConfig, check_float, check_int
+from ..config import UserConfig, check_float, check_int, spec
 from ..experiments.convergence_sets import PAPER_FIG3, fig3_summary
 from ..sweeps import RunConfig, run_many
 
@@ -31,25 +31,12 @@ class Config(UserConfig):
     """Parameters of Figure 6 (reconstructed). ``data_seeds`` data sets (seeds 0, 1, …) of ``n_samples``
     N(0, 1) inputs; ``seeds`` initializations θ₀ = s·θ̂ per data set (the same θ̂ for every data set)."""
 
-    seeds: int = 400
-    data_seeds: int = 5
-    init_scale: float = 1e-8
-    n_samples: int = 6
-    t_max: float = 1e7
-    rtol: float = 1e-4
-
-    def __post_init__(self) -> None:
-        checked = {
-            "seeds": check_int("seeds", self.seeds, 2, 100_000),
-            "data_seeds": check_int("data_seeds", self.data_seeds, 1, 1000),
-            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e3, low_open=True),
-            "n_samples": check_int("n_samples", self.n_samples, 1, 10_000),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    seeds: int = spec(400, check_int, 2, 100_000)
+    data_seeds: int = spec(5, check_int, 1, 1000)
+    init_scale: float = spec(1e-8, check_float, 0.0, 1e3, low_open=True)
+    n_samples: int = spec(6, check_int, 1, 10_000)
+    t_max: float = spec(1e7, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
 
     def run_configs(self) -> list[RunConfig]:
         return [RunConfig(seeds=self.seeds, init_scale=self.init_scale, n_samples=self.n_samples, design="gaussian",

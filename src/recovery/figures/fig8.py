@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import UserConfig, check_float, check_int, check_int_list
+from ..config import UserConfig, check_float, check_int, check_int_list, like, spec
 from ..core.alignment import theorem1_lags
 from ..core.dynamics import torch_threads
 from ..core.neurons import (
@@ -75,39 +75,26 @@ class Config(UserConfig):
     ``active_fraction``: the active criterion; ``threads``: torch threads during the runs.
     """
 
-    width: int = 1000
-    scales: tuple[float, ...] = (1e-8, 1e-10, 1e-12, 1e-14)
-    first_seed: int = 0
-    c_ratio_base: float = 1.5
-    c_ratio_slope: float = 0.0015
-    t_max: float = 1e5
-    rtol: float = 1e-6
-    checkpoints_per_decade: int = 200
-    widths: tuple[int, ...] = (50, 100, 200)
-    seeds: int = 8
-    init_scale: float = 1e-8
-    natural_t_max: float = 1e5
-    natural_checkpoints_per_decade: int = 50
-    n_samples: int = 6
-    active_fraction: float = 0.1
-    threads: int = 1
+    width: int = like(fig5.Config, "width")
+    scales: tuple[float, ...] = like(fig5.Config, "scales")
+    first_seed: int = like(fig5.Config, "first_seed")
+    c_ratio_base: float = like(fig5.Config, "c_ratio_base")
+    c_ratio_slope: float = like(fig5.Config, "c_ratio_slope")
+    t_max: float = like(fig5.Config, "t_max")
+    rtol: float = like(fig5.Config, "rtol")
+    checkpoints_per_decade: int = like(fig5.Config, "checkpoints_per_decade")
+    widths: tuple[int, ...] = spec((50, 100, 200), check_int_list, 2, 2000, max_len=8)
+    seeds: int = spec(8, check_int, 1, 200)
+    init_scale: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    natural_t_max: float = spec(1e5, check_float, 1.0, 1e8)
+    natural_checkpoints_per_decade: int = spec(50, check_int, 10, 1000)
+    n_samples: int = like(fig5.Config, "n_samples")
+    active_fraction: float = like(fig5.Config, "active_fraction")
+    threads: int = like(fig5.Config, "threads")
 
     def __post_init__(self) -> None:
-        # Figure 5's validator checks the prescribed-C parameters (and coerces them)
-        f5 = self.fig5_config()
-        for k in ("width", "scales", "first_seed", "c_ratio_base", "c_ratio_slope", "t_max", "rtol",
-                  "checkpoints_per_decade", "n_samples", "active_fraction", "threads"):
-            object.__setattr__(self, k, getattr(f5, k))
-        checked = {
-            "widths": check_int_list("widths", self.widths, 2, 2000, max_len=8),
-            "seeds": check_int("seeds", self.seeds, 1, 200),
-            "init_scale": check_float("init_scale", self.init_scale, 0.0, 1e-2, low_open=True),
-            "natural_t_max": check_float("natural_t_max", self.natural_t_max, 1.0, 1e8),
-            "natural_checkpoints_per_decade": check_int("natural_checkpoints_per_decade",
-                                                        self.natural_checkpoints_per_decade, 10, 1000),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+        self.fig5_config()  # Figure 5's Config checks the prescribed-C parameters first, in its order
+        super().__post_init__()
 
     def fig5_config(self) -> fig5.Config:
         """Figure 5's configuration of the prescribed-C runs (no large-scale run, no tolerance check)."""

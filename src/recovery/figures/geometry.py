@@ -64,6 +64,7 @@ from ..config import (
     check_int,
     check_int_list,
     check_window,
+    spec,
 )
 from ..core.data import sample_inputs
 from ..core.dynamics import FlowConfig, gradient_flow, single_thread
@@ -145,71 +146,42 @@ class Config(UserConfig):
       ``dead_loss_window`` (loss values) and ``condensed_time_window`` (times).
     """
 
-    settings: tuple[str, ...] = ("no_bias", "bias")
-    target_a: float = 1.0
-    target_w: float = 1.0
-    target_b: float = 1.0
-    n_values: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
-    designs: tuple[str, ...] = ("positive", "even")
-    bias_design: str = "even"
-    data_seed: int = 0
-    half_width: float = 2.0
-    points_per_branch: int = 3
-    point_seed: int = 0
-    zero_rtol: float = 1e-8
-    dim_samples: int = 16
-    dim_nearby: int = 3
-    so_starts: int = 6
-    cloud_samples: int = 40
-    cloud_radius: float = 0.4
-    rate_n: int = 6
-    rate_design: str = "even"
-    rate_starts: int = 2
-    rate_eps: float = 0.15
-    rate_t_max: float = 1e8
-    rate_rtol: float = 1e-8
-    rate_cpd: int = 20
-    dead_loss_window: tuple[float, float] = (1e-16, 1e-10)
-    condensed_time_window: tuple[float, float] = (1e6, 1e8)
+    settings: tuple[str, ...] = spec(("no_bias", "bias"), check_choice_list, SETTINGS)
+    target_a: float = spec(1.0, check_float, -10.0, 10.0)
+    target_w: float = spec(1.0, check_float, -10.0, 10.0)
+    target_b: float = spec(1.0, check_float, -10.0, 10.0)
+    n_values: tuple[int, ...] = spec((1, 2, 3, 4, 5, 6), check_int_list, 1, 30, max_len=20)
+    designs: tuple[str, ...] = spec(("positive", "even"), check_choice_list, GEO_DESIGNS)
+    bias_design: str = spec("even", check_choice, GEO_DESIGNS)
+    data_seed: int = spec(0, check_int, 0)
+    half_width: float = spec(2.0, check_float, 0.0, 10.0, low_open=True)
+    points_per_branch: int = spec(3, check_int, 1, 20)
+    point_seed: int = spec(0, check_int, 0)
+    zero_rtol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    dim_samples: int = spec(16, check_int, 8, 200)
+    dim_nearby: int = spec(3, check_int, 1, 20)
+    so_starts: int = spec(6, check_int, 1, 50)
+    cloud_samples: int = spec(40, check_int, 0, 500)
+    cloud_radius: float = spec(0.4, check_float, 0.0, 2.0, low_open=True)
+    rate_n: int = spec(6, check_int, 1, 100)
+    rate_design: str = spec("even", check_choice, GEO_DESIGNS)
+    rate_starts: int = spec(2, check_int, 0, 50)
+    rate_eps: float = spec(0.15, check_float, 0.0, 0.5, low_open=True)
+    rate_t_max: float = spec(1e8, check_float, 1.0, 1e10)
+    rate_rtol: float = spec(1e-8, check_float, 0.0, 1e-3, low_open=True)
+    rate_cpd: int = spec(20, check_int, 2, 200)
+    dead_loss_window: tuple[float, float] = spec((1e-16, 1e-10), check_window)
+    condensed_time_window: tuple[float, float] = spec((1e6, 1e8), check_window)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "settings": check_choice_list("settings", self.settings, SETTINGS),
-            "target_a": check_float("target_a", self.target_a, -10.0, 10.0),
-            "target_w": check_float("target_w", self.target_w, -10.0, 10.0),
-            "target_b": check_float("target_b", self.target_b, -10.0, 10.0),
-            "n_values": check_int_list("n_values", self.n_values, 1, 30, max_len=20),
-            "designs": check_choice_list("designs", self.designs, GEO_DESIGNS),
-            "bias_design": check_choice("bias_design", self.bias_design, GEO_DESIGNS),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "half_width": check_float("half_width", self.half_width, 0.0, 10.0, low_open=True),
-            "points_per_branch": check_int("points_per_branch", self.points_per_branch, 1, 20),
-            "point_seed": check_int("point_seed", self.point_seed, 0),
-            "zero_rtol": check_float("zero_rtol", self.zero_rtol, 0.0, 1e-2, low_open=True),
-            "dim_samples": check_int("dim_samples", self.dim_samples, 8, 200),
-            "dim_nearby": check_int("dim_nearby", self.dim_nearby, 1, 20),
-            "so_starts": check_int("so_starts", self.so_starts, 1, 50),
-            "cloud_samples": check_int("cloud_samples", self.cloud_samples, 0, 500),
-            "cloud_radius": check_float("cloud_radius", self.cloud_radius, 0.0, 2.0, low_open=True),
-            "rate_n": check_int("rate_n", self.rate_n, 1, 100),
-            "rate_design": check_choice("rate_design", self.rate_design, GEO_DESIGNS),
-            "rate_starts": check_int("rate_starts", self.rate_starts, 0, 50),
-            "rate_eps": check_float("rate_eps", self.rate_eps, 0.0, 0.5, low_open=True),
-            "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e10),
-            "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-3, low_open=True),
-            "rate_cpd": check_int("rate_cpd", self.rate_cpd, 2, 200),
-            "dead_loss_window": check_window("dead_loss_window", self.dead_loss_window),
-            "condensed_time_window": check_window("condensed_time_window", self.condensed_time_window),
-        }
-        if checked["target_a"] == 0.0:
-            raise ParameterError("target_a", self.target_a, "must be nonzero (a zero target has no branches)")
-        if checked["target_w"] == 0.0:
-            raise ParameterError("target_w", self.target_w, "must be nonzero (a zero slope makes the target constant)")
-        if checked["condensed_time_window"][1] > checked["rate_t_max"]:
-            raise ParameterError("condensed_time_window", self.condensed_time_window,
-                                 f"must end at or before rate_t_max={checked['rate_t_max']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.target_a == 0.0:
+            raise ParameterError("target_a", given["target_a"], "must be nonzero (a zero target has no branches)")
+        if self.target_w == 0.0:
+            raise ParameterError("target_w", given["target_w"],
+                                 "must be nonzero (a zero slope makes the target constant)")
+        if self.condensed_time_window[1] > self.rate_t_max:
+            raise ParameterError("condensed_time_window", given["condensed_time_window"],
+                                 f"must end at or before rate_t_max={self.rate_t_max:g}")
 
     def designs_for(self, setting: str) -> tuple[str, ...]:
         """The training designs of a setting: ``designs`` without bias, (``bias_design``,) with it."""

@@ -29,6 +29,7 @@ import numpy as np
 from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import (
+    Invalid,
     ParameterError,
     UserConfig,
     check_choice,
@@ -36,6 +37,7 @@ from ..config import (
     check_float_list,
     check_int,
     check_int_list,
+    spec,
 )
 from ..core.data import DESIGNS
 from ..core.dynamics import Status, single_thread
@@ -43,6 +45,7 @@ from ..core.outcomes import (
     CLASSIFICATION_RULE,
     OUTCOME_KEYS,
     OUTCOME_NAMES,
+    OUTCOME_RULE,
     Outcome,
     check_outcome_rule,
     is_recovered,
@@ -71,6 +74,13 @@ QUICK_SIZE: dict[str, Any] = {
 }
 
 
+def distinct_largest_first(scales: tuple[float, ...]) -> tuple[float, ...]:
+    """must be distinct; stored largest first"""
+    if len(set(scales)) != len(scales):
+        raise Invalid("must be distinct")
+    return tuple(sorted(scales, reverse=True))
+
+
 @dataclass(frozen=True)
 class Config(UserConfig):
     """Every parameter of the phase diagram (defaults: the book size).
@@ -86,52 +96,30 @@ class Config(UserConfig):
     * ``mirror_every``: every k-th c of the grid is re-run at −c and 1/c at the smallest scale (0: off).
     """
 
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6, 7)
-    c_min: float = 0.01
-    c_max: float = 1.0
-    c_points: int = 61
-    seeds: int = 3
-    first_seed: int = 0
-    scales: tuple[float, ...] = (1e-2, 1e-4, 1e-8)
-    design: str = "even"
-    data_seed: int = 0
-    t_max: float = 1e10
-    rtol: float = 1e-4
-    checkpoints_per_decade: int = 4
-    threshold: float = RECOVERY_THRESHOLD
-    strict_threshold: float = 1e-16
-    interpolation_loss: float = 1e-10
-    min_decay: float = 10.0
-    max_gap: float = 100.0
-    mirror_every: int = 4
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6, 7), check_int_list, 1, 1000)
+    c_min: float = spec(0.01, check_float, 0.0, 1.0, low_open=True)
+    c_max: float = spec(1.0, check_float, 0.0, 100.0, low_open=True)
+    c_points: int = spec(61, check_int, 2, 1000)
+    seeds: int = spec(3, check_int, 1, 10_000)
+    first_seed: int = spec(0, check_int, 0)
+    scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-8), check_float_list, 0.0, high=1e3, low_open=True, min_len=1,
+                                     max_len=20, then=distinct_largest_first, order=-1)
+    design: str = spec("even", check_choice, DESIGNS)
+    data_seed: int = spec(0, check_int, 0)
+    t_max: float = spec(1e10, check_float, 0.0, 1e12, low_open=True)
+    rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
+    checkpoints_per_decade: int = spec(4, check_int, 1, 1000)
+    threshold: float = OUTCOME_RULE["threshold"].field(RECOVERY_THRESHOLD)
+    strict_threshold: float = OUTCOME_RULE["strict_threshold"].field(1e-16)
+    interpolation_loss: float = OUTCOME_RULE["interpolation_loss"].field(1e-10)
+    min_decay: float = OUTCOME_RULE["min_decay"].field(10.0)
+    max_gap: float = OUTCOME_RULE["max_gap"].field(100.0)
+    mirror_every: int = spec(4, check_int, 0, 1000)
 
-    def __post_init__(self) -> None:
-        scales = check_float_list("scales", self.scales, 0.0, high=1e3, low_open=True, min_len=1, max_len=20)
-        if len(set(scales)) != len(scales):
-            raise ParameterError("scales", self.scales, "must be distinct")
-        checked = {
-            "n_values": check_int_list("n_values", self.n_values, 1, 1000),
-            "c_min": check_float("c_min", self.c_min, 0.0, 1.0, low_open=True),
-            "c_max": check_float("c_max", self.c_max, 0.0, 100.0, low_open=True),
-            "c_points": check_int("c_points", self.c_points, 2, 1000),
-            "seeds": check_int("seeds", self.seeds, 1, 10_000),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "scales": tuple(sorted(scales, reverse=True)),
-            "design": check_choice("design", self.design, DESIGNS),
-            "data_seed": check_int("data_seed", self.data_seed, 0),
-            "t_max": check_float("t_max", self.t_max, 0.0, 1e12, low_open=True),
-            "rtol": check_float("rtol", self.rtol, 0.0, 0.1, low_open=True),
-            "checkpoints_per_decade": check_int(
-                "checkpoints_per_decade", self.checkpoints_per_decade, 1, 1000
-            ),
-            "mirror_every": check_int("mirror_every", self.mirror_every, 0, 1000),
-            **check_outcome_rule(self),
-        }
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
+        check_outcome_rule(self, given)
         if self.c_max <= self.c_min:
             raise ParameterError("c_max", self.c_max, f"must be > c_min={self.c_min:g}")
-
 
     def c_grid(self) -> np.ndarray:
         """The prescribed ratios c = C₂/C₁, log-spaced from ``c_min`` to ``c_max`` (both included exactly)."""

@@ -28,7 +28,7 @@ import torch
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import UserConfig, check_float, check_int, check_int_list
+from ..config import ParameterError, UserConfig, check_float, check_int, check_int_list, spec
 from ..core.dynamics import single_thread
 from ..related.completion import gradient_flow, initial_factors, is_connected, random_low_rank, random_pattern
 from ..related.rank import calculator_rows, formula_matrix_factorization
@@ -64,59 +64,33 @@ class Config(UserConfig):
     Tanh network: ``tanh_width``, ``tanh_n_values``, ``tanh_seeds``, ``tanh_scale``, ``tanh_t_max``.
     """
 
-    tanh_d: int = 5
-    tanh_k_max: int = 3
-    tanh_widths: tuple[int, ...] = (3, 6)
-    conv_length: int = 6
-    conv_kernel: int = 3
-    conv2d_length: int = 4
-    conv2d_kernel: int = 2
-    seed: int = 0
-    mc_ranks: tuple[int, ...] = (1, 2, 3, 4)
-    mc_n_values: tuple[int, ...] = tuple(range(1, 17))
-    mc_patterns: int = 10
-    mc_scale: float = 1e-8
-    mc_t_max: float = 1e5
-    mc_rtol: float = 1e-6
-    recovery_tol: float = 1e-3
-    tanh_width: int = 4
-    tanh_n_values: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 14)
-    tanh_seeds: int = 10
-    tanh_scale: float = 1e-8
-    tanh_t_max: float = 1e6
+    tanh_d: int = spec(5, check_int, 1, 20)
+    tanh_k_max: int = spec(3, check_int, 1, 6)
+    tanh_widths: tuple[int, ...] = spec((3, 6), check_int_list, 1, 20, max_len=6)
+    conv_length: int = spec(6, check_int, 2, 12)
+    conv_kernel: int = spec(3, check_int, 1, 12)
+    conv2d_length: int = spec(4, check_int, 2, 5)
+    conv2d_kernel: int = spec(2, check_int, 1, 5)
+    seed: int = spec(0, check_int, 0)
+    mc_ranks: tuple[int, ...] = spec((1, 2, 3, 4), check_int_list, 1, 4, max_len=4)
+    mc_n_values: tuple[int, ...] = spec(tuple(range(1, 17)), check_int_list, 1, 16, max_len=16)
+    mc_patterns: int = spec(10, check_int, 1, 200)
+    mc_scale: float = spec(1e-8, check_float, 0.0, 0.1, low_open=True)
+    mc_t_max: float = spec(1e5, check_float, 10.0, 1e8)
+    mc_rtol: float = spec(1e-6, check_float, 0.0, 1e-3, low_open=True)
+    recovery_tol: float = spec(1e-3, check_float, 0.0, 0.5, low_open=True)
+    tanh_width: int = spec(4, check_int, 1, 12)
+    tanh_n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6, 8, 10, 12, 14), check_int_list, 1, 200, max_len=30)
+    tanh_seeds: int = spec(10, check_int, 1, 1000)
+    tanh_scale: float = spec(1e-8, check_float, 0.0, 0.1, low_open=True)
+    tanh_t_max: float = spec(1e6, check_float, 10.0, 1e10)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "tanh_d": check_int("tanh_d", self.tanh_d, 1, 20),
-            "tanh_k_max": check_int("tanh_k_max", self.tanh_k_max, 1, 6),
-            "tanh_widths": check_int_list("tanh_widths", self.tanh_widths, 1, 20, max_len=6),
-            "conv_length": check_int("conv_length", self.conv_length, 2, 12),
-            "conv_kernel": check_int("conv_kernel", self.conv_kernel, 1, 12),
-            "conv2d_length": check_int("conv2d_length", self.conv2d_length, 2, 5),
-            "conv2d_kernel": check_int("conv2d_kernel", self.conv2d_kernel, 1, 5),
-            "seed": check_int("seed", self.seed, 0),
-            "mc_ranks": check_int_list("mc_ranks", self.mc_ranks, 1, 4, max_len=4),
-            "mc_n_values": check_int_list("mc_n_values", self.mc_n_values, 1, 16, max_len=16),
-            "mc_patterns": check_int("mc_patterns", self.mc_patterns, 1, 200),
-            "mc_scale": check_float("mc_scale", self.mc_scale, 0.0, 0.1, low_open=True),
-            "mc_t_max": check_float("mc_t_max", self.mc_t_max, 10.0, 1e8),
-            "mc_rtol": check_float("mc_rtol", self.mc_rtol, 0.0, 1e-3, low_open=True),
-            "recovery_tol": check_float("recovery_tol", self.recovery_tol, 0.0, 0.5, low_open=True),
-            "tanh_width": check_int("tanh_width", self.tanh_width, 1, 12),
-            "tanh_n_values": check_int_list("tanh_n_values", self.tanh_n_values, 1, 200, max_len=30),
-            "tanh_seeds": check_int("tanh_seeds", self.tanh_seeds, 1, 1000),
-            "tanh_scale": check_float("tanh_scale", self.tanh_scale, 0.0, 0.1, low_open=True),
-            "tanh_t_max": check_float("tanh_t_max", self.tanh_t_max, 10.0, 1e10),
-        }
-        from ..config import ParameterError
-
-        if checked["conv_kernel"] > checked["conv_length"]:
-            raise ParameterError("conv_kernel", self.conv_kernel, f"must be <= conv_length={checked['conv_length']}")
-        if checked["conv2d_kernel"] > checked["conv2d_length"]:
-            raise ParameterError("conv2d_kernel", self.conv2d_kernel,
-                                 f"must be <= conv2d_length={checked['conv2d_length']}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.conv_kernel > self.conv_length:
+            raise ParameterError("conv_kernel", given["conv_kernel"], f"must be <= conv_length={self.conv_length}")
+        if self.conv2d_kernel > self.conv2d_length:
+            raise ParameterError("conv2d_kernel", given["conv2d_kernel"],
+                                 f"must be <= conv2d_length={self.conv2d_length}")
 
     def calculator_params(self) -> dict[str, Any]:
         keys = ("tanh_d", "tanh_k_max", "tanh_widths", "conv_length", "conv_kernel", "conv2d_length",

@@ -54,6 +54,7 @@ from ..config import (
     check_int,
     check_int_list,
     check_window,
+    spec,
 )
 from ..core import minima, outcomes
 from ..core.data import DESIGNS, DataSpec, SingleNeuronTarget, batch_data
@@ -96,50 +97,30 @@ class Config(UserConfig):
     initializations per (design, n) (0 skips), horizon ``xcheck_t_max``.
     """
 
-    n_values: tuple[int, ...] = (2, 3, 4, 5, 6)
-    designs: tuple[str, ...] = ("even", "gaussian")
-    gaussian_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    reference_n: int = 12
-    points_per_branch: int = 3
-    point_seed: int = 0
-    zero_rtol: float = 1e-8
-    sep_tol: float = 1e-8
-    dim_samples: int = 16
-    dim_nearby: int = 3
-    rate_seeds: int = 100
-    rate_t_max: float = 1e7
-    rate_rtol: float = 1e-8
-    q1_time_window: tuple[float, float] = (1e6, 1e7)
-    xcheck_seeds: int = 200
-    xcheck_t_max: float = 1e10
+    n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6), check_int_list, 1, 40, max_len=20)
+    designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
+    gaussian_seeds: tuple[int, ...] = spec((0, 1, 2, 3, 4), check_int_list, 0, 100_000, max_len=20)
+    reference_n: int = spec(12, check_int, 2, 50)
+    points_per_branch: int = spec(3, check_int, 1, 20)
+    point_seed: int = spec(0, check_int, 0)
+    zero_rtol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    sep_tol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    dim_samples: int = spec(16, check_int, 8, 200)
+    dim_nearby: int = spec(3, check_int, 1, 20)
+    rate_seeds: int = spec(100, check_int, 0, 10_000)
+    rate_t_max: float = spec(1e7, check_float, 1.0, 1e12)
+    rate_rtol: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    q1_time_window: tuple[float, float] = spec((1e6, 1e7), check_window)
+    xcheck_seeds: int = spec(200, check_int, 0, 100_000)
+    xcheck_t_max: float = spec(1e10, check_float, 1.0, 1e12)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "n_values": check_int_list("n_values", self.n_values, 1, 40, max_len=20),
-            "designs": check_choice_list("designs", self.designs, DESIGNS),
-            "gaussian_seeds": check_int_list("gaussian_seeds", self.gaussian_seeds, 0, 100_000, max_len=20),
-            "reference_n": check_int("reference_n", self.reference_n, 2, 50),
-            "points_per_branch": check_int("points_per_branch", self.points_per_branch, 1, 20),
-            "point_seed": check_int("point_seed", self.point_seed, 0),
-            "zero_rtol": check_float("zero_rtol", self.zero_rtol, 0.0, 1e-2, low_open=True),
-            "sep_tol": check_float("sep_tol", self.sep_tol, 0.0, 1e-2, low_open=True),
-            "dim_samples": check_int("dim_samples", self.dim_samples, 8, 200),
-            "dim_nearby": check_int("dim_nearby", self.dim_nearby, 1, 20),
-            "rate_seeds": check_int("rate_seeds", self.rate_seeds, 0, 10_000),
-            "rate_t_max": check_float("rate_t_max", self.rate_t_max, 1.0, 1e12),
-            "rate_rtol": check_float("rate_rtol", self.rate_rtol, 0.0, 1e-2, low_open=True),
-            "q1_time_window": check_window("q1_time_window", self.q1_time_window),
-            "xcheck_seeds": check_int("xcheck_seeds", self.xcheck_seeds, 0, 100_000),
-            "xcheck_t_max": check_float("xcheck_t_max", self.xcheck_t_max, 1.0, 1e12),
-        }
-        if checked["reference_n"] in checked["n_values"] or checked["reference_n"] <= max(checked["n_values"]):
-            raise ParameterError("reference_n", self.reference_n,
-                                 "must be > every entry of n_values=" + ",".join(str(n) for n in checked["n_values"]))
-        if checked["q1_time_window"][1] > checked["rate_t_max"]:
-            raise ParameterError("q1_time_window", self.q1_time_window,
-                                 f"must end at or before rate_t_max={checked['rate_t_max']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.reference_n in self.n_values or self.reference_n <= max(self.n_values):
+            raise ParameterError("reference_n", given["reference_n"],
+                                 "must be > every entry of n_values=" + ",".join(str(n) for n in self.n_values))
+        if self.q1_time_window[1] > self.rate_t_max:
+            raise ParameterError("q1_time_window", given["q1_time_window"],
+                                 f"must end at or before rate_t_max={self.rate_t_max:g}")
 
     def datasets(self) -> list[tuple[str, int]]:
         """(design, data seed) of every training set: one evenly spaced, one per Gaussian seed."""

@@ -43,7 +43,7 @@ import numpy as np
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, largest_first, spec
 from ..core.alignment import align, converged_mask, interpolation_error, limit_spread
 from ..core.data import DataSpec, batch_data
 from ..core.models import Data
@@ -75,55 +75,33 @@ class Config(UserConfig):
     * ``limit_*``: the limit-point batch (seeds per c, the scales compared, horizon, tolerance).
     """
 
-    c_ratios: tuple[float, ...] = (0.3, 1.0, 2.0)
-    seeds: int = 2
-    first_seed: int = 0
-    scales: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
-    n_samples: int = 6
-    t_max: float = 300.0
-    rtol: float = 3e-9
-    check_rtol: float = 1.2e-8
-    checkpoints_per_decade: int = 200
-    converged_tol: float = 0.1
-    tau_min: float = 0.0
-    tau_max: float = 1e9
-    loss_floor: float = 1e-20
-    limit_seeds: int = 6
-    limit_scales: tuple[float, ...] = (1e-2, 1e-8)
-    limit_t_max: float = 1e5
-    limit_rtol: float = 1e-6
+    c_ratios: tuple[float, ...] = spec((0.3, 1.0, 2.0), check_float_list, 0.0, high=100.0, low_open=True, min_len=1,
+                                       max_len=10, distinct=True)
+    seeds: int = spec(2, check_int, 1, 50)
+    first_seed: int = spec(0, check_int, 0)
+    scales: tuple[float, ...] = spec((1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10), check_float_list, 0.0,
+                                     high=1.0, low_open=True, min_len=2, max_len=20, distinct=True, then=largest_first)
+    n_samples: int = spec(6, check_int, 2, 1000)
+    t_max: float = spec(300.0, check_float, 1.0, 1e8)
+    rtol: float = spec(3e-9, check_float, 0.0, 1e-3, low_open=True)
+    check_rtol: float = spec(1.2e-8, check_float, 0.0, 1e-3)
+    checkpoints_per_decade: int = spec(200, check_int, 10, 1000)
+    converged_tol: float = spec(0.1, check_float, 0.0, 1.0, low_open=True)
+    tau_min: float = spec(0.0, check_float, -1e9, 1e9)
+    tau_max: float = spec(1e9, check_float, -1e9, 1e12)
+    loss_floor: float = spec(1e-20, check_float, 0.0, 1e-2, low_open=True)
+    limit_seeds: int = spec(6, check_int, 2, 1000)
+    limit_scales: tuple[float, ...] = spec((1e-2, 1e-8), check_float_list, 0.0, high=1.0, low_open=True, min_len=1,
+                                           max_len=10, distinct=True, then=largest_first)
+    limit_t_max: float = spec(1e5, check_float, 1.0, 1e12)
+    limit_rtol: float = spec(1e-6, check_float, 0.0, 1e-2, low_open=True)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "c_ratios": check_float_list("c_ratios", self.c_ratios, 0.0, high=100.0, low_open=True, min_len=1,
-                                         max_len=10, distinct=True),
-            "seeds": check_int("seeds", self.seeds, 1, 50),
-            "first_seed": check_int("first_seed", self.first_seed, 0),
-            "scales": tuple(sorted(check_float_list("scales", self.scales, 0.0, high=1.0, low_open=True, min_len=2,
-                                                    max_len=20, distinct=True), reverse=True)),
-            "n_samples": check_int("n_samples", self.n_samples, 2, 1000),
-            "t_max": check_float("t_max", self.t_max, 1.0, 1e8),
-            "rtol": check_float("rtol", self.rtol, 0.0, 1e-3, low_open=True),
-            "check_rtol": check_float("check_rtol", self.check_rtol, 0.0, 1e-3),
-            "checkpoints_per_decade": check_int("checkpoints_per_decade", self.checkpoints_per_decade, 10, 1000),
-            "converged_tol": check_float("converged_tol", self.converged_tol, 0.0, 1.0, low_open=True),
-            "tau_min": check_float("tau_min", self.tau_min, -1e9, 1e9),
-            "tau_max": check_float("tau_max", self.tau_max, -1e9, 1e12),
-            "loss_floor": check_float("loss_floor", self.loss_floor, 0.0, 1e-2, low_open=True),
-            "limit_seeds": check_int("limit_seeds", self.limit_seeds, 2, 1000),
-            "limit_scales": tuple(sorted(check_float_list("limit_scales", self.limit_scales, 0.0, high=1.0,
-                                                          low_open=True, min_len=1, max_len=10, distinct=True),
-                                         reverse=True)),
-            "limit_t_max": check_float("limit_t_max", self.limit_t_max, 1.0, 1e12),
-            "limit_rtol": check_float("limit_rtol", self.limit_rtol, 0.0, 1e-2, low_open=True),
-        }
-        if checked["check_rtol"] == checked["rtol"]:
-            raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or differ from rtol={checked['rtol']:g}")
-        if checked["tau_max"] <= checked["tau_min"]:
-            raise ParameterError("tau_max", self.tau_max, f"must be > tau_min={checked['tau_min']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
-
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.check_rtol == self.rtol:
+            raise ParameterError("check_rtol", given["check_rtol"],
+                                 f"must be 0 (no check) or differ from rtol={self.rtol:g}")
+        if self.tau_max <= self.tau_min:
+            raise ParameterError("tau_max", given["tau_max"], f"must be > tau_min={self.tau_min:g}")
 
     def trial(self, c: float, scale: float, rtol: float | None = None) -> RunConfig:
         """All seeds of one (c, s) cell: Example 1 with C₂/C₁ = c."""
