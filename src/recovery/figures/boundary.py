@@ -27,7 +27,17 @@ import numpy as np
 
 from .. import __version__
 from ..cache import ResultCache, code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int
+from ..config import (
+    ParameterError,
+    UserConfig,
+    ascending,
+    check_float,
+    check_float_list,
+    check_int,
+    check_int_list,
+    largest_first,
+    spec,
+)
 from ..core.boundary import (
     RULES,
     SIDES,
@@ -72,57 +82,33 @@ class Config(UserConfig):
     * ``gd_*``: gradient descent: learning rates, epoch budgets, the start's scale, and its bisection sizes.
     """
 
-    n_samples: int = 6
-    scales: tuple[float, ...] = (1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
-    t_min: float = 1e2
-    t_max: float = 1e10
-    horizons_per_decade: int = 1
-    rtol: float = 1e-6
-    check_rtol: float = 1e-7
-    tol: float = 0.1
-    margin: float = 2.0
-    n_initial: int = 16
-    n_refine: int = 6
-    rounds: int = 3
-    gd_learning_rates: tuple[float, ...] = (0.02, 0.1, 0.25)
-    gd_epochs: tuple[int, ...] = (1000, 10000, 100000)
-    gd_scale: float = 1e-8
-    gd_initial: int = 10
-    gd_refine: int = 4
-    gd_rounds: int = 2
+    n_samples: int = spec(6, check_int, 3, 1000)
+    scales: tuple[float, ...] = spec((1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=1e-2,
+                                     low_open=True, max_len=12, distinct=True, then=largest_first)
+    t_min: float = spec(1e2, check_float, 1.0, 1e14)
+    t_max: float = spec(1e10, check_float, 1.0, 1e14)
+    horizons_per_decade: int = spec(1, check_int, 1, 10)
+    rtol: float = spec(1e-6, check_float, 0.0, 1e-2, low_open=True)
+    check_rtol: float = spec(1e-7, check_float, 0.0, 1e-2)
+    tol: float = spec(0.1, check_float, 0.0, 10.0, low_open=True)
+    margin: float = spec(2.0, check_float, 1.0, 1e3)
+    n_initial: int = spec(16, check_int, 4, 1000)
+    n_refine: int = spec(6, check_int, 2, 200)
+    rounds: int = spec(3, check_int, 0, 20)
+    gd_learning_rates: tuple[float, ...] = spec((0.02, 0.1, 0.25), check_float_list, 0.0, high=10.0, low_open=True,
+                                                max_len=20, distinct=True, then=ascending)
+    gd_epochs: tuple[int, ...] = spec((1000, 10000, 100000), check_int_list, 1, 10_000_000, max_len=20)
+    gd_scale: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
+    gd_initial: int = spec(10, check_int, 4, 1000)
+    gd_refine: int = spec(4, check_int, 2, 200)
+    gd_rounds: int = spec(2, check_int, 0, 20)
 
-    def __post_init__(self) -> None:
-        checked = {
-            "n_samples": check_int("n_samples", self.n_samples, 3, 1000),
-            "scales": tuple(sorted(check_float_list("scales", self.scales, 0.0, high=1e-2, low_open=True,
-                                                    max_len=12, distinct=True), reverse=True)),
-            "t_min": check_float("t_min", self.t_min, 1.0, 1e14),
-            "t_max": check_float("t_max", self.t_max, 1.0, 1e14),
-            "horizons_per_decade": check_int("horizons_per_decade", self.horizons_per_decade, 1, 10),
-            "rtol": check_float("rtol", self.rtol, 0.0, 1e-2, low_open=True),
-            "check_rtol": check_float("check_rtol", self.check_rtol, 0.0, 1e-2),
-            "tol": check_float("tol", self.tol, 0.0, 10.0, low_open=True),
-            "margin": check_float("margin", self.margin, 1.0, 1e3),
-            "n_initial": check_int("n_initial", self.n_initial, 4, 1000),
-            "n_refine": check_int("n_refine", self.n_refine, 2, 200),
-            "rounds": check_int("rounds", self.rounds, 0, 20),
-            "gd_learning_rates": tuple(sorted(check_float_list("gd_learning_rates", self.gd_learning_rates, 0.0,
-                                                               high=10.0, low_open=True, max_len=20, distinct=True))),
-            "gd_epochs": tuple(sorted(int(check_int(f"gd_epochs[{i}]", e, 1, 10_000_000))
-                                      for i, e in enumerate(_as_list("gd_epochs", self.gd_epochs)))),
-            "gd_scale": check_float("gd_scale", self.gd_scale, 0.0, 1e-2, low_open=True),
-            "gd_initial": check_int("gd_initial", self.gd_initial, 4, 1000),
-            "gd_refine": check_int("gd_refine", self.gd_refine, 2, 200),
-            "gd_rounds": check_int("gd_rounds", self.gd_rounds, 0, 20),
-        }
-        if checked["t_max"] <= checked["t_min"]:
-            raise ParameterError("t_max", self.t_max, f"must be > t_min={checked['t_min']:g}")
-        if len(set(checked["gd_epochs"])) != len(checked["gd_epochs"]):
-            raise ParameterError("gd_epochs", self.gd_epochs, "must not repeat a value")
-        if checked["check_rtol"] == checked["rtol"]:
-            raise ParameterError("check_rtol", self.check_rtol, f"must be 0 (no check) or differ from rtol={checked['rtol']:g}")
-        for k, v in checked.items():
-            object.__setattr__(self, k, v)
+    def validate(self, given: dict[str, Any]) -> None:
+        if self.t_max <= self.t_min:
+            raise ParameterError("t_max", given["t_max"], f"must be > t_min={self.t_min:g}")
+        if self.check_rtol == self.rtol:
+            raise ParameterError("check_rtol", given["check_rtol"],
+                                 f"must be 0 (no check) or differ from rtol={self.rtol:g}")
 
     def flow(self, rtol: float | None = None) -> FlowConfig:
         """Integrator settings whose checkpoints after t = 0 are exactly the horizons."""
@@ -131,18 +117,6 @@ class Config(UserConfig):
 
     def horizons(self) -> np.ndarray:
         return self.flow().checkpoint_times()[1:]
-
-
-def _as_list(name: str, v: Any) -> list[Any]:
-    if isinstance(v, str):
-        return [x for x in v.replace(",", " ").split() if x]
-    if isinstance(v, (list, tuple)):
-        if not v:
-            raise ParameterError(name, v, "must be a non-empty list of integers")
-        return list(v)
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return [v]
-    raise ParameterError(name, v, "must be a non-empty list of integers")
 
 
 def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
