@@ -48,14 +48,11 @@ def test_gap_of_a_constant_factor_is_its_log10_and_the_floor_cuts_the_window():
     assert math.isnan(alignment.log_loss_gap(TIMES, ref, TIMES, ref, lag=5e3).gap)
 
 
-def test_theorem1_lags_and_power_fit():
+def test_theorem1_lags_and_linear_regime():
     C_ref = np.array([1e-12, 0.5e-12])
     C = np.array([[1e-4, 0.5e-4], [1e-12, 0.5e-12]])
     lags = alignment.theorem1_lags(C, C_ref, 5.0)
     assert lags[0] == pytest.approx(math.log(1e-8) / 5.0) and lags[1] == 0.0  # bigger C escapes earlier
-    s = np.array([1e-2, 1e-3, 1e-4])
-    p, b = fig2.fit_power(s, 3.0 * s)
-    assert p == pytest.approx(1.0) and 10**b == pytest.approx(3.0)
     assert alignment.linear_regime(np.array([0.5, 1e-3, 1e-6]), floor=1e-6).tolist() == [False, True, False]
 
 

@@ -79,15 +79,6 @@ def test_slider_scales_always_include_the_main_scale():
         fig4.slider_scales([1e-4, -1.0], cfg)
 
 
-def test_wilson_interval_closed_form():
-    lo, hi = fig4.wilson_interval(0, 20)
-    assert lo == 0.0 and hi == pytest.approx(3.8416 / (20 + 3.8416), rel=1e-4)  # z²/(n + z²) at k = 0
-    lo, hi = fig4.wilson_interval(20, 20)
-    assert hi == 1.0 and lo == pytest.approx(20 / (20 + 3.8416), rel=1e-4)
-    lo, hi = fig4.wilson_interval(7, 20)
-    assert lo < 0.35 < hi and math.isclose(0.5 * (lo + hi), (7 + 1.9208) / (20 + 3.8416), rel_tol=1e-6)
-
-
 def test_horizon_indices_are_log_spaced_and_end_at_the_horizon():
     times = sweeps.RunConfig(t_max=1e9).flow().checkpoint_times()
     k = fig4.horizon_indices(times, per_decade=4)

@@ -13,7 +13,7 @@ import torch
 from figure_sizes import REDUCED
 
 from recovery.config import ParameterError
-from recovery.core import minima, stats
+from recovery.core import minima
 from recovery.core.data import DataSpec, SingleNeuronTarget, batch_data
 from recovery.core.models import get_activation, loss_and_grad
 from recovery.core.theory import hessian_spectrum_at, output_jacobian, zero_eigenvalue_count
@@ -95,17 +95,6 @@ def test_smallest_nonzero_eigenvalue_and_crossing_distance():
     flipped = np.stack([-cross[1], cross[0]])  # neurons swapped, one sign-flipped: the same function
     assert minima.distance_to_crossing(flipped, TARGET) == 0.0
     assert minima.distance_to_crossing(Q2_PT.numpy(), TARGET) > 0.5
-
-
-def test_rate_fits_recover_exact_exponentials_and_power_laws():
-    t = np.concatenate([[0.0], np.logspace(-2, 6, 161)])
-    loss = 1e-4 * np.exp(-3e-3 * t) + 1e-40
-    r, k = stats.fit_exponential_rate(t, loss, (1e-16, 1e-10))
-    assert r == pytest.approx(3e-3, rel=1e-6) and k >= 4
-    assert math.isnan(stats.fit_exponential_rate(t, 1e-12 * np.ones_like(t), (1e-16, 1e-10))[0])  # never leaves
-    p, k = stats.fit_power_law(t, 5.0 * np.maximum(t, 1e-3) ** -2.0, (1e4, 1e6))
-    assert p == pytest.approx(-2.0, abs=1e-9) and k >= 4
-    assert math.isnan(stats.fit_power_law(t, t, (1e7, 1e8))[0])
 
 
 @pytest.mark.parametrize("kw, name", [({"n_values": [0, 3]}, "n_values[0]"), ({"designs": ["grid"]}, "designs[0]"),

@@ -11,6 +11,7 @@ import pytest
 from figure_sizes import REDUCED
 
 from recovery.config import ParameterError
+from recovery.core import alignment
 from recovery.core.data import DataSpec, batch_data
 from recovery.figures import theorem1
 from recovery.sweeps import run_one
@@ -26,21 +27,21 @@ def test_hermite5_is_exact_for_quintics_and_sixth_order_for_exponentials():
     v = np.polyval(np.polyder(c), t)[:, None]
     a = np.polyval(np.polyder(c, 2), t)[:, None]
     tq = np.linspace(0.0, 2.0, 101)
-    assert np.allclose(theorem1.hermite5(t, y, v, a, tq)[:, 0], np.polyval(c, tq), atol=1e-12)
+    assert np.allclose(alignment.hermite5(t, y, v, a, tq)[:, 0], np.polyval(c, tq), atol=1e-12)
     errs = []
     for k in (8, 16):  # e^{3t}: halving the spacing divides the error by ~2^6
         t = np.linspace(0.0, 1.0, k + 1)
         e = np.exp(3 * t)[:, None]
         tq = np.linspace(0.0, 1.0, 997)
-        errs.append(np.abs(theorem1.hermite5(t, e, 3 * e, 9 * e, tq)[:, 0] - np.exp(3 * tq)).max())
+        errs.append(np.abs(alignment.hermite5(t, e, 3 * e, 9 * e, tq)[:, 0] - np.exp(3 * tq)).max())
     assert 40 < errs[0] / errs[1] < 90
 
 
 def test_aligned_time_and_canonical_sign():
     C = np.array([3e-4, 4e-4])  # |C| = 5e-4
-    tau = theorem1.aligned_time(np.array([0.0, 1.0]), C, 2.0)
+    tau = alignment.aligned_time(np.array([0.0, 1.0]), C, 2.0)
     assert tau == pytest.approx([math.log(5e-4) / 2.0, 1.0 + math.log(5e-4) / 2.0])
-    assert theorem1.canonical_sign(C) == 1.0 and theorem1.canonical_sign(-C) == -1.0
+    assert alignment.canonical_sign(C) == 1.0 and alignment.canonical_sign(-C) == -1.0
 
 
 @pytest.fixture(scope="module")
@@ -55,42 +56,38 @@ def short_run():
 def test_align_a_run_with_itself_its_mirror_and_a_shifted_copy(short_run):
     rate = short_run["rate"]
     ref = {k: v for k, v in short_run.items() if k != "rate"}
-    same = theorem1.align(ref, ref, rate, DATA, tau_min=-math.inf)
+    same = alignment.align(ref, ref, rate, DATA, tau_min=-math.inf)
     assert same.distance < 1e-13 and same.loss_gap < 1e-12
     # θ -> -θ (tanh odd) with C -> -C is the same run after canonicalization
     mirror = dict(ref, theta=-ref["theta"], C=-ref["C"])
-    assert theorem1.align(mirror, ref, rate, DATA).distance < 1e-13
+    assert alignment.align(mirror, ref, rate, DATA).distance < 1e-13
     # the same trajectory started L earlier with |C| larger by e^{|z| L}: same aligned time, distance 0
     L = 0.7
     shifted = dict(ref, times=ref["times"] - L, C=ref["C"] * math.exp(rate * L), t_end=ref["t_end"] - L)
-    al = theorem1.align(shifted, ref, rate, DATA, tau_min=-math.inf)
+    al = alignment.align(shifted, ref, rate, DATA, tau_min=-math.inf)
     assert al.distance < 1e-13 and al.tau.size > 10
     # the wrong shift (no C rescaling) is far off
     wrong = dict(ref, times=ref["times"] - L, t_end=ref["t_end"] - L)
-    assert theorem1.align(wrong, ref, rate, DATA).distance > 1e-2
+    assert alignment.align(wrong, ref, rate, DATA).distance > 1e-2
     # an empty window gives NaN, not a number that looks like agreement
-    assert math.isnan(theorem1.align(ref, ref, rate, DATA, tau_min=1e6, tau_max=2e6).distance)
+    assert math.isnan(alignment.align(ref, ref, rate, DATA, tau_min=1e6, tau_max=2e6).distance)
 
 
 def test_interpolation_error_estimate_is_small_at_dense_checkpoints(short_run):
-    e = theorem1.interpolation_error(short_run["times"], short_run["theta"], DATA, short_run["t_end"])
+    e = alignment.interpolation_error(short_run["times"], short_run["theta"], DATA, short_run["t_end"])
     assert 0 < e < 1e-5
 
 
-def test_slope_mask_floor_and_spread_helpers():
-    s = np.array([1e-2, 1e-3, 1e-4])
-    p, b = theorem1.loglog_slope(s, 3.0 * s)
-    assert p == pytest.approx(1.0) and 10**b == pytest.approx(3.0)
-    assert math.isnan(theorem1.loglog_slope(s[:1], s[:1])[0])
+def test_mask_floor_and_spread_helpers():
     d = np.array([1e-2, 1e-3, 2e-6, np.nan])
     dc = np.array([1.001e-2, 1.0e-3, 5e-6, np.nan])
-    m = theorem1.converged_mask(d, dc, 0.1)
+    m = alignment.converged_mask(d, dc, 0.1)
     assert m.tolist() == [True, True, False, False]
     assert theorem1.numerical_floor(d, m) == pytest.approx(2e-6)
     th = np.ones((3, 2, 3))
     C = np.array([[1.0, 0.3], [-1.0, -0.3], [2.0, 0.6]])
     th[1] *= -1  # the mirrored run is the same point after canonicalization
-    assert theorem1.limit_spread(th, C) == 0.0
+    assert alignment.limit_spread(th, C) == 0.0
 
 
 @pytest.mark.parametrize("kw, name", [({"scales": [1e-2]}, "scales"), ({"scales": [1e-2, 2.0]}, "scales[1]"),

@@ -528,12 +528,3 @@ def test_hessian_zero_eigenvalues_Q1_degenerate_Q2_morse_bott(n):
     assert zero_eigenvalue_count(hessian_spectrum_at(q1, data, TANH)) == 3
     assert zero_eigenvalue_count(hessian_spectrum_at(q2, data, TANH)) == 2
     assert (hessian_spectrum_at(q1, data, TANH) > -1e-10).all()  # a minimum: positive semidefinite
-
-
-def test_wilson_interval_covers_the_edges():
-    from recovery.core.theory import wilson_interval
-
-    lo, hi = wilson_interval(0, 20)
-    assert lo == 0 and 0.1 < hi < 0.2
-    lo, hi = wilson_interval(np.array([10]), np.array([20]))
-    assert lo[0] < 0.5 < hi[0] and abs((lo[0] + hi[0]) / 2 - 0.5) < 1e-12

@@ -2,7 +2,6 @@
 size, the Config validator, a real reduced run, the notebook and the CLI."""
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 from recovery.config import ParameterError
-from recovery.core import outcomes, stats
+from recovery.core import outcomes
 from recovery.core.dynamics import Status
 from recovery.core.outcomes import Outcome
 from recovery.figures import thresholds as thr
@@ -67,15 +66,7 @@ def test_separation_rule_is_the_smallest_n_with_a_positive_wilson_lower_bound():
     assert outcomes.separation_size_by_recovery(n, np.array([0, 1, 0, 0]), np.array([10, 10, 10, 10])) == 3
 
 
-def test_power_law_exponent_recovers_a_known_exponent():
-    rng = np.random.default_rng(0)
-    eps0, p = 1e-6, 0.25
-    ge = np.concatenate(
-        [eps0 * rng.random(4000) ** (1 / p), np.full(500, 1.0)]
-    )  # P(ge < e) = (e/eps0)^p below eps0
-    fit = stats.power_law_exponent(ge, eps0)
-    assert fit["k"] == 4000 and abs(fit["exponent"] - p) < 3 * fit["stderr"] and fit["stderr"] < 0.01
-    assert math.isnan(stats.power_law_exponent(np.array([1.0, 1e-9]), eps0)["exponent"])
+def test_fraction_below_counts_errors_under_each_threshold():
     fb = outcomes.fraction_below(np.array([[1e-3, 1e-9, 1e-20, 1e-30]]), np.array([1e-2, 1e-8, 1e-25]))
     assert fb.tolist() == [[1.0, 0.75, 0.25]]
 
