@@ -57,8 +57,9 @@ def dump_notebooks(paths: list[Path], markdown: bool = False) -> dict[str, dict[
         for cell in json.loads(Path(path).read_text())["cells"]:
             for o in cell.get("outputs", []):
                 name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-                if name is not None:
-                    values[name] = _glue_text(o.get("data", {}), markdown)
+                if name is not None:  # papermill prefixes the mime types with application/papermill.record/
+                    data = {k.removeprefix("application/papermill.record/"): v for k, v in o.get("data", {}).items()}
+                    values[name] = _glue_text(data, markdown)
         if values:
             out[f"notebooks/{Path(path).stem}"] = values
     return out
