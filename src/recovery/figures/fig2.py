@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.theory import SET_NAMES, Q2
+from ..core.theory import Q2, SET_NAMES
 from ..experiments import c_ratio
 from ..experiments.c_ratio import (  # noqa: F401  (the page's interface)
     DESCRIPTION,

@@ -406,8 +406,8 @@ def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
         mb = "; ".join(f"{dn[d]}: " + ", ".join(f"{n}{'✓' if r['morse_bott'][d][n] else '✗'}" for n in ns)
                        for d in cfg.designs)
         body.append([f"{NAMES[b]} ({r['description']})", f"{r['parameters']}",
-                     f"{r['branch_dimension']} (measured {_slash(r['branch_dimension_measured'])} at "
-                     f"$n={cfg.reference_n}$)", _slash(r["model_rank"]), f"{r['counting_bound']}"]
+                     f"{r['branch_dimension']} (measured {_slash(r['branch_dimension_measured'])} at $n={cfg.reference_n}$)",
+                     _slash(r["model_rank"]), f"{r['counting_bound']}"]
                     + [c for d in cfg.designs for c in (f"**{_fmt(r['separation_n'][d])}**",
                                                         _fmt(r["recovery_separation_n"][d]))]
                     + [mb, rate_text(r)])
