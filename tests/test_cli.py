@@ -107,3 +107,11 @@ def test_reproduce_quick_runs_every_figure(tmp_path):
 def test_reproduce_rejects_unknown_figures_before_running(tmp_path):
     r = _cli("reproduce", "--figures", "fig3,fig99", "--out", str(tmp_path))
     assert r.returncode == 2 and "invalid figure='fig99'" in r.stderr and not (tmp_path / "fig3").exists()
+
+
+def test_result_json_is_strict_json_nan_and_inf_become_null():
+    from recovery.cli import _strict
+
+    out = _strict({"glue": {"a": float("nan"), "b": 1.5, "c": "x"}, "l": [float("inf"), (2, -float("inf"))]})
+    assert out == {"glue": {"a": None, "b": 1.5, "c": "x"}, "l": [None, [2, None]]}
+    json.dumps(out, allow_nan=False)

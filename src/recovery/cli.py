@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -82,7 +83,7 @@ def _write(mod: Any, name: str, cfg: Any, out: Path, progress: bool) -> dict[str
     summary, arrays = mod.run(cfg, progress=progress)
     summary["call_time_s"] = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(json.dumps(summary, indent=2, default=_jsonable) + "\n")
+    (out / "result.json").write_text(json.dumps(_strict(summary), indent=2, default=_jsonable) + "\n")
     np.savez_compressed(out / "arrays.npz", **arrays)
     importlib.import_module(f"recovery.plots.{name}").write_png(summary, arrays, out / "figure.png")
     print(f"{name}: wrote {out / 'result.json'}, arrays.npz, figure.png ({summary['call_time_s']:.1f} s)")
@@ -119,6 +120,18 @@ def _options(tokens: list[str]) -> dict[str, str]:
         out[name.replace("-", "_")] = value
         i += 1
     return out
+
+
+def _strict(v: Any) -> Any:
+    """``v`` with every NaN or infinite float replaced by ``None`` (``null``), so result.json is strict JSON (a
+    page's glue section may hold NaN where a reduced run leaves a value undefined)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _strict(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_strict(x) for x in v]
+    return v
 
 
 def _jsonable(v: Any) -> Any:

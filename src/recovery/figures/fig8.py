@@ -209,7 +209,65 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
                    "nat_exact_top_k": np.array([[a["exact_top_k"] for a in row] for row in nat_agree]),
                    "nat_n_active": np.array([[a["n_active"] for a in row] for row in nat_agree])})
     compute = float(sum(float(done[c]["wall_time"]) for c in unique))
-    return fig8_summary(cfg, arrays, agree, nat_agree, compute_s=compute, runtime_s=time.perf_counter() - t0), arrays
+    summary = fig8_summary(cfg, arrays, agree, nat_agree, compute_s=compute, runtime_s=time.perf_counter() - t0)
+    summary["glue"] = glue_values(cfg, summary, arrays)
+    summary["tables"] = {"natural": natural_table(summary)}
+    return summary, arrays
+
+
+def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able); the trial of reference is the last
+    (smallest) scale."""
+    P, N = summary["prescribed"], summary["natural"]
+    ref = len(cfg.scales) - 1
+    act_ref = np.flatnonzero(arrays["active"][ref])
+    c_act = arrays["C_over_C1"][ref, arrays["active"][ref]]
+    c_in = arrays["C_over_C1"][ref, ~arrays["active"][ref]]
+    t_ref = arrays["t_off_ref_time"][ref]
+    fin = np.isfinite(t_ref)
+    return {
+        "width": cfg.width,
+        "n_trials": len(cfg.scales),
+        "n_active": ", ".join(map(str, P["n_active"])),
+        "active_list": ", ".join(str(k + 1) for k in act_ref),
+        "largest_all": "yes, in every trial" if all(P["active_are_largest_C"]) else
+        f"in {sum(P['active_are_largest_C'])} of {len(P['active_are_largest_C'])} trials",
+        "same_set": all((arrays["active"][i] == arrays["active"][ref]).all() for i in range(len(cfg.scales))),
+        "c_act_min": float(c_act.min()),
+        "c_in_max": float(c_in.max()) if c_in.size else float("nan"),
+        "c_gap_pct": 100 * (float(c_act.min()) / float(c_in.max()) - 1) if c_in.size else float("nan"),
+        "c_max": float(arrays["C_over_C1"][ref].max()),
+        "rho_contrib": min(P["spearman_C_contribution"]),
+        "rho_off": min(P["switch_off_spearman_C"]),
+        "off_spread": 100 * P["switch_off_relative_spread_across_trials"],
+        "t_first": float(np.nanmin(t_ref)),
+        "t_median": float(np.nanmedian(np.where(fin, t_ref, np.nan))),
+        "t_last": float(np.nanmax(np.where(fin, t_ref, np.nan))),
+        "n_late": int((t_ref[fin] > 10 * np.nanmedian(np.where(fin, t_ref, np.nan))).sum()),
+        "n_exact": summary["natural_exact_top_k"][0],
+        "n_nat": summary["natural_exact_top_k"][1],
+        "rho_nat": summary["natural_min_spearman"],
+        "k_lo": summary["natural_n_active_range"][0],
+        "k_hi": summary["natural_n_active_range"][1],
+        "rho_off_nat": min(min(r["switch_off_spearman"]) for r in N),
+        "cut_lo": min(min(r["ratio_active_min"]) for r in N),
+        "cut_hi": max(min(r["ratio_active_min"]) for r in N),
+        "settled_max": max(max(r["active_set_settled_at"]) for r in N),
+        "nat_horizon": cfg.natural_t_max,
+        "compute_s": summary["compute_s"],
+    }
+
+
+def natural_table(summary: dict[str, Any]) -> dict[str, list]:
+    """Natural C, one row per width: active neurons, agreement with the ranking by |C|, cut-offs, settling time."""
+    headers = ["width", "active neurons $k$ (8 seeds)", "active = $k$ largest $\\lvert C\\rvert$", "rank corr. (min)",
+               "smallest active $\\lvert C_i\\rvert/\\max\\lvert C\\rvert$", "largest inactive",
+               "active set settled by $t$", "generalization error (max)"]
+    rows = [[f"{r['width']}", ", ".join(map(str, r["n_active"])), f"{sum(r['exact_top_k'])}/{len(r['exact_top_k'])}",
+             f"{min(r['spearman']):.4f}", f"{min(r['ratio_active_min']):.2f} – {max(r['ratio_active_min']):.2f}",
+             f"{min(r['ratio_inactive_max']):.2f} – {max(r['ratio_inactive_max']):.2f}",
+             f"{max(r['active_set_settled_at']):.1e}", f"{max(r['gen_error']):.1e}"] for r in summary["natural"]]
+    return {"headers": headers, "rows": rows}
 
 
 def _spearman_finite(a: np.ndarray, b: np.ndarray) -> float:

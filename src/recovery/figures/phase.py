@@ -356,7 +356,7 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         + ", ".join(f"s={k}: {v:.2f}" for k, v in scale_agree.items())
         + f"; compute {float(st['wall_time']):.1f} s",
     ]
-    return {
+    summary = {
         "figure": "phase",
         "paper": "arXiv:2405.13787, Theorem 1 / Figure 3 (the phase diagram itself is ours)",
         "parameters": cfg.params(),
@@ -387,6 +387,72 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "runtime_s": float(st["wall_time"]),
         "headline": headline,
     }
+    summary["glue"] = glue_values(cfg, summary, st)
+    return summary
+
+
+def _range_text(w: list[float | None]) -> str:
+    lo = "the smallest c" if w[0] is None else f"{w[0]:.3f}"
+    hi = "c = 1" if w[1] is None else f"{w[1]:.3f}"
+    return f"{lo} – {hi}"
+
+
+def _segments_text(summary: dict[str, Any], n: int, key: str) -> str:
+    segs = summary["segments"].get(key, {}).get(str(n))
+    if segs is None:
+        return "not run"
+    return "; ".join(f"{CELL_NAMES[g['code']]} for c in [{g['c_first']:.3g}, {g['c_last']:.3g}]" for g in segs)
+
+
+def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able; NaN where the run leaves it undefined):
+    at the smallest scale, per n = 2..7, the Q¹ onset, the Q² windows and the segments along c (also at the
+    largest scale), the comparison with Figure 3, the mirror checks and the agreement across seeds and scales."""
+    nan = float("nan")
+    c = st["c_grid"]
+    s0 = f"{cfg.scales[-1]:g}"  # the smallest scale
+    out: dict[str, Any] = {
+        "n_seeds": cfg.seeds,
+        "c_points": cfg.c_points,
+        "c_min": cfg.c_min,
+        "c_max": cfg.c_max,
+        "c_step": 100 * (float(c[1] / c[0]) - 1),
+        "smallest_scale": cfg.scales[-1],
+        "largest_scale": cfg.scales[0],
+        "horizon": cfg.t_max,
+        "runtime": summary["runtime_s"],
+        "call_time": float(st["call_time"]),
+        "n_trials": summary["trials"],
+        "opt": summary["optimistic_sample_size"],
+    }
+    for n in range(2, 8):
+        o = summary["q1_onset"][s0].get(str(n))
+        out[f"q1_n{n}"] = nan if not o or not o["exists"] or o["boundary"] is None else o["boundary"]
+        q2 = summary["q2_windows"][s0].get(str(n))
+        out[f"q2_n{n}"] = "not run" if q2 is None else ("none" if not q2 else " and ".join(_range_text(w) for w in q2))
+        out[f"segs_n{n}"] = _segments_text(summary, n, s0)
+        out[f"segs_big_n{n}"] = _segments_text(summary, n, f"{cfg.scales[0]:g}")
+    f3 = summary["fig3_comparison"]
+    out["fig3_low"] = f3["paper_threshold_low"]
+    out["fig3_high"] = f3["paper_threshold_high"]
+    out["fig3_ours"] = nan if f3["measured_q1_boundary_n6"] is None else f3["measured_q1_boundary_n6"]
+    out["fig3_ours_inv"] = nan if f3["measured_q1_boundary_n6"] is None else 1 / f3["measured_q1_boundary_n6"]
+    o6 = summary["q1_onset"][s0].get("6")
+    k6 = int(np.searchsorted(c, o6["c_first"])) if o6 and o6["exists"] else 0
+    out["fig3_c_above"] = float(c[k6]) if k6 > 0 else nan  # first grid ratio reaching Q1 at n = 6
+    out["fig3_c_below"] = float(c[k6 - 1]) if k6 > 0 else nan  # last one reaching Q2
+    mir = summary["mirror"]
+    out["mirror_neg"] = 100 * mir.get("neg_same_outcome_fraction", nan)
+    out["mirror_neg_diff"] = mir.get("neg_max_relative_error_difference", nan)
+    out["mirror_inv"] = 100 * mir.get("inv_same_outcome_fraction", nan)
+    out["mirror_n"] = len(mir.get("c_values", []))
+    agree = summary["agreement_with_smallest_scale"]
+    out["agree_largest"] = 100 * agree[f"{cfg.scales[0]:g}"]
+    out["seeds_agree_largest"] = 100 * summary["seed_agreement"][f"{cfg.scales[0]:g}"]
+    out["seeds_agree_smallest"] = 100 * summary["seed_agreement"][s0]
+    out["agree_second"] = 100 * agree[f"{cfg.scales[1]:g}"] if len(cfg.scales) > 1 else nan
+    out["second_scale"] = cfg.scales[1] if len(cfg.scales) > 1 else nan
+    return out
 
 
 def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -298,7 +298,113 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     summary = table1_summary(cfg, rows, geo, xcheck, optimistic=optimistic,
                              condensed=condensed_point(tn, 2).numpy().tolist(), geometry_s=t_geo, flow_s=t_flow,
                              runtime_s=time.perf_counter() - t0)
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = tables(cfg, summary)
     return summary, arrays
+
+
+NAMES = {"Q1": "$Q^1$", "Q2": "$Q^2$"}
+DESIGN_NAMES = {"even": "even", "gaussian": "Gaussian"}
+
+
+def _slash(v: list) -> str:
+    return "/".join(map(str, v))
+
+
+def rate_text(r: dict[str, Any]) -> str:
+    """The measured convergence of a branch's rate runs, in words."""
+    q = r["rate"]
+    if q is None:
+        return "not run"
+    if r["branch"] == "Q2":
+        return f"{q['type']}: rate = {q['rate_over_2lambda_min']:.3f} × 2λ_min ({q['fitted']} runs)"
+    return (f"{q['type']}: loss ∝ t^{q['loss_exponent']:.2f}, distance ∝ t^{q['distance_exponent']:.2f} "
+            f"({q['fitted']} runs)")
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able); ``"not run"`` for a default design
+    that a reduced run leaves out."""
+    rows = {r["branch"]: r for r in summary["rows"]}
+    ns = [str(n) for n in cfg.n_values]
+    sep = summary["separation_n"]
+    out: dict[str, Any] = {
+        "optimistic": summary["optimistic_sample_size"],
+        "min_rank": summary["min_model_rank_over_branches"],
+    }
+    for d in dict.fromkeys((*cfg.designs, "even", "gaussian")):  # placeholders for a default design not run
+        for b in BRANCHES:
+            if d in cfg.designs:
+                out[f"sep_{d}_{b}"] = _fmt(sep[d][b])
+                out[f"sepproj_{d}_{b}"] = _fmt(summary["separation_n_projection"][d][b])
+                out[f"rec_{d}_{b}"] = _fmt(rows[b]["recovery_separation_n"][d])
+                out[f"exp_{d}_{b}"] = _fmt(EXPECTED.get(d, {}).get(b))
+            else:
+                for k in ("sep", "sepproj", "rec", "exp"):
+                    out[f"{k}_{d}_{b}"] = "not run"
+    g = "gaussian" if "gaussian" in cfg.designs else cfg.designs[0]
+    cells = [(b, d, n) for b in BRANCHES for d in cfg.designs for n in ns]
+    sep_margins = [rows[b]["margin_min"][d][n] for b, d, n in cells
+                   if rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None]
+    not_sep = [rows[b]["margin_min"][d][n] for b, d, n in cells
+               if not rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None]
+    out.update({
+        "rank_q1": _slash(rows["Q1"]["model_rank"]),
+        "rank_q2": _slash(rows["Q2"]["model_rank"]),
+        "n_datasets": len(summary["datasets"]),
+        "datasets": ", ".join(summary["datasets"]),
+        "gauss_unconv_q1": sum(rows["Q1"]["unconverged"][g].values()),
+        "gauss_near_q2": sum(rows["Q2"]["near_zero_threshold"][g].values()),
+        "gauss_near_all": sum(sum(rows[b]["near_zero_threshold"][g].values()) for b in BRANCHES),
+        "proj_mismatch": sum(rows[b]["separated"][d][n] != rows[b]["separated_projection"][d][n] for b, d, n in cells),
+        "margin_min_sep": min(sep_margins) if sep_margins else float("nan"),
+        "margin_max_notsep": max(not_sep) if not_sep else float("nan"),
+        "geometry_s": summary["geometry_s"],
+        "flow_s": summary["flow_s"],
+        "runtime_s": summary["runtime_s"],
+        "rate_q2": rate_text(rows["Q2"]),
+        "rate_q1": rate_text(rows["Q1"]),
+        "xcheck_seeds": cfg.xcheck_seeds,
+        "xcheck_t_max": cfg.xcheck_t_max,
+        "reference_n": cfg.reference_n,
+        "points_per_branch": cfg.points_per_branch,
+    })
+    return out
+
+
+def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
+    """The page's two tables (headers and rows): Table 1 per branch, and per n the zero eigenvalues / local
+    dimension of the minimum set / separated (second-order margin) per branch and design."""
+    rows = {r["branch"]: r for r in summary["rows"]}
+    ns = [str(n) for n in cfg.n_values]
+    dn = DESIGN_NAMES
+    head = (["branch", "$P$", "dim", "model rank", "$P-\\dim$"]
+            + [h for d in cfg.designs for h in (f"separation $n$ ({dn[d]})", f"recovery from random init ({dn[d]})")]
+            + ["Morse–Bott", "convergence ($n=6$, even)"])
+    body = []
+    for b in BRANCHES:
+        r = rows[b]
+        mb = "; ".join(f"{dn[d]}: " + ", ".join(f"{n}{'✓' if r['morse_bott'][d][n] else '✗'}" for n in ns)
+                       for d in cfg.designs)
+        body.append([f"{NAMES[b]} ({r['description']})", f"{r['parameters']}",
+                     f"{r['branch_dimension']} (measured {_slash(r['branch_dimension_measured'])} at $n={cfg.reference_n}$)",
+                     _slash(r["model_rank"]), f"{r['counting_bound']}"]
+                    + [c for d in cfg.designs for c in (f"**{_fmt(r['separation_n'][d])}**",
+                                                        _fmt(r["recovery_separation_n"][d]))]
+                    + [mb, rate_text(r)])
+    per_head = ["$n$"] + [f"{NAMES[b]}, {dn[d]}" for b in BRANCHES for d in cfg.designs]
+    per_body = []
+    for n in ns:
+        cells = [n]
+        for b in BRANCHES:
+            r = rows[b]
+            for d in cfg.designs:
+                m = r["margin_min"][d][n]
+                mt = "none leave" if m is None else f"margin {m:.0e}"
+                cells.append(f"{_slash(r['zero_eigenvalues'][d][n])} / {_slash(r['minimum_set_dimension'][d][n])} / "
+                             f"{'**separated**' if r['separated'][d][n] else 'not separated'} ({mt})")
+        per_body.append(cells)
+    return {"table1": {"headers": head, "rows": body}, "table1_per_n": {"headers": per_head, "rows": per_body}}
 
 
 def _fmt(v: Any) -> str:

@@ -250,7 +250,102 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
         arrays["check_seed_distance"] = dist_check["seed_distance"]
     wall = float(sum(float(r["wall_time"]) for r in results.values()))
     summary = theorem1_summary(cfg, arrays, compute_s=wall, runtime_s=time.perf_counter() - t0)
+    summary["glue"] = glue_values(cfg, summary, arrays)
+    summary["tables"] = tables(cfg, arrays)
     return summary, arrays
+
+
+def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able)."""
+    nan = float("nan")
+    d, conv, S = arrays["distance"], arrays["converged"], arrays["scales"]
+    tam = arrays["tau_at_max"]
+    sd = arrays["seed_distance"]
+    seed_slopes = np.array(summary["seed_distance_slopes"])
+    lg = arrays["loss_gap"]
+    i1 = [i for i, c in enumerate(cfg.c_ratios) if c == 1.0]
+    other = [i for i, c in enumerate(cfg.c_ratios) if c != 1.0]
+    small, large = int(np.argmin(arrays["limit_scales"])), int(np.argmax(arrays["limit_scales"]))
+    return {
+        "slope_median": summary["slope_median"],
+        "slope_min": summary["slope_min"],
+        "slope_max": summary["slope_max"],
+        "series_fitted": summary["series_fitted"],
+        "series_total": int(d.shape[0] * d.shape[1]),
+        "pref_min": summary["prefactor_min"],
+        "pref_max": summary["prefactor_max"],
+        "floor": summary["numerical_floor"],
+        "smallest_conv_scale": float(np.broadcast_to(S, conv.shape)[conv].min()) if conv.any() else nan,
+        "check_change": 100 * summary["check_max_rel_change_converged"],
+        "rtol": cfg.rtol,
+        "check_rtol": cfg.check_rtol,
+        "converged_tol": 100 * cfg.converged_tol,
+        "paper_rtol": PAPER_SIZE["rtol"],
+        "check_factor": max(cfg.check_rtol, cfg.rtol) / min(cfg.check_rtol, cfg.rtol) if cfg.check_rtol > 0 else nan,
+        "paper_check_rtol": PAPER_SIZE["check_rtol"],
+        "ref_scale": cfg.scales[-1],
+        "largest_scale": cfg.scales[0],
+        "growth_rate": summary["growth_rate"],
+        "horizon": cfg.t_max,
+        "compute_s": summary["compute_s"],
+        "cpd": cfg.checkpoints_per_decade,
+        "interp_error": summary["interpolation_error"],
+        "tau_at_max_by_c": "; ".join(f"C₂/C₁ = {c:g}: τ ≈ {np.nanmedian(tam[ci][conv[ci]]):.3g}"
+                                     for ci, c in enumerate(cfg.c_ratios) if conv[ci].any()),
+        "tau_window_end": float(np.nanmax(arrays["profile_tau"])),
+        # seed-to-seed distances at the largest and the reference scale
+        "seed_d_large": float(np.nanmax(sd[:, :, 0])) if np.isfinite(sd).any() else nan,
+        "seed_d_ref": float(np.nanmax(sd[:, :, -1])) if np.isfinite(sd).any() else nan,
+        "seed_slope": float(np.median(seed_slopes)) if seed_slopes.size else nan,
+        # loss gap: per direction, at the largest scale and the smallest compared scale
+        "lossgap_q2_large": float(np.nanmax(lg[other][:, :, 0])) if other else nan,
+        "lossgap_q1_large": float(np.nanmax(lg[i1][:, :, 0])) if i1 else nan,
+        "lossgap_q1_small": float(np.nanmax(lg[i1][:, :, -2])) if i1 else nan,
+        "lossgap_max_small": float(np.nanmax(lg[:, :, -2])),
+        "tau_at_max_q1": float(np.nanmedian(tam[i1][:, :, 0])) if i1 else nan,
+        # limit points
+        "limit_small": float(arrays["limit_scales"][small]),
+        "limit_large": float(arrays["limit_scales"][large]),
+        "limit_seeds": cfg.limit_seeds,
+        "limit_horizon": cfg.limit_t_max,
+        "limit_rtol": cfg.limit_rtol,
+        "spread_small_max": float(arrays["limit_spread"][:, small].max()),
+        "spread_large_min": float(arrays["limit_spread"][:, large].min()),
+        "same_set": "every seed reaches the same set" if summary["limit_same_set_small_scale"]
+        else "NOT every seed reaches the same set",
+    }
+
+
+def tables(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, dict[str, list]]:
+    """The page's tables (headers and rows): the limit points per direction at the largest and the smallest limit
+    scale, and the aligned distance per (direction, seed, scale) with its log-log slope (° = not converged)."""
+    lab = arrays["limit_label"]
+    small, large = int(np.argmin(arrays["limit_scales"])), int(np.argmax(arrays["limit_scales"]))
+
+    def sets(ci: int, j: int) -> str:
+        u, k = np.unique(lab[ci, j], return_counts=True)
+        return ", ".join(f"{SET_NAMES[int(a)]} ×{int(b)}" for a, b in zip(u, k))
+
+    limit_head = ["$C_2/C_1$", f"set reached at $s=${arrays['limit_scales'][large]:.0e}",
+                  f"set reached at $s=${arrays['limit_scales'][small]:.0e}", "spread of the end points, large $s$",
+                  "spread, small $s$", "mean end point $(a_1,w_1 \\mid a_2,w_2)$ at small $s$"]
+    limit_rows = []
+    for ci, c in enumerate(cfg.c_ratios):
+        m = arrays["limit_mean"][ci, small]
+        limit_rows.append([f"{c:g}", sets(ci, large), sets(ci, small), f"{arrays['limit_spread'][ci, large]:.1e}",
+                           f"{arrays['limit_spread'][ci, small]:.1e}",
+                           f"({m[0, 0]:.3f}, {m[0, 1]:.3f}, {m[0, 2]:.3f} ∣ {m[1, 0]:.3f}, {m[1, 1]:.3f}, {m[1, 2]:.3f})"])
+    d, conv, S = arrays["distance"], arrays["converged"], arrays["scales"]
+    dist_head = ["$C_2/C_1$", "seed", *(f"$s=${s:.0e}" for s in S[:-1]), "slope"]
+    dist_rows = []
+    for ci, c in enumerate(cfg.c_ratios):
+        for k in range(cfg.seeds):
+            sl = arrays["slope"][ci, k]
+            dist_rows.append([f"{c:g}", f"{int(arrays['seeds'][k])}",
+                              *(f"{d[ci, k, j]:.1e}" + ("" if conv[ci, k, j] else "°") for j in range(len(S) - 1)),
+                              f"{sl:.2f}" if np.isfinite(sl) else "–"])
+    return {"limit_table": {"headers": limit_head, "rows": limit_rows},
+            "distance_table": {"headers": dist_head, "rows": dist_rows}}
 
 
 def numerical_floor(distance: np.ndarray, converged: np.ndarray) -> float:

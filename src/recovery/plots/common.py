@@ -7,6 +7,7 @@ offline from the precomputed results.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -35,3 +36,18 @@ def html(fig: go.Figure, div_id: str | None = None):
 
     return HTML(fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
                             config={"displaylogo": False, "responsive": True}))
+
+
+def markdown_table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+    """A Markdown table: the header line, a ``|---|`` rule and one line per row, cells written as ``str(cell)``
+    between ``" | "`` (the pages' tables; the figure module supplies headers and rows as data in its summary).
+
+    Raises ``ValueError`` on a table without columns or a row whose length differs from the header's."""
+    if not headers:
+        raise ValueError("markdown_table: a table needs at least one column")
+    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
+    for i, row in enumerate(rows):
+        if len(row) != len(headers):
+            raise ValueError(f"markdown_table: row {i} has {len(row)} cells, the header {len(headers)}")
+        lines.append("| " + " | ".join(map(str, row)) + " |")
+    return "\n".join(lines)
