@@ -26,7 +26,7 @@ def _X(n, design="even", seed=0):
 def test_output_hessians_match_autograd():
     theta = torch.tensor([[0.7, -0.4, 0.3], [-1.1, 0.9, 0.2]], dtype=torch.float64)
     X = _X(5)
-    H = table1.output_hessians(theta, X, ACT)
+    H = minima.output_hessians(theta, X, ACT)
     for i in range(X.shape[0]):
         f = lambda th: (th.reshape(2, 3)[:, 0] * torch.tanh(th.reshape(2, 3)[:, 1:] @ X[i])).sum()  # noqa: E731
         ref = torch.autograd.functional.hessian(f, theta.flatten())
@@ -35,21 +35,21 @@ def test_output_hessians_match_autograd():
 
 def test_branch_tangent_is_tangent_to_the_branch():
     q1 = minima.q1_point(0.3, TARGET)
-    t = table1.branch_tangent("Q1", q1)
+    t = minima.branch_tangent("Q1", q1)
     moved = q1.flatten().numpy() + 0.2 * t[0]
     assert abs(moved[0] + moved[3] - 1.0) < 1e-12 and np.allclose(moved[[1, 2, 4, 5]], 1.0)
     q2 = minima.q2_point(np.array([0.4, -0.8]), TARGET, dead=0)
-    t2 = table1.branch_tangent("Q2", q2)
+    t2 = minima.branch_tangent("Q2", q2)
     assert t2.shape == (2, 6) and np.allclose(t2[:, :3].sum(0), [0, 1, 1]) and not t2[:, 3:].any()
     with pytest.raises(ValueError):
-        table1.branch_tangent("Q3", q2)
+        minima.branch_tangent("Q3", q2)
 
 
 @pytest.mark.parametrize("design", ["even", "gaussian"])
 def test_second_order_test_separates_q2_from_n4_and_q1_from_n5(design):
     q1 = minima.q1_point(0.3, TARGET)
     q2 = minima.q2_point(np.array([0.4, -0.8]), TARGET)
-    res = {(b, n): table1.second_order_separation(b, p, _X(n, design), ACT) for n in (3, 4, 5)
+    res = {(b, n): minima.second_order_separation(b, p, _X(n, design), ACT) for n in (3, 4, 5)
            for b, p in (("Q1", q1), ("Q2", q2))}
     # n = 3: J has full row rank, no second-order constraint: a manifold of interpolants of dim 3 around both
     assert res["Q1", 3].constraints == 0 and res["Q1", 3].leaving == 2 and not res["Q1", 3].separated
