@@ -116,3 +116,26 @@ def test_cli_run_geometry_writes_ranks_and_separation(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "recovery", "run", "geometry", "--settings", "nobias"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "invalid settings[0]='nobias'" in bad.stderr
+
+
+def test_caption_helpers_lines_intersections_and_kernel_angles():
+    import numpy as np
+
+    from recovery.related import geometry as cap
+
+    t = (1.0, 1.0)
+    q1 = np.array([[[a, 1.0], [1.0 - a, 1.0]] for a in (-0.3, 0.2, 0.7)])
+    q2 = np.array([[[1.0, 1.0], [0.0, w]] for w in (-0.5, 0.4, 2.0)])
+    assert list(cap.assign_branch(q1, t)) == ["Q1"] * 3 and list(cap.assign_branch(q2, t)) == ["Q2"] * 3
+    f1, f2 = cap.affine_fit(q1.reshape(-1, 4)), cap.affine_fit(q2.reshape(-1, 4))
+    assert f1["dim"] == 1 == f2["dim"]
+    p, gap = cap.line_intersection(f1["center"], f1["direction"], f2["center"], f2["direction"])
+    assert gap < 1e-12 and np.allclose(p, [1.0, 1.0, 0.0, 1.0])
+    # a wrong stated point (the page's check) is caught
+    assert np.linalg.norm(p - np.array([0.0, 1.0, 1.0, 1.0])) > 1e-2
+    # on Q1 (no bias, 3 positive samples) ker Hess is 2-D and contains the tangent; random directions are far from it
+    x = np.array([0.5, 1.0, 1.5])
+    K = cap.kernel_basis(cap.loss_hessian(q1[1], x, np.tanh(x)))
+    assert K.shape[1] == 2 and cap.angle_to_subspace(cap.q1_tangent(), K) < 1e-6
+    assert np.median(cap.random_angles(K, 500)) > 30
+    assert np.allclose(cap.project_to_q1(np.array([[0.3, 1.1], [0.5, 0.9]]), t), [[0.4, 1.0], [0.6, 1.0]])

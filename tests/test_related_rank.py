@@ -114,3 +114,19 @@ def test_notebook_rejects_bad_parameter(tmp_path):
     assert "invalid mc_scale=-1" in str(e.value)
 
 
+
+
+def test_llr_published_ranks_computed_and_a_wrong_published_value_is_caught():
+    from recovery.related.rank import LLR_KINDS, LocalNet, formula_llr, llr_rank, published_rows
+
+    for kind, pub in zip(LLR_KINDS, (7, 15, 21)):
+        for M in (1, 2):  # the same at every width multiplier
+            assert llr_rank(LocalNet(kind, 5, 3, 1, M, True)) == pub == formula_llr(kind, 5, 3, 1, True)
+    assert [formula_llr(k, 28, 3, 2, False) for k in LLR_KINDS] == [685, 6760, 530660]
+    rows = published_rows(multipliers=(1,), d2_check=4, check_multiplier=1)
+    assert all(r["match"] for r in rows)
+    # the page's check compares computed with published: a wrong published rank must fail it
+    wrong = {**rc.PUBLISHED["ranks"], "1-D cnn": 8}
+    with pytest.raises(AssertionError):
+        for r in rows:
+            assert r["computed"] == wrong[f"{r['dim']}-D {r['kind']}"], r

@@ -2,8 +2,9 @@
 Shang, Meng, Cao, Zou, "Initialization Matters: On the Benign Overfitting of Two-Layer ReLU CNN with Fully
 Trainable Layers").
 
-Setting (:mod:`recovery.benign`): signal–noise patch data x = (y·μ, ξ), ξ ~ N(0, σ_p²(I − μμᵀ/‖μ‖²)),
-f = F₊₁ − F₋₁ with F_j = Σ_r v_{j,r} Σ_p ReLU(⟨w_{j,r}, x_p⟩), W(0) ~ N(0, σ₀²), v(0) = v₀ (trainable), logistic
+Setting (:mod:`recovery.related.benign`): signal–noise patch data x = (y·μ, ξ), ξ ~ N(0, σ_p²(I − μμᵀ/‖μ‖²)),
+f = F₊₁ − F₋₁ with F_j = Σ_r Σ_p v_{j,r,p} ReLU(⟨w_{j,r}, x_p⟩) (the paper's output weight per class, filter and
+patch), W(0) ~ N(0, σ₀²), v(0) = v₀ (trainable), logistic
 loss, full-batch GD with a small per-trial step (gradient flow to O(step)), stopped at training loss
 ``loss_target``. Every (σ₀, n, d, v₀, ‖μ‖, seed) trial of the page is one batched tensor program, cached on disk
 (kind ``benign``, keyed by the parameters and the code hash).
@@ -221,7 +222,8 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     ti = trajectory_index(cfg)
     K = raw["t"].shape[0]
     traj = {k: raw[k][:, ti].T for k in ("t", "loss", "v_norm", "W_norm", "ratio", "ratio_med", "ratio_min",
-                                          "ratio_max", "v_change", "drift")}
+                                          "ratio_max", "v_change", "drift", "noise_inner", "v_noise",
+                                          "paper_ratio")}
     steps = raw["steps"][ti]
     small_i = 0
     e = int(steps[small_i])
@@ -231,8 +233,15 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     ratio_settled = float(rm[-1])
     ratio_spread = float(np.max(np.abs(rm[growth] / rm[-1] - 1))) if growth.any() else float("nan")
     w_end = raw["w_norms"][ti[small_i]]
-    pred = conserved_ratio(cfg.v0_values[small_i], raw["w0_norms"][ti[small_i]], w_end)
-    meas = np.abs(raw["v"][ti[small_i]]) / w_end
+    pred = conserved_ratio(np.sqrt(2) * cfg.v0_values[small_i], raw["w0_norms"][ti[small_i]], w_end)
+    meas = np.linalg.norm(raw["v"][ti[small_i]], axis=-1) / w_end  # |v_r| = |(v_r1, v_r2)|
+    # the paper's Figure 3: max_i <w_{y_i,r}, xi_i> / max_i v_{y_i,r,2} (median over r) over the last decade of t
+    pr_growth = []
+    for i in range(V):
+        e_i = int(steps[i])
+        tt, rr = traj["t"][i, :e_i + 1], traj["paper_ratio"][i, :e_i + 1]
+        k = int(np.searchsorted(tt, tt[-1] / 10)) if tt[-1] > 0 else 0
+        pr_growth.append(float(rr[-1] / rr[min(k, e_i)]) if np.isfinite(rr[-1]) else float("nan"))
     v_change_large = float(traj["v_change"][-1, int(steps[-1])])
     W_growth_large = float(traj["W_norm"][-1, int(steps[-1])] / traj["W_norm"][-1, 0])
     arrays: dict[str, np.ndarray] = {
@@ -266,6 +275,10 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
         "small_v0_ratio_conservation_law": float(np.nanmedian(pred)),
         "small_v0_ratio_vs_law_max_abs": float(np.nanmax(np.abs(meas - pred))),
         "large_v0_v_change": v_change_large,
+        "paper_ratio_final_by_v0": [float(traj["paper_ratio"][i, int(steps[i])]) for i in range(V)],
+        "paper_ratio_growth_last_decade_by_v0": pr_growth,
+        "noise_inner_final_by_v0": [float(traj["noise_inner"][i, int(steps[i])]) for i in range(V)],
+        "v_noise_final_by_v0": [float(traj["v_noise"][i, int(steps[i])]) for i in range(V)],
         "large_v0_W_growth": W_growth_large,
         "final_ratio_med_smallest_v0_all": float(np.median(raw["ratio_med"][-1].reshape(shape)[0, :, :, 0])),
         "max_conservation_drift": float(raw["drift"].max()),
@@ -288,6 +301,8 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     summary["headline"] = [
         f"{summary['trials']} trials in one batched GD program ({summary['gd_steps_max']} steps at most), "
         f"{100 * summary['fraction_interpolating']:.0f} % fit every training sample; compute {summary['compute_s']:.1f} s",
+        f"(a') paper's ratio max<w,xi>/max v_2 over the last decade of t: x"
+        + ", ".join(f"{g_:.2f} (v0={v:g})" for v, g_ in zip(cfg.v0_values, pr_growth)),
         f"(a) v0={cfg.v0_values[-1]:g}: |v-v0|/|v0| = {v_change_large:.3f} while |W| grows x{W_growth_large:.0f}; "
         f"v0={cfg.v0_values[0]:g}: median |v_r|/|w_r| settles at {ratio_settled:.3f} "
         f"(varies by {100 * ratio_spread:.1f} % once |W| > 10|W(0)|; "
