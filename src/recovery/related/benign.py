@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..core.dynamics import single_thread
+
 Tensor = torch.Tensor
 
 
@@ -61,10 +63,14 @@ class Setting:
     max_steps: int = 1500
 
 
+_TRIAL_FIELDS = ("v0", "mu", "n", "d", "seed", "sigma_0", "lr_scale")
+
+
 @dataclass
 class Trials:
     """The per-trial values of a sweep, each ``(B,)``: output-layer scale v₀, ‖μ‖, sample size n, dimension d,
-    seed, and σ₀ (std of W(0))."""
+    seed, σ₀ (std of W(0)) and ``lr_scale`` (the trial's step is ``lr_scale`` · c / S and its step cap
+    ``max_steps / lr_scale``: 0.5 is the same trial at half the learning rate; default 1)."""
 
     v0: np.ndarray
     mu: np.ndarray
@@ -72,18 +78,22 @@ class Trials:
     d: np.ndarray
     seed: np.ndarray
     sigma_0: np.ndarray
+    lr_scale: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.lr_scale is None:
+            self.lr_scale = np.ones(len(self.v0))
 
     @staticmethod
-    def product(v0s, mus, ns, ds, seeds, sigma_0s=(1e-3,)) -> Trials:
+    def product(v0s, mus, ns, ds, seeds, sigma_0s=(1e-3,), lr_scale: float = 1.0) -> Trials:
         """The full grid, in the order (σ₀, n, d, v₀, ‖μ‖, seed) with the seed fastest."""
         g = np.array(np.meshgrid(sigma_0s, ns, ds, v0s, mus, seeds, indexing="ij"), dtype=float).reshape(6, -1)
         return Trials(v0=g[3], mu=g[4], n=g[1].astype(int), d=g[2].astype(int), seed=g[5].astype(int),
-                      sigma_0=g[0])
+                      sigma_0=g[0], lr_scale=np.full(g.shape[1], float(lr_scale)))
 
     @staticmethod
     def concat(parts: list[Trials]) -> Trials:
-        return Trials(*(np.concatenate([getattr(p, k) for p in parts])
-                        for k in ("v0", "mu", "n", "d", "seed", "sigma_0")))
+        return Trials(*(np.concatenate([getattr(p, k) for p in parts]) for k in _TRIAL_FIELDS))
 
     def __len__(self) -> int:
         return len(self.v0)
@@ -212,7 +222,7 @@ def fresh_accuracy(W: Tensor, v: Tensor, data: dict[str, Tensor]) -> Tensor:
     return acc
 
 
-_TRAIN_KEYS = ("W", "v", "t", "steps", "q0", "v_init", "v0")
+_TRAIN_KEYS = ("W", "v", "t", "steps", "q0", "v_init", "v0", "lr", "cap")
 _DATA_KEYS = ("y", "mask", "xi", "mu", "xi_gram")
 RECORDS = ("t", "loss", "v_norm", "W_norm", "ratio", "ratio_med", "ratio_min", "ratio_max", "v_change", "drift",
            "noise_inner", "v_noise", "paper_ratio")
@@ -249,7 +259,9 @@ def _metrics(st: dict[str, Tensor], loss: Tensor, wd: dict[str, Tensor]) -> dict
 
 def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu",
           progress: bool = False) -> dict[str, np.ndarray]:
-    """Batched full-batch GD of every trial until its training loss is ≤ ``loss_target`` (or ``max_steps``).
+    """Batched full-batch GD of every trial until its training loss is ≤ ``loss_target`` (or its step cap,
+    ``max_steps / lr_scale``). Runs single-threaded inside: the per-trial tensors are tiny, and torch's thread
+    pool made a 132-trial sweep 10x slower on a loaded 2-core machine (96 s against 9 s).
 
     Returns numpy arrays: per step k (``(K, B)``, K = steps taken by the slowest trial + 1; a finished trial
     repeats its final values) the time ``t``, the training ``loss``, ``v_norm`` ‖v‖, ``W_norm`` ‖W‖_F, the layer
@@ -262,6 +274,13 @@ def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu
     ``w_signal`` = ⟨w_r, μ⟩/‖μ‖, and
     ``wall_time``. Finished trials are dropped from the working batch, so late steps cost less.
     """
+    with single_thread(torch.device(device).type == "cpu"):
+        return _train(trials, setting, device=device, progress=progress)
+
+
+def _train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu",
+           progress: bool = False) -> dict[str, np.ndarray]:
+    """The body of :func:`train` (the caller sets the threads)."""
     t0 = time.perf_counter()
     data = build_batch(trials, setting, device)
     data["xi_gram"] = torch.bmm(data["xi"], data["xi"].transpose(1, 2))
@@ -270,6 +289,9 @@ def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu
     st = {"W": W, "v": v, "t": torch.zeros(B, dtype=torch.float64, device=W.device),
           "steps": torch.zeros(B, dtype=torch.int64, device=W.device), "q0": (v**2).sum(2) - (W**2).sum(2),
           "v_init": v.flatten(1).norm(dim=1), "v0": v.clone()}
+    lr = torch.as_tensor(trials.lr_scale, dtype=torch.float64, device=W.device) * setting.lr_factor
+    cap = torch.as_tensor(np.ceil(setting.max_steps / np.asarray(trials.lr_scale)), device=W.device).long()
+    st["lr"], st["cap"] = lr, cap
     work = torch.arange(B, device=W.device)  # trials in the working batch
     wd = {k: data[k] for k in _DATA_KEYS}
     full = {k: st[k].clone() for k in ("W", "v", "t", "steps")}
@@ -283,7 +305,7 @@ def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu
             last[key][work] = val
             rec[key].append(last[key].clone())
         final["loss"][work], final["train_acc"][work] = out["loss"], out["train_acc"]
-        active = (out["loss"] > setting.loss_target) & (st["steps"] < setting.max_steps)
+        active = (out["loss"] > setting.loss_target) & (st["steps"] < st["cap"])
         n_active = int(active.sum())
         if n_active < active.numel() * 0.7 or n_active == 0:  # drop finished trials from the working batch
             for key in full:
@@ -296,7 +318,7 @@ def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu
             active = active[keep]
         if n_active == 0:
             break
-        eta = torch.where(active, setting.lr_factor / out["S"], torch.zeros_like(out["S"]))
+        eta = torch.where(active, st["lr"] / out["S"], torch.zeros_like(out["S"]))
         st["W"] = st["W"] - eta[:, None, None] * out["gW"]
         st["v"] = st["v"] - eta[:, None, None] * out["gv"]
         st["t"] = st["t"] + eta
