@@ -19,7 +19,7 @@ from recovery.figures import benign_overfitting as bo
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = dict(v0_values=(1e-4, 1.0), mu_norms=(0.25, 1.0, 8.0), n_values=(20,), d_values=(100,),
-             sigma_0_values=(1e-3,), seeds=1, n_test=500)
+             sigma_0_values=(1e-3,), fig2b_n_values=(20,), fig2b_d_values=(100, 400), seeds=1, n_test=500)
 
 
 def _tiny(v0=0.3, mu=1.5, sigma_0=0.1):
@@ -104,11 +104,53 @@ def test_reduced_run_shows_both_regimes_and_the_benign_boundary(tmp_path, monkey
     assert abs(s["small_v0_final_ratio"] - 1) < 0.05 and s["small_v0_ratio_spread_in_growth"] < 0.05
     acc = a["acc_mean"][0, 0, 0]  # (v0, mu)
     assert acc[:, -1].min() > 0.95 and acc[:, 0].max() < 0.65  # X = 819 vs X = 8e-4
+    assert a["b_acc_mean"].shape == (1, 2, 3)  # Figure 2(b): (n, d, mu)
+    assert s["acc_large_v0_X_ge_10_min"] > 0.95 and s["acc_large_v0_X_le_0.01_max"] < 0.65
+    assert s["halving_cells"] == 6 and s["halving_fraction_changed"] == 0.0
+    assert bo.failed_checks(cfg, s) == []
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):
         assert key in s
     json.dumps(s)
     # cached: the second call loads the entry
     assert ResultCache().load("benign", cfg.sweep_params()) is not None
+
+
+def test_the_checks_fail_on_shuffled_accuracies_and_a_bad_step(tmp_path, monkeypatch):
+    """The page's checks on deliberately wrong input: Figure 2(b)'s accuracies shuffled against the signal
+    strength (as if labels were unrelated to the signal), and a half-step run that disagrees."""
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = bo.Config(**SMALL)
+    raw = bo.run_sweep(cfg)
+    s, _ = bo.analyse(cfg, raw, t0=0.0)
+    assert bo.failed_checks(cfg, s) == []
+    wrong = dict(raw)
+    wrong["b_test_acc"] = raw["b_test_acc"][:, :, ::-1]  # accuracy now falls as the signal grows
+    bad = bo.failed_checks(cfg, bo.analyse(cfg, wrong, t0=0.0)[0])
+    assert any("Fig 2(b): accuracy" in b for b in bad), bad
+    wrong = dict(raw)
+    wrong["half_test_acc"] = raw["half_test_acc"] - 0.1  # the half-step phase diagram differs by 0.1
+    bad = bo.failed_checks(cfg, bo.analyse(cfg, wrong, t0=0.0)[0])
+    assert any("halving the learning rate" in b for b in bad), bad
+
+
+def test_contour_slope_fit():
+    x = np.array([100.0, 200.0, 400.0])
+    f = bo.loglog_line(x, 3.0 * x**0.9)
+    assert f["slope"] == pytest.approx(0.9) and f["max_residual"] == pytest.approx(0.0, abs=1e-12)
+    bent = bo.loglog_line(x, np.array([1.0, 1.0, 10.0]))
+    assert bent["max_residual"] > 0.2
+    assert np.isnan(bo.loglog_line(x[:1], x[:1])["slope"])
+    assert bo.loglog_line(x, np.array([1.0, np.nan, 4.0]))["points"] == 2
+
+
+def test_halving_the_step_is_one_batched_program():
+    """A trial at lr_scale 0.5 in the same batch takes about twice the steps and ends where the full step does."""
+    tr = Trials.concat([Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3]),
+                        Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3], lr_scale=0.5)])
+    r = train(tr, Setting(m=4, n_test=300))
+    assert 1.8 < r["steps"][1] / r["steps"][0] < 2.2
+    assert r["final_t"][1] == pytest.approx(r["final_t"][0], rel=0.05)
+    assert abs(r["test_acc"][1] - r["test_acc"][0]) <= 0.01
 
 
 def test_crossing_and_exponent_fit():
@@ -137,7 +179,8 @@ def test_cli_run_writes_result(tmp_path):
     out = tmp_path / "bo"
     r = subprocess.run([sys.executable, "-m", "recovery", "run", "benign_overfitting", "--v0-values", "1e-4,1",
                         "--mu-norms", "0.25,8", "--n-values", "20", "--d-values", "100", "--sigma-0-values", "1e-3",
-                        "--seeds", "1", "--n-test", "300", "--out", str(out), "--no-progress"],
+                        "--fig2b-n-values", "20", "--fig2b-d-values", "100", "--seeds", "1", "--n-test", "300",
+                        "--out", str(out), "--no-progress"],
                        capture_output=True, text=True, timeout=300,
                        env={**__import__("os").environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
@@ -152,7 +195,7 @@ def test_notebook_reduced_size(tmp_path):
                         parameters={k: list(v) if isinstance(v, tuple) else v for k, v in SMALL.items()})
     text = out.read_text()
     assert "all checks passed" in text
-    assert "benign-trajectory-slider" in text and "benign-phase-slider" in text
+    assert "benign-trajectory-slider" in text and "benign-fig2ac" in text and "benign-fig2b" in text
 
 
 def test_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
