@@ -59,14 +59,16 @@ REDUCED: dict[str, dict[str, Any]] = {
                  "gd_rounds": 1},
     "rank_calculator": {"tanh_widths": [3], "tanh_k_max": 2, "conv_length": 4, "conv_kernel": 2, "conv2d_length": 3,
                         "conv2d_kernel": 2, "mc_ranks": [1], "mc_n_values": [6, 7, 12], "mc_patterns": 2,
-                        "mc_t_max": 1e4, "tanh_n_values": [2, 6], "tanh_seeds": 2, "tanh_t_max": 1e4},
+                        "mc_t_max": 1e4, "tanh_n_values": [2, 6], "tanh_seeds": 2, "tanh_t_max": 1e4,
+                        "llr_seeds": 2},
     "completion": {"example_scales": [1e-4, 1e-8], "example_seeds": 2, "target_ranks": [1], "n_values": [4, 8, 12],
                    "patterns": 2, "staircase_scales": [1e-3, 1e-6], "t_max": 1e4, "nuclear_iters": 800,
                    "checkpoints_per_decade": 10},
     "geometry": {"n_values": [2, 3, 4], "designs": ["positive"], "points_per_branch": 1, "cloud_samples": 5,
                  "rate_starts": 1, "dim_samples": 12, "dim_nearby": 2},
     "benign_overfitting": {"v0_values": [1e-4, 1.0], "mu_norms": [0.25, 1.0, 8.0], "n_values": [20], "d_values": [100],
-                           "sigma_0_values": [1e-3], "seeds": 1, "n_test": 500},
+                           "sigma_0_values": [1e-3], "fig2b_n_values": [20], "fig2b_d_values": [100, 400], "seeds": 1,
+                           "n_test": 500},
 }
 
 NOTEBOOK_ONLY: dict[str, dict[str, Any]] = {
@@ -95,10 +97,10 @@ DIVS: dict[str, tuple[str, ...]] = {
     "theorem1": ("theorem1-scale-slider", "theorem1-distance"),
     "hessian": ("hessian-spectrum-slider", "hessian-rates"),
     "boundary": ("boundary-horizon", "boundary-scale", "boundary-gd"),
-    "rank_calculator": ("rank-calculator-mc-slider",),
+    "rank_calculator": ("rank-calculator-mc-slider", "rank-calculator-llr"),
     "completion": ("completion-staircase",),
     "geometry": ("geometry-branches-3d", "geometry-rates"),
-    "benign_overfitting": ("benign-trajectory-slider", "benign-phase-slider"),
+    "benign_overfitting": ("benign-trajectory-slider", "benign-fig2ac", "benign-fig2b"),
 }
 
 BAD: dict[str, tuple[str, Any, str]] = {

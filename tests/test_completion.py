@@ -2,17 +2,13 @@
 (tolerance halving, scipy, the exact disconnected limit, padding), the 2 x 2 examples, the reference completions,
 the figure's Config, the CLI and the notebook."""
 
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 import torch
+from figure_sizes import REDUCED as SIZES
 
 from recovery.config import ParameterError
 from recovery.figures import completion as co
@@ -135,33 +131,9 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
     assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
 
 
-REDUCED = {"example_scales": [1e-4, 1e-8], "example_seeds": 2, "target_ranks": [1], "n_values": [4, 8, 12],
-           "patterns": 2, "staircase_scales": [1e-3, 1e-6], "t_max": 1e4, "nuclear_iters": 800,
-           "checkpoints_per_decade": 10}
 
 
-def test_cli_and_notebook_reduced(tmp_path):
-    out = tmp_path / "co"
-    env = {**os.environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache")}
-    args = []
-    for k, v in REDUCED.items():
-        args += ["--" + k.replace("_", "-"), ",".join(map(str, v)) if isinstance(v, list) else str(v)]
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "completion", *args, "--out", str(out),
-                        "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
+def test_reduced_run_fills_connected_to_rank_and_disconnected_to_nuclear_norm():
+    s, _ = co.run(co.Config.from_user(**SIZES["completion"]), progress=False)  # the contract tests' size
     assert abs(s["connected_fill_median_smallest_scale"] - 6) < 1e-3
     assert abs(s["disconnected_nuclear_norm_range"][1] - 5) < 1e-6 and all(s["stair_stages_ordered"])
-    assert (out / "figure.png").stat().st_size > 10_000
-    nb = tmp_path / "co.ipynb"
-    pm.execute_notebook(str(NB / "related_completion.ipynb"), str(nb), cwd=str(NB), progress_bar=False,
-                        parameters=REDUCED)
-    text = nb.read_text()
-    assert "all checks passed" in text and "completion-staircase" in text
-
-
-def test_notebook_rejects_bad_parameter(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "related_completion.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"patterns": 0})
-    assert "invalid patterns=0" in str(e.value)

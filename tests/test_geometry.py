@@ -4,13 +4,11 @@ separation sample sizes and Morse-Bott pattern, the rate contrast, the Config va
 One reduced configuration is shared so that the notebook and the CLI load its flow from the cache."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import papermill as pm
 import pytest
 import torch
+from figure_sizes import REDUCED as SIZES
 
 from recovery.config import ParameterError
 from recovery.core.models import get_activation, loss_and_grad
@@ -92,27 +90,29 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
     assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
 
 
-def test_geometry_notebook_reduced_size(tmp_path):
-    out = tmp_path / "geometry.ipynb"
-    pm.execute_notebook(str(NB / "related_geometry.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters=REDUCED)
-    text = out.read_text()
-    assert "all checks passed" in text
-    assert "geometry-branches-3d" in text and "geometry-rates" in text
-
-
-def test_cli_run_geometry_writes_ranks_and_separation(tmp_path):
-    out = tmp_path / "geometry"
-    args = []
-    for k, v in REDUCED.items():
-        args += [f"--{k.replace('_', '-')}", ",".join(map(str, v)) if isinstance(v, list) else str(v)]
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "geometry", *args, "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
+def test_reduced_summary_has_the_ranks_and_the_separation_size():
+    s, _ = geometry.run(geometry.Config.from_user(**SIZES["geometry"]), progress=False)  # the contract tests' size
     assert s["model_rank"]["no_bias"]["condensed"] == [2] and s["model_rank"]["no_bias"]["dead1"] == [3]
     assert s["separation_n"]["no_bias"]["positive"]["condensed"] == 3
-    assert (out / "figure.png").stat().st_size > 10_000 and "model rank" in r.stdout
-    bad = subprocess.run([sys.executable, "-m", "recovery", "run", "geometry", "--settings", "nobias"],
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "invalid settings[0]='nobias'" in bad.stderr
+
+def test_caption_helpers_lines_intersections_and_kernel_angles():
+    import numpy as np
+
+    from recovery.related import geometry as cap
+
+    t = (1.0, 1.0)
+    q1 = np.array([[[a, 1.0], [1.0 - a, 1.0]] for a in (-0.3, 0.2, 0.7)])
+    q2 = np.array([[[1.0, 1.0], [0.0, w]] for w in (-0.5, 0.4, 2.0)])
+    assert list(cap.assign_branch(q1, t)) == ["Q1"] * 3 and list(cap.assign_branch(q2, t)) == ["Q2"] * 3
+    f1, f2 = cap.affine_fit(q1.reshape(-1, 4)), cap.affine_fit(q2.reshape(-1, 4))
+    assert f1["dim"] == 1 == f2["dim"]
+    p, gap = cap.line_intersection(f1["center"], f1["direction"], f2["center"], f2["direction"])
+    assert gap < 1e-12 and np.allclose(p, [1.0, 1.0, 0.0, 1.0])
+    # a wrong stated point (the page's check) is caught
+    assert np.linalg.norm(p - np.array([0.0, 1.0, 1.0, 1.0])) > 1e-2
+    # on Q1 (no bias, 3 positive samples) ker Hess is 2-D and contains the tangent; random directions are far from it
+    x = np.array([0.5, 1.0, 1.5])
+    K = cap.kernel_basis(cap.loss_hessian(q1[1], x, np.tanh(x)))
+    assert K.shape[1] == 2 and cap.angle_to_subspace(cap.q1_tangent(), K) < 1e-6
+    assert np.median(cap.random_angles(K, 500)) > 30
+    assert np.allclose(cap.project_to_q1(np.array([[0.3, 1.1], [0.5, 0.9]]), t), [[0.4, 1.0], [0.6, 1.0]])

@@ -2,11 +2,8 @@
 Config, a reduced recovery run, the CLI and the notebook."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import papermill as pm
 import pytest
 
 from recovery.config import ParameterError
@@ -87,30 +84,17 @@ def test_reduced_run_no_recovery_below_model_rank(tmp_path, monkeypatch):
     json.dumps(s)
 
 
-def test_cli_and_notebook_reduced(tmp_path):
-    out = tmp_path / "rc"
-    env = {**__import__("os").environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache")}
-    args = ["--tanh-widths", "3", "--tanh-k-max", "2", "--conv-length", "4", "--conv-kernel", "2",
-            "--conv2d-length", "3", "--mc-ranks", "1", "--mc-n-values", "6,7,12", "--mc-patterns", "2",
-            "--mc-t-max", "1e4", "--tanh-n-values", "2,6", "--tanh-seeds", "2", "--tanh-t-max", "1e4"]
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "rank_calculator", *args, "--out", str(out),
-                        "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 0, r.stderr
-    s = json.loads((out / "result.json").read_text())
-    assert s["parameters"]["mc_ranks"] == [1] and s["all_formulas_match"]
-    assert (out / "figure.png").stat().st_size > 10_000
-    nb = tmp_path / "rc.ipynb"
-    pm.execute_notebook(str(NB / "related_rank_calculator.ipynb"), str(nb), cwd=str(NB), progress_bar=False,
-                        parameters={**SMALL_CALC, "mc_ranks": [1], "mc_n_values": [6, 7, 12], "mc_patterns": 2,
-                                    "mc_t_max": 1e4, "tanh_n_values": [2, 6], "tanh_seeds": 2, "tanh_t_max": 1e4})
-    text = nb.read_text()
-    assert "all checks passed" in text and "rank-calculator-mc-slider" in text
+def test_llr_published_ranks_computed_and_a_wrong_published_value_is_caught():
+    from recovery.related.rank import LLR_KINDS, LocalNet, formula_llr, llr_rank, published_rows
 
-
-def test_notebook_rejects_bad_parameter(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "related_rank_calculator.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"mc_scale": -1})
-    assert "invalid mc_scale=-1" in str(e.value)
-
-
+    for kind, pub in zip(LLR_KINDS, (7, 15, 21)):
+        for M in (1, 2):  # the same at every width multiplier
+            assert llr_rank(LocalNet(kind, 5, 3, 1, M, True)) == pub == formula_llr(kind, 5, 3, 1, True)
+    assert [formula_llr(k, 28, 3, 2, False) for k in LLR_KINDS] == [685, 6760, 530660]
+    rows = published_rows(multipliers=(1,), d2_check=4, check_multiplier=1)
+    assert all(r["match"] for r in rows)
+    # the page's check compares computed with published: a wrong published rank must fail it
+    wrong = {**rc.PUBLISHED["ranks"], "1-D cnn": 8}
+    with pytest.raises(AssertionError):
+        for r in rows:
+            assert r["computed"] == wrong[f"{r['dim']}-D {r['kind']}"], r

@@ -31,7 +31,17 @@ from ..cache import ResultCache, code_hash
 from ..config import ParameterError, UserConfig, check_float, check_int, check_int_list, spec
 from ..core.dynamics import single_thread
 from ..related.completion import gradient_flow, initial_factors, is_connected, random_low_rank, random_pattern
-from ..related.rank import calculator_rows, formula_matrix_factorization
+from ..related.rank import (
+    LLR_KINDS,
+    LLR_NAMES,
+    LLR_PUBLISHED,
+    LocalNet,
+    calculator_rows,
+    formula_llr,
+    formula_matrix_factorization,
+    published_rows,
+    train_llr,
+)
 from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Related: model-rank calculator (tanh, W=AB, CNN vs FCN) and recovery at the model rank (4x4 completion)"
@@ -44,8 +54,15 @@ PAPER = {
     "mf_4x4": {1: 7, 2: 12, 3: 15, 4: 16},
 }
 
+# What the LLR paper's available text publishes (SCIENCE.md, "Related papers"): model ranks of the Figure-3 target
+# (1-D, d = 5, kernel 3, hidden bias) and the 2-D per-kernel closed forms at d = 28, s = 3
+PUBLISHED = {"source": "arXiv:2406.18035 (local linear recovery), Figure 3 and its 2-D closed forms, as stated in "
+                       "SCIENCE.md 'Related papers'",
+             "ranks": {f"{dim} {kind}": v for (dim, kind), v in LLR_PUBLISHED.items()}}
+
 PAPER_SIZE: dict[str, Any] = {"mc_patterns": 30, "tanh_seeds": 30}
-QUICK_SIZE: dict[str, Any] = {"mc_ranks": [1, 2], "mc_patterns": 3, "mc_n_values": [6, 7, 11, 12], "tanh_seeds": 2,
+QUICK_SIZE: dict[str, Any] = {"llr_n_values": [5, 9, 25], "llr_seeds": 2, "llr_steps": 500, "llr_multipliers": [1, 2],
+                              "mc_ranks": [1, 2], "mc_patterns": 3, "mc_n_values": [6, 7, 11, 12], "tanh_seeds": 2,
                               "tanh_n_values": [2, 3, 6], "tanh_t_max": 1e4, "mc_t_max": 1e4}
 
 
@@ -85,6 +102,16 @@ class Config(UserConfig):
     tanh_scale: float = spec(1e-8, check_float, 0.0, 0.1, low_open=True)
     tanh_t_max: float = spec(1e6, check_float, 10.0, 1e10)
 
+    llr_multipliers: tuple[int, ...] = spec((1, 2, 3), check_int_list, 1, 6, max_len=6)
+    llr2d_check_d: int = spec(5, check_int, 3, 7)
+    llr_multiplier: int = spec(2, check_int, 1, 8)
+    llr_n_values: tuple[int, ...] = spec((3, 5, 7, 9, 12, 15, 18, 21, 25, 30, 40), check_int_list, 1, 400, max_len=30)
+    llr_seeds: int = spec(4, check_int, 1, 100)
+    llr_scale: float = spec(1e-2, check_float, 0.0, 1.0, low_open=True)
+    llr_lr: float = spec(0.5, check_float, 0.0, 1.0, low_open=True)
+    llr_steps: int = spec(8000, check_int, 1, 200000)
+    llr_recovery_tol: float = spec(1e-3, check_float, 0.0, 0.5, low_open=True)
+
     def validate(self, given: dict[str, Any]) -> None:
         if self.conv_kernel > self.conv_length:
             raise ParameterError("conv_kernel", given["conv_kernel"], f"must be <= conv_length={self.conv_length}")
@@ -95,6 +122,13 @@ class Config(UserConfig):
     def calculator_params(self) -> dict[str, Any]:
         keys = ("tanh_d", "tanh_k_max", "tanh_widths", "conv_length", "conv_kernel", "conv2d_length",
                 "conv2d_kernel", "seed")
+        return {k: v for k, v in self.params().items() if k in keys}
+
+    def published_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params().items() if k in ("llr_multipliers", "llr2d_check_d", "seed")}
+
+    def llr_params(self) -> dict[str, Any]:
+        keys = ("llr_multiplier", "llr_n_values", "llr_seeds", "llr_scale", "llr_lr", "llr_steps", "seed")
         return {k: v for k, v in self.params().items() if k in keys}
 
     def mc_params(self) -> dict[str, Any]:
@@ -159,6 +193,60 @@ def calculator(cfg: Config, cache: ResultCache | None = None) -> list[dict[str, 
     return rows
 
 
+def published(cfg: Config, cache: ResultCache | None = None) -> list[dict[str, Any]]:
+    """The published model ranks, computed (:func:`recovery.related.rank.published_rows`; cached as JSON)."""
+    cache = cache if cache is not None else ResultCache()
+    hit = cache.load("rank_calculator_published", cfg.published_params())
+    if hit is not None:
+        return json.loads(str(hit["rows"]))
+    with single_thread():
+        rows = published_rows(multipliers=cfg.llr_multipliers, d2_check=cfg.llr2d_check_d, seed=cfg.seed)
+    cache.save("rank_calculator_published", cfg.published_params(), {"rows": np.array(json.dumps(rows))})
+    return rows
+
+
+def run_llr(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+    """Recovery of the LLR Figure-3 target by the CNN, the locally connected and the fully connected network
+    (multiplier ``llr_multiplier``): for each model every (n, seed) trial in one batched GD program (cached)."""
+    cache = cache if cache is not None else ResultCache()
+    hit = cache.load("rank_calculator_llr", cfg.llr_params())
+    if hit is not None:
+        return hit
+    t0 = time.perf_counter()
+    out: dict[str, np.ndarray] = {}
+    seeds = tuple(range(cfg.seed, cfg.seed + cfg.llr_seeds))
+    with single_thread():
+        for kind in LLR_KINDS:
+            net = LocalNet(kind, 5, 3, 1, cfg.llr_multiplier, True)
+            r = train_llr(net, cfg.llr_n_values, seeds, scale=cfg.llr_scale, lr=cfg.llr_lr, steps=cfg.llr_steps)
+            out[f"{kind}_test_error"] = r["test_error"].numpy()
+            out[f"{kind}_train_loss"] = r["train_loss"].numpy()
+            out["zero_error"] = np.array(float(r["zero_error"]))
+            out[f"{kind}_params"] = np.array(net.n_params)
+    out["wall_time"] = np.array(time.perf_counter() - t0)
+    cache.save("rank_calculator_llr", cfg.llr_params(), out)
+    return out
+
+
+def llr_summary(cfg: Config, llr: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Per model: median relative test error (test error / that of f = 0) against n, and the first n from which
+    the median stays below ``llr_recovery_tol``."""
+    out: dict[str, Any] = {}
+    for kind in LLR_KINDS:
+        rel = llr[f"{kind}_test_error"] / float(llr["zero_error"])
+        med = np.median(rel, axis=1)
+        below = med < cfg.llr_recovery_tol
+        first = next((n for i, n in enumerate(cfg.llr_n_values) if below[i:].all()), None)
+        out[kind] = {"model": LLR_NAMES[kind], "model_rank": formula_llr(kind, 5, 3, 1, True),
+                     "params": int(llr[f"{kind}_params"]), "median_rel_error": [float(v) for v in med],
+                     "first_n_below_tol": first,
+                     "min_rel_error_below_model_rank": float(rel[np.array(cfg.llr_n_values) <
+                                                                 formula_llr(kind, 5, 3, 1, True)].min())
+                     if (np.array(cfg.llr_n_values) < formula_llr(kind, 5, 3, 1, True)).any() else float("nan"),
+                     "max_train_loss": float(llr[f"{kind}_train_loss"].max())}
+    return out
+
+
 def transitions(rank: np.ndarray, n: np.ndarray, recovered: np.ndarray, ranks, n_values) -> dict[int, dict]:
     """Per rank: recovered fraction per n, the smallest n with any recovery and with ≥ half recovered."""
     out = {}
@@ -175,6 +263,9 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     """The calculator, the matrix-completion trials and the tanh trials."""
     t0 = time.perf_counter()
     rows = calculator(cfg)
+    pub = published(cfg)
+    llr = run_llr(cfg)
+    llr_s = llr_summary(cfg, llr)
     mc = run_mc(cfg)
     tanh = run_many(cfg.tanh_runs(), progress=progress, max_batch=10**6)
     recovered = mc["rel_error"] < cfg.recovery_tol
@@ -183,7 +274,8 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     arrays = {**{f"mc_{k}": v for k, v in mc.items()}, "mc_recovered": recovered,
               "tanh_n": np.array(cfg.tanh_n_values), "tanh_gen_error": gen,
               "tanh_final_loss": np.stack([a["final_loss"] for a in tanh]),
-              "tanh_status": np.stack([a["status"] for a in tanh])}
+              "tanh_status": np.stack([a["status"] for a in tanh]),
+              "llr_n": np.array(cfg.llr_n_values), **{f"llr_{k}": v for k, v in llr.items()}}
     tanh_median = [float(np.median(g)) for g in gen]
     summary = {
         "figure": "rank_calculator",
@@ -194,6 +286,16 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
         "calculator": rows,
         "all_formulas_match": all(r["match"] for r in rows),
         "paper_values": {k: v for k, v in PAPER.items() if k != "source"},
+        "published_source": PUBLISHED["source"],
+        "published_ranks": [{"model": r["model"], "setting": r["setting"], "published": r["published"],
+                             "computed": r["computed"], "how": r["how"], "match": r["match"]} for r in pub],
+        "published_detail": pub,
+        "published_all_match": all(r["match"] for r in pub),
+        "llr_recovery": llr_s,
+        "llr_rule": f"median over {cfg.llr_seeds} seeds of (test error)/(test error of f = 0) below "
+                    f"{cfg.llr_recovery_tol:g} from this n on; GD, step {cfg.llr_lr:g}, {cfg.llr_steps} steps, "
+                    f"init scale {cfg.llr_scale:g}, width multiplier {cfg.llr_multiplier}",
+        "llr_compute_s": float(llr["wall_time"]),
         "mc_transitions": {str(k): v for k, v in tr.items()},
         "mc_parameter_count": 32,
         "mc_recovery_rule": f"relative Frobenius error on all 16 entries < {cfg.recovery_tol:g} at t = {cfg.mc_t_max:g}",
@@ -208,6 +310,10 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
         "runtime_s": time.perf_counter() - t0,
     }
     heads = [f"calculator: {sum(r['match'] for r in rows)}/{len(rows)} computed model ranks equal the formulas"]
+    heads.append("published model ranks (LLR): " + "; ".join(
+        f"{r['model']} {r['setting'].split(',')[0]}: published {r['published']}, computed {r['computed']}" for r in pub))
+    heads.append("LLR target recovered (median rel. error < tol) from n = " + ", ".join(
+        f"{v['model']}: {v['first_n_below_tol']} (rank {v['model_rank']})" for v in llr_s.values()))
     heads.append("4x4 completion, first n with recovery (paper 7, 12, 15, 16): "
                  + ", ".join(f"rank {r}: {tr[int(r)]['first_recovery_n']}" for r in cfg.mc_ranks)
                  + "; parameters 32")

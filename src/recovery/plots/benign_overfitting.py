@@ -88,41 +88,105 @@ def ratio_overlay(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.
                  f"d={p['d_values'][-1]}, |mu|={summary['trajectory_mu']:g}")
 
 
-def _panels(arrays: dict[str, np.ndarray]) -> list[tuple[int, int, int]]:
-    return [(s, a, b) for s in range(len(arrays["sigma_0_values"])) for a in range(len(arrays["n_values"]))
-            for b in range(len(arrays["d_values"]))]
+def figure3(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
+    """The paper's Figure-3 quantities against the flow's time, one curve per v₀: max_i ⟨w_{y_i,r}, ξ_i⟩,
+    max_i v_{y_i,r,2} and their ratio (medians over the filters r)."""
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
+                        subplot_titles=("max_i <w_(y_i,r), xi_i>", "max_i v_(y_i,r,2)", "ratio"))
+    for i, v0 in enumerate(arrays["v0_values"]):
+        c = COLORS[i % len(COLORS)]
+        for col, key in enumerate(("noise_inner", "v_noise", "paper_ratio"), start=1):
+            t, y = _curve(arrays, key, i)
+            fig.add_trace(go.Scatter(x=t, y=y, mode="lines", line=dict(color=c), name=f"v0 = {v0:g}",
+                                     legendgroup=f"{v0:g}", showlegend=col == 1), 1, col)
+    for col in (1, 2, 3):
+        fig.update_xaxes(type="log", title_text="gradient-flow time t", exponentformat="power", row=1, col=col)
+        fig.update_yaxes(type="log", exponentformat="power", row=1, col=col)
+    fig.update_layout(height=440, title="Figure 3's quantities (median over filters r), until the loss target",
+                      title_font=dict(size=13))
+    p = summary["parameters"]
+    return stamp(fig, _params(summary), f"sigma_0={p['sigma_0_values'][0]:g}, n={p['n_values'][-1]}, "
+                 f"d={p['d_values'][-1]}, |mu|={summary['trajectory_mu']:g}, seed {p['first_seed']}")
 
 
-def phase_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
-    """(b) Mean test accuracy over (v₀, 1/‖μ‖), one (σ₀, n, d) panel per slider step; the cell text is the
-    accuracy and n‖μ‖⁴/(σ_p⁴ d)."""
+def _log_edges(x: np.ndarray) -> np.ndarray:
+    """Cell edges (log-midpoints) around ascending positive centres."""
+    lx = np.log10(x)
+    mid = (lx[1:] + lx[:-1]) / 2
+    step0 = (lx[1] - lx[0]) if len(lx) > 1 else 0.5
+    step1 = (lx[-1] - lx[-2]) if len(lx) > 1 else 0.5
+    return np.concatenate([[lx[0] - step0 / 2], mid, [lx[-1] + step1 / 2]])
+
+
+def fig2_v0_plane(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
+    """Figure 2(a) and (c): mean test accuracy over (v₀, 1/‖μ‖) (first panel), cells above the threshold
+    marked (0.95 for (a), 0.8 for (c)), with the measured contour ‖μ‖*(v₀) of that threshold."""
+    p = summary["parameters"]
     v0s, mus = arrays["v0_values"], arrays["mu_norms"]
-    sp = summary["parameters"]["sigma_p"]
-    xl = [f"{v:g}" for v in v0s]
-    order = np.argsort(1.0 / mus)  # 1/|mu| ascending upwards
-    yl = [f"{1 / mus[j]:.3g}" for j in order]
-    panels = _panels(arrays)
+    z = arrays["acc_mean"][0, 0, 0].T  # rows: mu, cols: v0
+    lx, ly = np.log10(v0s), np.log10(1.0 / mus)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+        f"(a) accuracy > {p['accuracy_threshold_a']:g} marked", f"(c) accuracy > {p['accuracy_threshold']:g} marked"))
+    for col, (thr, key) in enumerate(((p["accuracy_threshold_a"], "mu_star_a"), (p["accuracy_threshold"], "mu_star_c")),
+                                     start=1):
+        fig.add_trace(go.Heatmap(z=z, x=lx, y=ly, zmin=0.5, zmax=1.0, colorscale="RdBu", showscale=col == 2,
+                                 colorbar=dict(title="test acc."), customdata=np.broadcast_to(v0s, z.shape),
+                                 hovertemplate="log10 v0=%{x:.2f}<br>log10 1/|mu|=%{y:.2f}<br>accuracy %{z:.3f}"
+                                               "<extra></extra>"), 1, col)
+        rr, cc = np.nonzero(z > thr)
+        fig.add_trace(go.Scatter(x=lx[cc], y=ly[rr], mode="markers", marker=dict(symbol="circle", size=6,
+                                 color="white", line=dict(color="black", width=1)),
+                                 name=f"accuracy > {thr:g}", hoverinfo="skip"), 1, col)
+        ms = arrays[key]
+        ok = np.isfinite(ms)
+        fig.add_trace(go.Scatter(x=lx[ok], y=np.log10(1.0 / ms[ok]), mode="lines+markers",
+                                 line=dict(color="black", width=2), marker=dict(symbol="x", size=8),
+                                 name=f"contour {thr:g} (crossing along |mu|)"), 1, col)
+        fig.update_xaxes(title_text="log10 v0", row=1, col=col)
+        fig.update_yaxes(title_text="log10 (1/|mu|)", row=1, col=col)
+    fig.add_vline(x=float(np.log10(p["small_v0_max"])), line=dict(color="#555", dash="dot"), row=1, col=2)
+    fig.update_layout(height=500, title_font=dict(size=13), legend=dict(orientation="h", y=-0.25),
+                      title=f"Figure 2(a), (c): slope of the {p['accuracy_threshold']:g} contour for v0 <= "
+                            f"{p['small_v0_max']:g}: {summary['fig2c_slope_small']:.3f}; over all v0: "
+                            f"{summary['fig2c_slope_all']:.3f}")
+    return stamp(fig, _params(summary), f"sigma_0={p['sigma_0_values'][0]:g}, n={p['n_values'][0]}, "
+                 f"d={p['d_values'][0]}", below_px=170)
+
+
+def fig2b(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
+    """Figure 2(b): at v₀ = ``fig2b_v0`` the mean test accuracy at every (σ_p⁴d, n‖μ‖⁴) (colour), cells above the
+    threshold marked, the threshold's crossings (σ_p⁴d, n‖μ‖*⁴) and their least-squares line (log-log)."""
+    p = summary["parameters"]
+    mus, sp = arrays["mu_norms"], p["sigma_p"]
     fig = go.Figure()
-    for k, (s, a, b) in enumerate(panels):
-        n, d = int(arrays["n_values"][a]), int(arrays["d_values"][b])
-        z = arrays["acc_mean"][s, a, b][:, order].T  # rows: 1/|mu|, cols: v0
-        X = n * mus[order] ** 4 / (sp**4 * d)
-        text = [[f"{z[r, c]:.2f}<br>X={X[r]:.2g}" for c in range(len(v0s))] for r in range(len(order))]
-        fig.add_trace(go.Heatmap(z=z, x=xl, y=yl, zmin=0.5, zmax=1.0, colorscale="RdBu", text=text,
-                                 texttemplate="%{text}", textfont=dict(size=10), visible=k == 0,
-                                 colorbar=dict(title="test acc."),
-                                 hovertemplate="v0=%{x}<br>1/|mu|=%{y}<br>accuracy %{z:.3f}<extra></extra>"))
-    steps = []
-    for k, (s, a, b) in enumerate(panels):
-        vis = [False] * len(panels)
-        vis[k] = True
-        label = f"s0={arrays['sigma_0_values'][s]:g}, n={int(arrays['n_values'][a])}, d={int(arrays['d_values'][b])}"
-        steps.append(dict(method="update", label=label,
-                          args=[{"visible": vis}, {"title.text": f"test accuracy, {label} (X = n|mu|^4/(sigma_p^4 d))"}]))
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="panel: "), pad=dict(t=60))],
-                      title=steps[0]["args"][1]["title.text"], title_font=dict(size=13), height=600,
-                      xaxis_title="output-layer initialization v0", yaxis_title="1 / |mu|")
-    return stamp(fig, _params(summary), below_px=150)
+    xs, ys, zs = [], [], []
+    for a, n in enumerate(arrays["b_n_values"]):
+        for b, d in enumerate(arrays["b_d_values"]):
+            xs += [sp**4 * d] * len(mus)
+            ys += list(n * mus**4)
+            zs += list(arrays["b_acc_mean"][a, b])
+    xs, ys, zs = np.array(xs), np.array(ys), np.array(zs)
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="test accuracy (mean over seeds)",
+                             marker=dict(symbol="square", size=16, color=zs, cmin=0.5, cmax=1.0, colorscale="RdBu",
+                                         colorbar=dict(title="test acc."),
+                                         line=dict(color=np.where(zs > p["accuracy_threshold"], "black", "#ddd"),
+                                                   width=np.where(zs > p["accuracy_threshold"], 2, 0.5))),
+                             hovertemplate="sigma_p^4 d=%{x:.3g}<br>n|mu|^4=%{y:.3g}<br>accuracy %{marker.color:.3f}"
+                                           "<extra></extra>"))
+    bx, by = arrays["b_x_star"], arrays["b_y_star"]
+    ok = np.isfinite(by)
+    fig.add_trace(go.Scatter(x=bx[ok], y=by[ok], mode="markers", marker=dict(symbol="x", size=10, color="black"),
+                             name=f"crossing of {p['accuracy_threshold']:g}"))
+    if np.isfinite(summary["fig2b_slope"]) and ok.any():
+        xl = np.array([bx[ok].min(), bx[ok].max()])
+        c = np.mean(np.log10(by[ok]) - summary["fig2b_slope"] * np.log10(bx[ok]))
+        fig.add_trace(go.Scatter(x=xl, y=10 ** (summary["fig2b_slope"] * np.log10(xl) + c), mode="lines",
+                                 line=dict(color="black"), name=f"fit: slope {summary['fig2b_slope']:.2f}"))
+    fig.update_layout(xaxis_type="log", yaxis_type="log", height=520, xaxis_title="sigma_p^4 d",
+                      yaxis_title="n |mu|^4", legend=dict(orientation="h", y=-0.2), title_font=dict(size=13),
+                      title=f"Figure 2(b), v0 = {p['fig2b_v0']:g}: accuracy > {p['accuracy_threshold']:g} outlined; "
+                            f"contour slope {summary['fig2b_slope']:.2f} (fixed-output theory: 1)")
+    return stamp(fig, _params(summary), f"sigma_0={p['sigma_0_values'][0]:g}, v0={p['fig2b_v0']:g}", below_px=150)
 
 
 def collapse(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
@@ -131,13 +195,13 @@ def collapse(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figur
     fig = make_subplots(rows=1, cols=2, subplot_titles=("against |mu|", "against n|mu|^4 / (sigma_p^4 d)"),
                         horizontal_spacing=0.1)
     mus = arrays["mu_norms"]
-    R = arrays["test_acc"]  # (S0, Nn, Nd, V, M, seeds)
+    R = arrays["b_test_acc"]  # (n, d, mu, seeds)
     k = 0
-    for a, n in enumerate(arrays["n_values"]):
-        for b, d in enumerate(arrays["d_values"]):
+    for a, n in enumerate(arrays["b_n_values"]):
+        for b, d in enumerate(arrays["b_d_values"]):
             c = COLORS[k % len(COLORS)]
             acc = arrays["collapse_acc_large"][k]
-            sd = R[0, a, b, -1].std(-1)
+            sd = R[a, b].std(-1)
             name = f"n={int(n)}, d={int(d)}"
             fig.add_trace(go.Scatter(x=mus, y=acc, error_y=dict(type="data", array=sd, visible=True), mode="lines+markers",
                                      line=dict(color=c), name=name, legendgroup=name), 1, 1)
@@ -150,7 +214,7 @@ def collapse(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figur
         fig.add_hline(y=0.5, line=dict(color="#ccc", dash="dash"), row=1, col=col)
         fig.update_xaxes(type="log", exponentformat="power", row=1, col=col)
         fig.update_yaxes(title_text="test accuracy (mean over seeds)" if col == 1 else None, row=1, col=col)
-    v0 = arrays["v0_values"][-1]
+    v0 = summary["parameters"]["fig2b_v0"]
     fig.update_layout(height=460, title=f"v0 = {v0:g}, sigma_0 = {arrays['sigma_0_values'][0]:g}: crossings of "
                       f"{thr:g} at |mu|* ~ n^{summary['exponent_n']:.2f} d^{summary['exponent_d']:.2f}",
                       title_font=dict(size=13))
@@ -182,7 +246,7 @@ def static_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> 
         lab = f"n={arrays['collapse_n'][k]}, d={arrays['collapse_d'][k]}"
         ax3.semilogx(mus, arrays["collapse_acc_large"][k], "o-", ms=3, color=COLORS[k % len(COLORS)], label=lab)
         ax4.semilogx(arrays["collapse_X"][k], arrays["collapse_acc_large"][k], "o-", ms=3, color=COLORS[k % len(COLORS)])
-    ax3.set(xlabel="|mu|", ylabel="test accuracy", title=f"large v0={arrays['v0_values'][-1]:g}")
+    ax3.set(xlabel="|mu|", ylabel="test accuracy", title=f"v0={summary['parameters']['fig2b_v0']:g}")
     ax3.legend(fontsize=7)
     ax4.set(xlabel="n |mu|^4 / (sigma_p^4 d)", title="collapse")
     p = summary["parameters"]

@@ -100,6 +100,34 @@ def tanh_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
     return stamp(fig, _stamp_params(summary, ("tanh_width", "tanh_seeds", "tanh_scale", "tanh_t_max")))
 
 
+LLR_COLORS = {"cnn": "#1f77b4", "lc": "#ff7f0e", "fc": "#2ca02c"}
+
+
+def llr_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """The LLR Figure-3 target learned by the CNN, the locally connected and the fully connected network: relative
+    test error of every run (dots) and the median (line) against n; dashed: the model ranks 7, 15, 21."""
+    import plotly.graph_objects as go
+
+    from .common import stamp
+
+    fig = go.Figure()
+    n = arrays["llr_n"]
+    z = float(arrays["llr_zero_error"])
+    for kind, v in summary["llr_recovery"].items():
+        c = LLR_COLORS[kind]
+        rel = np.maximum(arrays[f"llr_{kind}_test_error"] / z, 1e-16)
+        fig.add_trace(go.Scatter(x=np.repeat(n, rel.shape[1]), y=rel.ravel(), mode="markers", showlegend=False,
+                                 marker=dict(color=c, size=5, opacity=0.5), hoverinfo="x+y"))
+        fig.add_trace(go.Scatter(x=n, y=v["median_rel_error"], mode="lines+markers", line=dict(color=c),
+                                 name=f"{v['model']} ({v['params']} parameters)"))
+        fig.add_vline(x=v["model_rank"], line=dict(color=c, dash="dash", width=1.5))
+    fig.add_hline(y=summary["parameters"]["llr_recovery_tol"], line=dict(color="black", dash="dot", width=1))
+    fig.update_layout(yaxis_type="log", xaxis_title="training samples n (x ~ N(0, I₅))",
+                      yaxis_title="test error / test error of f = 0", yaxis_exponentformat="power", height=450,
+                      title="f*(x) = Σ tanh(0.6x_s + 0.8x_{s+1} + x_{s+2}): dashed lines at the model ranks 7, 15, 21")
+    return stamp(fig, _stamp_params(summary, ("llr_multiplier", "llr_seeds", "llr_scale", "llr_lr", "llr_steps")))
+
+
 def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
     """Static figure: recovered fraction (completion) and generalization error (tanh), stamped."""
     from matplotlib.figure import Figure

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..core.models import get_activation
@@ -273,3 +274,240 @@ def calculator_rows(*, tanh_d: int = 5, tanh_ks: tuple[int, ...] = (1, 2, 3), ta
     for row in rows:
         row["match"] = bool(row["rank"] == row["formula"])
     return rows
+
+
+# ------------------------------------------------------------------------------------------ published (LLR) models
+#
+# The comparison the local-linear-recovery paper publishes (arXiv:2406.18035, its Figure 3 and the 2-D closed forms;
+# SCIENCE.md, "Related papers"): valid (non-circular) convolution, stride 1, input side d, kernel side s, so
+# P = (d + 1 − s)^dim positions; one hidden unit per (channel c, position p) with pre-activation ⟨K_{c,p}, x⟩ + b_{c,p}
+# and its own output weight a_{c,p}, f(x) = Σ_{c,p} a_{c,p} tanh(⟨K_{c,p}, x⟩ + b_{c,p}):
+#
+# * "cnn": K_{c,p} = P_pᵀ w_c, one kernel w_c ∈ R^{s^dim} and one bias b_c per channel (shared over positions);
+# * "lc" (locally connected, no sharing): K_{c,p} = P_pᵀ w_{c,p}, a kernel and a bias per channel and position;
+# * "fc" (fully connected): K_{c,p} ∈ R^{d^dim} free, a bias per unit: a two-layer network with M·P neurons.
+#
+# M (the width multiplier) channels; the target is the 1-channel CNN Σ_p tanh(⟨w*, P_p x⟩) (no bias), represented at
+# its most condensed point: every channel a copy, output weights 1/M.
+
+LLR_KERNEL_1D = (0.6, 0.8, 1.0)
+LLR_KINDS = ("cnn", "lc", "fc")
+LLR_NAMES = {"cnn": "CNN (shared kernel)", "lc": "locally connected (no sharing)", "fc": "fully connected"}
+# the published model ranks (SCIENCE.md): LLR Figure 3 (1-D, d = 5, s = 3, hidden bias) and 2-D per kernel at d = 28, s = 3
+LLR_PUBLISHED = {("1-D", "cnn"): 7, ("1-D", "lc"): 15, ("1-D", "fc"): 21,
+                 ("2-D", "cnn"): 685, ("2-D", "lc"): 6760, ("2-D", "fc"): 530660}
+
+
+def formula_llr(kind: str, d: int, s: int, dim: int, bias: bool, k: int = 1) -> int:
+    """Closed-form model rank at a k-kernel target (LLR paper): with P = (d+1−s)^dim positions and β = 1 with a
+    hidden bias, 0 without: CNN k(s^dim + β + P), locally connected k(s^dim + β + 1)P, fully connected
+    k(d^dim + β + 1)P. (2-D without bias: k(s² + (d+1−s)²), k(s²+1)(d+1−s)², k(d²+1)(d+1−s)².)"""
+    P, beta = (d + 1 - s) ** dim, int(bias)
+    if kind == "cnn":
+        return k * (s**dim + beta + P)
+    if kind == "lc":
+        return k * (s**dim + beta + 1) * P
+    if kind == "fc":
+        return k * (d**dim + beta + 1) * P
+    raise ValueError(f"kind={kind!r} must be one of {LLR_KINDS}")
+
+
+def valid_patches(d: int, s: int, dim: int) -> Tensor:
+    """Valid (non-circular) patch operators ``(P, s^dim, d^dim)``, P = (d+1−s)^dim, stride 1."""
+    q = d + 1 - s
+    if not 1 <= s <= d or dim not in (1, 2):
+        raise ValueError(f"need 1 <= s={s} <= d={d} and dim in (1, 2)")
+    if dim == 1:
+        Pm = torch.zeros(q, s, d, dtype=F64)
+        for p in range(q):
+            for j in range(s):
+                Pm[p, j, p + j] = 1.0
+        return Pm
+    Pm = torch.zeros(q * q, s * s, d * d, dtype=F64)
+    for p in range(q):
+        for r in range(q):
+            for i in range(s):
+                for j in range(s):
+                    Pm[p * q + r, i * s + j, (p + i) * d + r + j] = 1.0
+    return Pm
+
+
+@dataclass(frozen=True)
+class LocalNet:
+    """One of the LLR paper's three models (see the comment above): ``kind`` "cnn" / "lc" / "fc", input side
+    ``d``, kernel side ``s``, ``dim`` 1 or 2, ``multiplier`` M channels, hidden ``bias`` or not.
+
+    Flat parameters: kernels ``(M, Pw, kw)`` (Pw = 1 for the CNN, P otherwise; kw = s^dim, or d^dim for "fc"),
+    then biases ``(M, Pb)`` if ``bias`` (Pb = 1 for the CNN, P otherwise), then output weights ``(M, P)``."""
+
+    kind: str
+    d: int
+    s: int
+    dim: int = 1
+    multiplier: int = 1
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in LLR_KINDS:
+            raise ValueError(f"kind={self.kind!r} must be one of {LLR_KINDS}")
+        if not 1 <= self.s <= self.d or self.dim not in (1, 2) or self.multiplier < 1:
+            raise ValueError("need 1 <= s <= d, dim in (1, 2), multiplier >= 1")
+
+    @property
+    def P(self) -> int:
+        return (self.d + 1 - self.s) ** self.dim
+
+    @property
+    def D(self) -> int:
+        return self.d**self.dim
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int, int], tuple[int, int], tuple[int, int]]:
+        M, P = self.multiplier, self.P
+        kw = self.D if self.kind == "fc" else self.s**self.dim
+        pw = 1 if self.kind == "cnn" else P
+        return (M, pw, kw), ((M, pw) if self.bias else (M, 0)), (M, P)
+
+    @property
+    def n_params(self) -> int:
+        (a, b, c), (e, f), (g, h) = self.shapes
+        return a * b * c + e * f + g * h
+
+    def unpack(self, theta: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``theta: (..., n_params)`` -> input weights K ``(..., M, P, D)``, biases ``(..., M, P)``, output
+        weights ``(..., M, P)``."""
+        (M, pw, kw), (bm, bp), _ = self.shapes
+        lead = theta.shape[:-1]
+        nw, nb = M * pw * kw, bm * bp
+        w = theta[..., :nw].reshape(*lead, M, pw, kw)
+        b = theta[..., nw:nw + nb].reshape(*lead, bm, bp)
+        a = theta[..., nw + nb:].reshape(*lead, M, self.P)
+        Pm = valid_patches(self.d, self.s, self.dim).to(theta)
+        if self.kind == "fc":
+            K = w
+        elif self.kind == "lc":
+            K = torch.einsum("...cpj,pjl->...cpl", w, Pm)
+        else:
+            K = torch.einsum("...cj,pjl->...cpl", w[..., 0, :], Pm)
+        if not self.bias:
+            b = torch.zeros(*lead, M, self.P, dtype=theta.dtype, device=theta.device)
+        elif self.kind == "cnn":
+            b = b.expand(*lead, M, self.P)
+        return K, b, a
+
+    def forward(self, theta: Tensor, X: Tensor) -> Tensor:
+        """Outputs: ``theta: (n_params,)``, ``X: (N, D)`` -> ``(N,)``; or batched ``theta: (B, n_params)``,
+        ``X: (B, N, D)`` -> ``(B, N)``."""
+        K, b, a = self.unpack(theta)
+        if theta.dim() == 1:
+            return (a * torch.tanh(torch.einsum("cpl,nl->ncp", K, X) + b)).sum((1, 2))
+        return (a[:, None] * torch.tanh(torch.einsum("bcpl,bnl->bncp", K, X) + b[:, None])).sum((2, 3))
+
+    def target_point(self, kernel: Tensor) -> Tensor:
+        """The most condensed point representing Σ_p tanh(⟨w*, P_p x⟩) (``kernel`` w* ∈ R^{s^dim}, bias 0):
+        every channel (and, without sharing, every position) carries w*, output weights 1/M."""
+        (M, pw, kw), (bm, bp), _ = self.shapes
+        kernel = torch.as_tensor(kernel, dtype=F64).reshape(-1)
+        if self.kind == "fc":
+            w = torch.einsum("j,pjl->pl", kernel, valid_patches(self.d, self.s, self.dim))[None].expand(M, -1, -1)
+        else:
+            w = kernel[None, None].expand(M, pw, kw)
+        return torch.cat([w.reshape(-1), torch.zeros(bm * bp, dtype=F64),
+                          torch.full((M * self.P,), 1.0 / M, dtype=F64)])
+
+
+def llr_kernel(s: int, dim: int, seed: int = 0) -> Tensor:
+    """The target kernel: (0.6, 0.8, 1) for the LLR Figure-3 target (dim 1, s = 3); otherwise a generic
+    Gaussian kernel (seeded) of norm ≈ √2."""
+    if dim == 1 and s == 3:
+        return torch.tensor(LLR_KERNEL_1D, dtype=F64)
+    g = torch.Generator().manual_seed(seed)
+    k = torch.randn(s**dim, generator=g, dtype=F64)
+    return k * (2.0**0.5 / k.norm())
+
+
+def llr_rank(net: LocalNet, *, seed: int = 0, n_inputs: int | None = None, rtol: float = 1e-9) -> int:
+    """Model rank of ``net`` at the most condensed point of its target: numerical rank of the Jacobian on
+    Gaussian inputs x ~ N(0, I) (at least 3 × the parameter count of them)."""
+    theta = net.target_point(llr_kernel(net.s, net.dim, seed))
+    n = n_inputs or max(400, 3 * net.n_params)
+    g = torch.Generator().manual_seed(seed + 1)
+    X = torch.randn(n, net.D, generator=g, dtype=F64)
+    J = torch.func.jacrev(lambda th: net.forward(th, X))(theta)
+    return numerical_rank(J, rtol)
+
+
+def published_rows(*, multipliers: tuple[int, ...] = (1, 2, 3), d2_check: int = 5, s2: int = 3, d2: int = 28,
+                   check_multiplier: int = 2, seed: int = 0) -> list[dict]:
+    """The published model ranks, computed: per model one row for the 1-D LLR Figure-3 setting (d = 5, s = 3,
+    hidden bias; the numerical rank at every width multiplier) and one for the 2-D setting at d = ``d2``,
+    s = ``s2`` without bias (the closed form at d2, checked against the numerical rank at d = ``d2_check`` with
+    ``check_multiplier`` channels, so that the rank is below the parameter count)."""
+    rows = []
+    for kind in LLR_KINDS:
+        ranks = [llr_rank(LocalNet(kind, 5, 3, 1, M, True), seed=seed) for M in multipliers]
+        f = formula_llr(kind, 5, 3, 1, True)
+        rows.append(dict(model=LLR_NAMES[kind], setting="1-D, d=5, s=3, hidden bias (LLR Figure 3)",
+                         published=LLR_PUBLISHED[("1-D", kind)], computed=ranks[0],
+                         computed_by_multiplier={str(M): r for M, r in zip(multipliers, ranks)},
+                         formula=f, how="numerical Jacobian rank at the target", kind=kind, dim=1,
+                         params_by_multiplier={str(M): LocalNet(kind, 5, 3, 1, M, True).n_params for M in multipliers}))
+    for kind in LLR_KINDS:
+        net = LocalNet(kind, d2_check, s2, 2, check_multiplier, False)
+        rows.append(dict(model=LLR_NAMES[kind], setting=f"2-D, d={d2}, s={s2}, per kernel, no bias",
+                         published=LLR_PUBLISHED[("2-D", kind)], computed=formula_llr(kind, d2, s2, 2, False),
+                         formula=formula_llr(kind, d2, s2, 2, False),
+                         how=f"closed form at d={d2}; checked by the numerical rank at d={d2_check}, {check_multiplier} kernels",
+                         check_d=d2_check, check_numerical=llr_rank(net, seed=seed),
+                         check_formula=formula_llr(kind, d2_check, s2, 2, False), kind=kind, dim=2,
+                         check_params=net.n_params))
+    for r in rows:
+        ok = r["computed"] == r["published"]
+        if r["dim"] == 1:
+            ok = ok and all(v == r["published"] for v in r["computed_by_multiplier"].values()) and r["formula"] == r["computed"]
+        else:
+            ok = ok and r["check_numerical"] == r["check_formula"]
+        r["match"] = bool(ok)
+    return rows
+
+
+def llr_target(X: Tensor, kernel: Tensor | None = None) -> Tensor:
+    """f*(x) = Σ_{s=1..3} tanh(0.6 x_s + 0.8 x_{s+1} + x_{s+2}) on ``X: (..., 5)`` (LLR Figure 3), or the
+    1-channel valid CNN with another 1-D ``kernel``."""
+    k = torch.as_tensor(LLR_KERNEL_1D if kernel is None else kernel, dtype=X.dtype)
+    s = len(k)
+    return sum(torch.tanh(X[..., p:p + s] @ k) for p in range(X.shape[-1] + 1 - s))
+
+
+def train_llr(net: LocalNet, n_values: tuple[int, ...], seeds: tuple[int, ...], *, scale: float, lr: float,
+              steps: int, n_test: int = 2000) -> dict[str, Tensor]:
+    """Full-batch gradient descent (step ``lr``, ``steps`` steps) on the loss (1/2n) Σ_i (f(x_i) − f*(x_i))² of
+    every (n, seed) trial, ONE batched tensor program: x_i ~ N(0, I_d) (seed's stream; a smaller n uses the
+    leading rows), θ₀ = ``scale`` · N(0, I) (seed's stream, shared over n). Returns per trial (``(len(n_values),
+    len(seeds))``) the test error (1/2) mean (f − f*)² on ``n_test`` fresh inputs, the final training loss, and
+    the test error of the zero function (for a relative error)."""
+    N, S = max(n_values), len(seeds)
+    X = torch.stack([torch.from_numpy(np.random.default_rng([s, 10]).standard_normal((N, net.D))) for s in seeds])
+    th0 = torch.stack([torch.from_numpy(np.random.default_rng([s, 11]).standard_normal(net.n_params)) for s in seeds])
+    Xt = torch.from_numpy(np.random.default_rng([10**6, 12]).standard_normal((n_test, net.D)))
+    B = len(n_values) * S
+    Xb = X.repeat(len(n_values), 1, 1)  # (B, N, D), trial b = (n index, seed index)
+    nb = torch.tensor([n for n in n_values for _ in seeds], dtype=F64)
+    mask = (torch.arange(N)[None, :] < nb[:, None]).to(F64)
+    yb = llr_target(Xb)
+    theta = (scale * th0).repeat(len(n_values), 1).clone().requires_grad_(True)
+    for _ in range(steps):
+        r = (net.forward(theta, Xb) - yb) * mask
+        loss = 0.5 * (r**2).sum(1) / nb
+        (g,) = torch.autograd.grad(loss.sum(), theta)
+        with torch.no_grad():
+            theta -= lr * g
+    with torch.no_grad():
+        r = (net.forward(theta, Xb) - yb) * mask
+        train_loss = 0.5 * (r**2).sum(1) / nb
+        yt = llr_target(Xt)
+        ft = net.forward(theta, Xt[None].expand(B, -1, -1))
+        test = 0.5 * ((ft - yt) ** 2).mean(1)
+    shape = (len(n_values), S)
+    return {"test_error": test.reshape(shape), "train_loss": train_loss.reshape(shape),
+            "zero_error": 0.5 * (yt**2).mean(), "theta": theta.detach().reshape(*shape, -1)}
