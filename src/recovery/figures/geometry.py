@@ -480,7 +480,8 @@ def rate_verdicts(fl: dict[str, np.ndarray], fits: dict[str, np.ndarray], settin
 # The page
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Geometry for every setting, the 3-D cloud (no bias) and the rate trials (ONE batched flow call, cached)."""
     t0 = time.perf_counter()
     arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values)}
