@@ -26,12 +26,12 @@ import os
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -136,16 +136,20 @@ def check_place(what: str, path: str | Path) -> Path:
     return p
 
 
-def atomic_write(path: Path, data: bytes, what: str = "file") -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename). A failure
-    (full disk, file-size limit) removes the temporary file, leaves any older ``path`` as it was and raises
+def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], what: str = "file") -> Path:
+    """Write ``data`` (bytes, or a function writing to a binary file, so large arrays stream to disk) to
+    ``path`` atomically (temporary file in the same folder, fsync, rename). A failure (full disk, file-size
+    limit) removes the temporary file, leaves any older ``path`` as it was and raises
     :class:`~recovery.config.WriteError`."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 -> the mode an ordinary open() would give

@@ -31,16 +31,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
-import io
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -127,9 +126,8 @@ def _write_outputs(name: str, summary: dict[str, Any], arrays: dict[str, np.ndar
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
-        staged.append((_stage(out / "arrays.npz", buf.getvalue(), "arrays"), out / "arrays.npz"))
+        staged.append((_stage(out / "arrays.npz", lambda f: np.savez_compressed(f, **arrays), "arrays"),
+                       out / "arrays.npz"))
         try:
             importlib.import_module(f"recovery.plots.{name}").write_png(summary, arrays, tmp_png)
         except OSError as e:
@@ -148,7 +146,7 @@ def _write_outputs(name: str, summary: dict[str, Any], arrays: dict[str, np.ndar
         raise (e if isinstance(e, WriteError) else WriteError("output", out, e)) from None
 
 
-def _stage(final: Path, data: bytes, what: str) -> Path:
+def _stage(final: Path, data: bytes | Callable[[BinaryIO], None], what: str) -> Path:
     """``data`` written completely (fsynced) to a temporary file beside ``final``; WriteError naming ``final``."""
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:

@@ -258,11 +258,8 @@ def run_many(
         run_batches(spec, groups, device, finished, progress=show, logs=logs)
     out = []
     for k, us in enumerate(units):
-        out.append(_join([done[u] for u in us]))
-        if len(us) > 1:  # release the chunks once no later configuration needs them
-            for u in us:
-                if _last_use(units, k, u):
-                    done.pop(u, None)
+        # chunks no later configuration needs are handed over (not copied) so the join can release them
+        out.append(_join([done.pop(u) if len(us) > 1 and _last_use(units, k, u) else done[u] for u in us]))
     return out
 
 
@@ -324,17 +321,31 @@ _SUMMED = ("wall_time",)
 
 
 def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """One configuration's arrays from its chunks' (per-trial arrays concatenated in seed order)."""
+    """One configuration's arrays from its chunks' (per-trial arrays concatenated in seed order). Each chunk is
+    copied into the preallocated result and released from ``parts`` at once, so joining needs about the
+    memory of the result plus one chunk, not twice the result."""
     if len(parts) == 1:
         return parts[0]
+    n = sum(len(p["seeds"]) for p in parts)
+    first = parts[0]
     out: dict[str, np.ndarray] = {}
-    for k in parts[0]:
+    for k, v in first.items():
         if k in _SHARED:
-            out[k] = parts[0][k]
+            out[k] = v
         elif k in _SUMMED:
             out[k] = np.array(sum(float(p[k]) for p in parts))
         else:
-            out[k] = np.concatenate([p[k] for p in parts])
+            out[k] = np.empty((n, *v.shape[1:]), dtype=v.dtype)
+    del first
+    i = 0
+    while parts:
+        p = parts.pop(0)
+        m = len(p["seeds"])
+        for k, v in out.items():
+            if k not in _SHARED and k not in _SUMMED:
+                v[i:i + m] = p[k]
+        i += m
+        del p
     return out
 
 
@@ -388,15 +399,17 @@ def memory_estimate(configs: list[RunConfig], max_batch: int = DEFAULT_BATCH, *,
         P = c.width * 3
         per_trial = K * (8 * P + 8 + 1) + 8 * (4 * P + c.width + 16)
         solver = P * P if P <= max(24, 2 * c.n_samples) else P * (c.n_samples + 3)  # dense LU or low rank
-        kept += c.seeds * per_trial
+        kept += KEPT_FACTOR * c.seeds * per_trial
         work = max(work, min(c.seeds, max_batch) * (WORK_FACTOR * per_trial + 8 * (solver + c.n_samples * P) * 12))
     return int(BASE_MEMORY + kept + (work if in_process else 0))
 
 
 # Measured (2026-12-04, Figure 3 setting, t_max = 1e7, 2-core machine): the interpreter with torch loaded peaks
 # at 237 MiB; one batch of 4000 trials adds 283 MiB (74 KB per trial, 7.2x the 10.3 KB a trial keeps); 16000
-# seeds in batches of 4000 peak at 683 MiB = 237 + 161 (kept) + 283 (one batch). The constants below bound these.
+# seeds in batches of 4000 peak at 683 MiB; 12000 in batches of 2000 at 609 MiB (121 MiB kept: the allocator
+# keeps freed batch memory, and joining the batches copies them once). The constants below bound these.
 WORK_FACTOR = 7  # working memory of a batch per trial, in units of one trial's kept arrays
+KEPT_FACTOR = 2  # the kept arrays, counted twice: the join of the batches and the allocator's retained pages
 BASE_MEMORY = 300 * 2**20  # the interpreter with torch, numpy and scipy loaded
 
 

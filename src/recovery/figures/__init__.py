@@ -5,8 +5,10 @@ A figure module ``recovery.figures.figN`` defines
 * ``DESCRIPTION``: one line for ``python -m recovery list``;
 * ``Config``: a frozen dataclass of every parameter, validated on construction, with
   ``Config.from_user(**kw)`` (loosely typed values, unknown names rejected) and ``params()``;
-* ``run(cfg, *, progress=True) -> (summary, arrays)``: ``summary`` is the JSON-able ``result.json``
-  (parameters, code hash, the measured numbers next to the paper's), ``arrays`` the raw numpy arrays;
+* ``run(cfg, *, progress=True, scheduler=None, device="cpu") -> (summary, arrays)``: ``summary`` is the
+  JSON-able ``result.json`` (parameters, code hash, the measured numbers next to the paper's), ``arrays`` the raw
+  numpy arrays; ``scheduler`` and ``device`` go to :func:`recovery.sweeps.run_many` (pages without
+  gradient-flow sweeps accept and ignore them);
 * ``write_png(summary, arrays, path)``: a static figure stamped with its parameters.
 """
 
