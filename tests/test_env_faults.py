@@ -227,3 +227,49 @@ def test_an_interrupted_vendor_step_leaves_no_truncated_asset_and_the_rerun_comp
 
     source = Path(plotly_pkg.__file__).parent / "package_data" / "plotly.min.js"
     assert plotly.read_bytes() == source.read_bytes()
+
+
+BOOK_CELL = """
+import pathlib, time
+from myst_nb import glue
+glue('page_key', 1.0, display=False)
+flag = pathlib.Path({flag!r})
+if not flag.exists():  # the first build: say we are executing, then take long enough to be interrupted
+    flag.write_text('started')
+    time.sleep(300)
+"""
+
+
+def test_an_interrupted_book_build_builds_when_run_again(tmp_path):
+    """Ctrl-C in the middle of the notebook execution of the build `make book` uses, then the same command."""
+    import nbformat
+
+    root = Path(__file__).resolve().parent.parent
+    book, flag = tmp_path / "book-root", tmp_path / "executing"
+    (book / "book" / "vendor").mkdir(parents=True)
+    (book / "notebooks").mkdir()
+    (book / "_config.yml").write_text((root / "_config.yml").read_text())
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")
+    (book / "book" / "intro.md").write_text("# Intro\nSee {doc}`../notebooks/page`.\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"),
+                nbformat.v4.new_code_cell(BOOK_CELL.format(flag=str(flag)))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, book / "notebooks" / "page.ipynb")
+    cmd = ["make", "-s", "-C", str(root), "build-html", f"BOOK_ROOT={book}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 300
+    while not flag.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert flag.exists(), proc.communicate()[0][-3000:]
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group: make, jupyter-book, kernel
+    try:
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert "1.0" in (book / "_build" / "html" / "notebooks" / "page.html").read_text()
