@@ -31,8 +31,14 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def _cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "recovery", *args], capture_output=True, text=True,
-                          env=_env(cache), timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "recovery", *args],
+        capture_output=True,
+        text=True,
+        env=_env(cache),
+        timeout=600,
+        check=False,
+    )
 
 
 def _free_port() -> int:
@@ -48,8 +54,14 @@ def dask_cluster(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     env = _env(tmp_path / "unused-cache")
     logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker1", "worker2")]  # noqa: SIM115
-    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              env=env, stdout=logs[0], stderr=subprocess.STDOUT)]
+    procs = [
+        subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        )
+    ]
     try:
         deadline = time.time() + 120
         while True:
@@ -57,12 +69,30 @@ def dask_cluster(tmp_path):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert time.time() < deadline and procs[0].poll() is None, (tmp_path / "scheduler.log").read_text()
+                assert time.time() < deadline and procs[0].poll() is None, (
+                    tmp_path / "scheduler.log"
+                ).read_text()
                 time.sleep(0.2)
         for log in logs[1:]:
-            procs.append(subprocess.Popen([DASK, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                                           "--no-dashboard", "--nworkers", "1"], env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "worker",
+                        address,
+                        "--host",
+                        "127.0.0.1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--nworkers",
+                        "1",
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         yield address
     finally:
         for p in reversed(procs):
@@ -88,8 +118,16 @@ def _compare(a: Path, b: Path) -> None:
 
 
 def test_a_sweep_on_a_dask_scheduler_with_two_workers_equals_the_in_process_run(tmp_path, dask_cluster):
-    r = _cli("run", "fig3", *SWEEP, "--scheduler", dask_cluster, "--out", str(tmp_path / "dask"),
-             cache=tmp_path / "c-dask")
+    r = _cli(
+        "run",
+        "fig3",
+        *SWEEP,
+        "--scheduler",
+        dask_cluster,
+        "--out",
+        str(tmp_path / "dask"),
+        cache=tmp_path / "c-dask",
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "dask" / "result.json").read_text())
     assert s["scheduler"] == dask_cluster and s["workers"] == 2 and s["cache"] == "miss"
@@ -101,13 +139,17 @@ def test_a_sweep_on_a_dask_scheduler_with_two_workers_equals_the_in_process_run(
     _compare(tmp_path / "dask", tmp_path / "local")
     # a sweep computed on the cluster resumes (here: is complete) in-process from the same cache
     r = _cli("run", "fig3", *SWEEP, "--out", str(tmp_path / "again"), cache=tmp_path / "c-dask")
-    assert r.returncode == 0 and json.loads((tmp_path / "again" / "result.json").read_text())["cache"] == "hit"
+    assert (
+        r.returncode == 0 and json.loads((tmp_path / "again" / "result.json").read_text())["cache"] == "hit"
+    )
 
 
 def test_a_local_cluster_through_the_api_gives_identical_numbers(tmp_path):
     cfgs = [RunConfig(seeds=30, init_scale=s, t_max=1e4) for s in (1e-4, 1e-8)]
     with tracking() as log:
-        on_dask = run_many(cfgs, ResultCache(tmp_path / "a"), max_batch=30, progress=False, scheduler="local:2")
+        on_dask = run_many(
+            cfgs, ResultCache(tmp_path / "a"), max_batch=30, progress=False, scheduler="local:2"
+        )
     assert log.scheduler == "local:2" and log.workers == 2 and log.batches == 2
     here = run_many(cfgs, ResultCache(tmp_path / "b"), max_batch=30, progress=False)
     for x, y in zip(on_dask, here):
@@ -117,8 +159,16 @@ def test_a_local_cluster_through_the_api_gives_identical_numbers(tmp_path):
 
 
 def test_unreachable_scheduler_and_bad_scheduler_exit_2_with_one_line(tmp_path):
-    r = _cli("run", "fig3", *SWEEP, "--scheduler", f"tcp://127.0.0.1:{_free_port()}", "--out", str(tmp_path / "o"),
-             cache=tmp_path / "c")
+    r = _cli(
+        "run",
+        "fig3",
+        *SWEEP,
+        "--scheduler",
+        f"tcp://127.0.0.1:{_free_port()}",
+        "--out",
+        str(tmp_path / "o"),
+        cache=tmp_path / "c",
+    )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "invalid scheduler='tcp://127.0.0.1:" in r.stderr and "no Dask scheduler answered" in r.stderr
     assert not (tmp_path / "o").exists() and not list(tmp_path.glob("c/trials/*.npz"))
@@ -144,6 +194,7 @@ def test_device_option_runs_the_integrator_there_and_an_unavailable_device_exits
     with pytest.raises(ParameterError, match="invalid device='cuda': CUDA is not available"):
         run_many([cfg], ResultCache(tmp_path / "c"), progress=False, device="cuda")
     r = _cli("run", "fig3", *SWEEP, "--device", "cuda", "--out", str(tmp_path / "o"), cache=tmp_path / "c")
-    assert r.returncode == 2 and r.stderr.strip() == ("recovery: error: invalid device='cuda': CUDA is not "
-                                                      "available on this machine; use cpu")
+    assert r.returncode == 2 and r.stderr.strip() == (
+        "recovery: error: invalid device='cuda': CUDA is not available on this machine; use cpu"
+    )
     assert not (tmp_path / "o").exists()

@@ -26,12 +26,18 @@ NB = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = ["--seeds", "200", "--batch-size", "50", "--t-max", "3e4", "--no-progress"]  # 4 batches of 50 trials
 
 
+def _sigint_default() -> None:
+    """In the child: SIGINT as from a terminal, not ignored (a background job of a non-interactive shell inherits
+    SIG_IGN for it, and a program keeps what it inherits)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(*args: str, cache: Path, limit_kb: int | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, RECOVERY_CACHE_DIR=str(cache))
     cmd = [sys.executable, "-m", "recovery", *args]
     if limit_kb is not None:  # a real file-size limit: writes beyond it fail with EFBIG ("File too large")
         cmd = ["bash", "-c", f'ulimit -f {limit_kb} && exec "$@"', "bash", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
 def _one_line(r: subprocess.CompletedProcess) -> str:
@@ -76,8 +82,13 @@ def test_unusable_cache_folder_is_a_clear_error_from_the_api_and_papermill(tmp_p
         run_many([RunConfig(seeds=3, t_max=10.0)], ResultCache(afile), progress=False)
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(afile))
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig3_convergence_sets.ipynb"), str(tmp_path / "o.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"seeds": 20, "t_max": 1e3})
+        pm.execute_notebook(
+            str(NB / "fig3_convergence_sets.ipynb"),
+            str(tmp_path / "o.ipynb"),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={"seeds": 20, "t_max": 1e3},
+        )
     assert f"cannot use RECOVERY_CACHE_DIR {afile}: is a file, not a folder" in str(e.value)
     assert afile.read_text() == "x"
 
@@ -123,11 +134,14 @@ def test_interrupt_stops_at_once_keeps_finished_batches_and_the_same_command_res
     cache, out = tmp_path / "cache", tmp_path / "out"
     args = ["run", "fig3", "--seeds", "400", "--batch-size", "50", "--no-progress", "--out", str(out)]
     env = dict(os.environ, RECOVERY_CACHE_DIR=str(cache))
-    # as started from a terminal: SIGINT not ignored (a background job of a non-interactive shell inherits
-    # SIG_IGN for it, and a program keeps what it inherits)
-    proc = subprocess.Popen([sys.executable, "-m", "recovery", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recovery", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_default,  # noqa: PLW1509 (no threads started yet)
+    )
     deadline = time.time() + 300
     while len(list(cache.glob("trials/*.npz"))) < 1 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
@@ -159,12 +173,16 @@ def test_a_configuration_is_split_into_cached_batches_that_resume(tmp_path, monk
     batched = run_many([cfg], cache, max_batch=50, progress=False)[0]
     entries = sorted((tmp_path / "batched" / sweeps.KIND).glob("*.npz"))
     assert len(entries) == 3  # 50 + 50 + 20 seeds
-    assert np.array_equal(batched["seeds"], np.arange(120)) and np.array_equal(batched["label"], whole["label"])
+    assert np.array_equal(batched["seeds"], np.arange(120)) and np.array_equal(
+        batched["label"], whole["label"]
+    )
     np.testing.assert_allclose(batched["final_theta"], whole["final_theta"], rtol=1e-10, atol=1e-300)
     entries[1].unlink()  # as if interrupted before this batch finished
     calls: list[int] = []
     real = sweeps.gradient_flow
-    monkeypatch.setattr(sweeps, "gradient_flow", lambda th, *a, **k: calls.append(th.shape[0]) or real(th, *a, **k))
+    monkeypatch.setattr(
+        sweeps, "gradient_flow", lambda th, *a, **k: calls.append(th.shape[0]) or real(th, *a, **k)
+    )
     again = run_many([cfg], cache, max_batch=50, progress=False)[0]
     assert len(calls) == 1 and calls[0] in (50, 20)  # only the missing batch ran
     for k in again:
@@ -174,11 +192,22 @@ def test_a_configuration_is_split_into_cached_batches_that_resume(tmp_path, monk
 
 def test_a_run_larger_than_memory_is_refused_up_front_with_the_estimate(tmp_path):
     huge = RunConfig(seeds=1_000_000, checkpoints_per_decade=1000)
-    with pytest.raises(ResourceError, match=r"refusing to run 1000000 trials: estimated memory [0-9.]+ GiB exceeds"):
+    with pytest.raises(
+        ResourceError, match=r"refusing to run 1000000 trials: estimated memory [0-9.]+ GiB exceeds"
+    ):
         run_many([huge], ResultCache(tmp_path / "c"), progress=False)
     assert not (tmp_path / "c").exists()
-    r = _cli("run", "fig3", "--seeds", "1000000", "--checkpoints-per-decade", "1000", "--out", str(tmp_path / "o"),
-             cache=tmp_path / "c")
+    r = _cli(
+        "run",
+        "fig3",
+        "--seeds",
+        "1000000",
+        "--checkpoints-per-decade",
+        "1000",
+        "--out",
+        str(tmp_path / "o"),
+        cache=tmp_path / "c",
+    )
     assert r.returncode == 2 and "estimated memory" in _one_line(r) and "GiB available" in _one_line(r)
     assert sorted(tmp_path.iterdir()) == []
 
@@ -194,7 +223,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, memory_estimate
 
 
 def test_the_memory_estimate_bounds_the_measured_peak(tmp_path):
-    r = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     peak, est = map(int, r.stdout.split())
     assert peak <= est <= 2.5 * peak, (peak, est)
@@ -218,10 +253,12 @@ def test_an_interrupted_vendor_step_leaves_no_truncated_asset_and_the_rerun_comp
     mathjax.parent.mkdir(parents=True)
     mathjax.write_text("// present")  # only the plotly step runs
     plotly = tmp_path / "book" / "vendor" / "plotly.min.js"
-    cmd = f'ulimit -f 100 && bash {script} {sys.executable}'
-    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    cmd = f"ulimit -f 100 && bash {script} {sys.executable}"
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode != 0 and not plotly.exists()
-    r = subprocess.run(["bash", str(script), sys.executable], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        ["bash", str(script), sys.executable], capture_output=True, text=True, timeout=120, check=False
+    )
     assert r.returncode == 0, r.stderr
     import plotly as plotly_pkg
 
@@ -252,24 +289,34 @@ def test_an_interrupted_book_build_builds_when_run_again(tmp_path):
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")
     (book / "book" / "intro.md").write_text("# Intro\nSee {doc}`../notebooks/page`.\n")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"),
-                nbformat.v4.new_code_cell(BOOK_CELL.format(flag=str(flag)))]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"),
+        nbformat.v4.new_code_cell(BOOK_CELL.format(flag=str(flag))),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, book / "notebooks" / "page.ipynb")
     cmd = ["make", "-s", "-C", str(root), "build-html", f"BOOK_ROOT={book}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_sigint_default,  # noqa: PLW1509 (no threads started yet)
+    )
     deadline = time.time() + 300
     while not flag.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert flag.exists(), proc.communicate()[0][-3000:]
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group: make, jupyter-book, kernel
+    os.killpg(
+        proc.pid, signal.SIGINT
+    )  # Ctrl-C reaches the whole foreground group: make, jupyter-book, kernel
     try:
         proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode != 0
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert "1.0" in (book / "_build" / "html" / "notebooks" / "page.html").read_text()

@@ -25,8 +25,15 @@ RUN = ["run", "fig3", "--seeds", "40", "--t-max", "1e3", "--no-progress"]
 
 def _run_copy(root: Path, cache: Path, out: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(root), RECOVERY_CACHE_DIR=str(cache))
-    r = subprocess.run([sys.executable, "-m", "recovery", *RUN, "--out", str(out)], capture_output=True,
-                       text=True, env=env, cwd=root, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "recovery", *RUN, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads((out / "result.json").read_text())
 
@@ -62,8 +69,10 @@ def test_editing_a_plot_module_is_a_cache_hit_and_editing_the_science_a_miss(tmp
 def test_the_code_hash_covers_exactly_the_science_modules():
     names = {p.relative_to(PKG).parts[0] for p in science_files()}
     assert names == set(SCIENCE)
-    assert not any(p.relative_to(PKG).parts[0] in ("plots", "cli.py", "record.py", "progress.py",
-                                                  "distributed.py") for p in science_files())
+    assert not any(
+        p.relative_to(PKG).parts[0] in ("plots", "cli.py", "record.py", "progress.py", "distributed.py")
+        for p in science_files()
+    )
     assert len(code_hash()) == 16
 
 
@@ -76,12 +85,26 @@ def test_provenance_names_the_versions_and_the_commit_of_a_git_checkout():
     assert prov["torch"] == torch.__version__ and prov["numpy"] == numpy.__version__
     assert prov["scipy"] == scipy.__version__ and prov["python"] == ".".join(map(str, sys.version_info[:3]))
     assert prov["torch_threads"] == torch.get_num_threads() and prov["scheduler"] == "in-process"
-    if subprocess.run(["git", "-C", str(PKG), "rev-parse", "HEAD"], capture_output=True).returncode == 0:
+    if (
+        subprocess.run(
+            ["git", "-C", str(PKG), "rev-parse", "HEAD"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         assert prov["git_commit"] and len(prov["git_commit"].split("+")[0]) == 40
 
 
-@pytest.mark.parametrize("env, wish, shown", [("1", False, True), ("on", False, True), ("0", True, False),
-                                              ("off", True, False), (None, True, True), (None, False, False)])
+@pytest.mark.parametrize(
+    "env, wish, shown",
+    [
+        ("1", False, True),
+        ("on", False, True),
+        ("0", True, False),
+        ("off", True, False),
+        (None, True, True),
+        (None, False, False),
+    ],
+)
 def test_progress_follows_recovery_progress_then_the_callers_wish(monkeypatch, env, wish, shown):
     if env is None:
         monkeypatch.delenv(progress.ENV, raising=False)
@@ -95,8 +118,13 @@ def test_a_notebook_run_with_a_cold_cache_carries_no_widget_or_progress_output(t
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cold"))
     monkeypatch.delenv(progress.ENV, raising=False)
     out = tmp_path / "fig3.ipynb"
-    pm.execute_notebook(str(NB / "fig3_convergence_sets.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"seeds": 60, "t_max": 3e4, "slider_scales": [1e-4, 1e-8]})
+    pm.execute_notebook(
+        str(NB / "fig3_convergence_sets.ipynb"),
+        str(out),
+        cwd=str(NB),
+        progress_bar=False,
+        parameters={"seeds": 60, "t_max": 3e4, "slider_scales": [1e-4, 1e-8]},
+    )
     assert list((tmp_path / "cold").rglob("*.npz")), "the cache was cold: the notebook computed"
     nb = json.loads(out.read_text())
     for cell in nb["cells"]:

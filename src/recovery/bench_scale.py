@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     for n in [int(x) for x in a.seeds.split(",") if x.strip()]:
         with tempfile.TemporaryDirectory(prefix="recovery-bench-") as cache:
-            r = subprocess.run([sys.executable, "-c", CHILD, str(n), str(a.batch_size), a.device, a.scheduler, cache],
-                               env=dict(os.environ), check=False)
+            r = subprocess.run(
+                [sys.executable, "-c", CHILD, str(n), str(a.batch_size), a.device, a.scheduler, cache],
+                env=dict(os.environ),
+                check=False,
+            )
             if r.returncode:
                 return r.returncode
     return 0

@@ -45,25 +45,38 @@ def connect(spec: tuple[str, Any]) -> tuple[Any, int]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise ParameterError("scheduler", _label(spec), "needs dask.distributed: pip install "
-                             "distributed==2026.8.0 (see requirements.txt)") from None
+        raise ParameterError(
+            "scheduler",
+            _label(spec),
+            "needs dask.distributed: pip install distributed==2026.8.0 (see requirements.txt)",
+        ) from None
     if spec not in _CLIENTS:
         if spec[0] == "local":
-            cluster = LocalCluster(n_workers=spec[1], threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=spec[1],
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
             client = Client(cluster)
         else:
             try:
                 client = Client(spec[1], timeout="10s")
             except (OSError, TimeoutError) as e:
-                raise ParameterError("scheduler", spec[1], f"no Dask scheduler answered there ({e})") from None
+                raise ParameterError(
+                    "scheduler", spec[1], f"no Dask scheduler answered there ({e})"
+                ) from None
             cluster = None
         try:
             client.wait_for_workers(1, timeout=60)
         except (OSError, TimeoutError):
             client.close()
-            raise ParameterError("scheduler", _label(spec), "the scheduler has no workers after 60 s "
-                                 "(start some with: dask worker ADDRESS)") from None
+            raise ParameterError(
+                "scheduler",
+                _label(spec),
+                "the scheduler has no workers after 60 s (start some with: dask worker ADDRESS)",
+            ) from None
         _CLIENTS[spec] = (client, cluster)
     client = _CLIENTS[spec][0]
     return client, len(client.scheduler_info(n_workers=-1)["workers"])
@@ -86,9 +99,15 @@ def _label(spec: tuple[str, Any]) -> str:
     return f"local:{spec[1]}" if spec[0] == "local" else str(spec[1])
 
 
-def run_batches(spec: tuple[str, Any], groups: list[list[Any]], device: str,
-                finished: Callable[[list[Any], list[dict[str, Any]]], None], *, progress: bool,
-                logs: list[Any]) -> None:
+def run_batches(
+    spec: tuple[str, Any],
+    groups: list[list[Any]],
+    device: str,
+    finished: Callable[[list[Any], list[dict[str, Any]]], None],
+    *,
+    progress: bool,
+    logs: list[Any],
+) -> None:
     """Run every batch of ``groups`` on the workers of ``spec``; ``finished(group, arrays)`` (which writes the
     cache) is called on the client as each batch completes. Interrupted (Ctrl-C, SIGTERM, an error), the
     remaining batches are cancelled and the finished ones are kept."""
@@ -107,8 +126,10 @@ def run_batches(spec: tuple[str, Any], groups: list[list[Any]], device: str,
             for fut in as_completed(list(futures)):
                 worker_hash, results = fut.result()
                 if worker_hash != code_hash():
-                    raise RuntimeError(f"a Dask worker runs other code (code hash {worker_hash}, here "
-                                       f"{code_hash()}); start the workers from this version of recovery")
+                    raise RuntimeError(
+                        f"a Dask worker runs other code (code hash {worker_hash}, here "
+                        f"{code_hash()}); start the workers from this version of recovery"
+                    )
                 finished(groups[futures[fut]], results)
                 b.update(1)
     except BaseException:
