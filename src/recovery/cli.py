@@ -137,13 +137,15 @@ def _write_outputs(name: str, summary: dict[str, Any], arrays: dict[str, np.ndar
         staged.append((_stage(out / "result.json", text.encode(), "result"), out / "result.json"))
         for tmp, final in staged:
             os.replace(tmp, final)
-    except OSError as e:
+    except BaseException as e:  # a failed write, or Ctrl-C while writing: remove what was staged
         tmp_png.unlink(missing_ok=True)
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # leave no empty folder behind either
-        raise (e if isinstance(e, WriteError) else WriteError("output", out, e)) from None
+        if isinstance(e, OSError) and not isinstance(e, WriteError):
+            raise WriteError("output", out, e) from None
+        raise
 
 
 def _stage(final: Path, data: bytes | Callable[[BinaryIO], None], what: str) -> Path:
