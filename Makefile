@@ -26,13 +26,14 @@ export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)
 
-.PHONY: help venv vendor book build-html test browser-deps bench reproduce clean distclean
+.PHONY: help venv vendor book build-html test browser-deps bench bench-scale reproduce clean distclean
 
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
 	@echo "make test       run the tests and the notebooks (nbval --nbval-lax)"
 	@echo "make reproduce  every figure at the paper's size into results/FIGURE/"
 	@echo "make bench      time the gradient-flow integrator"
+	@echo "make bench-scale  Figure 3 at 4e4 and 4e5 seeds: time and peak memory"
 	@echo "make vendor     fetch offline MathJax + plotly.js into book/vendor/"
 	@echo "make clean      remove _build; make distclean also removes .venv, book/vendor, .cache"
 
@@ -80,6 +81,11 @@ browser-deps:
 
 bench: venv
 	$(PY) -m recovery.bench
+
+# Figure 3 at 4e4 and 4e5 seeds: wall time, peak memory and the memory estimate (BENCH_SCALE_ARGS, e.g.
+# "--device cuda" or "--scheduler local:2").
+bench-scale: venv
+	$(PY) -m recovery.bench_scale $(BENCH_SCALE_ARGS)
 
 reproduce: venv
 	$(PY) -m recovery reproduce --out results

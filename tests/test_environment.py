@@ -66,6 +66,16 @@ def test_requirements_and_environment_pin_the_same_packages():
     assert req == env, f"pins differ: requirements.txt {only_req} vs environment.yml {only_env}"
 
 
+def test_pyproject_extras_pin_exactly_what_requirements_pins():
+    """Optional dependencies (the Dask extra) carry the exact pins of requirements.txt."""
+    req = _pins(_requirements_lines(), "requirements.txt")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("optional-dependencies", {})
+    for name, lines in extras.items():
+        pins = _pins([re.sub(r"\[.*?\]", "", x) for x in lines], f"pyproject.toml [{name}]")
+        assert pins and all(req.get(k) == v for k, v in pins.items()), f"[{name}] {pins} vs requirements.txt"
+    assert req.get("distributed") == req.get("dask"), "dask and distributed are released together"
+
+
 def test_environment_yml_installs_python311_pip_and_the_package():
     deps = _environment()["dependencies"]
     conda = [d for d in deps if isinstance(d, str)]

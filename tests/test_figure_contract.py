@@ -4,8 +4,8 @@ tested in its own test file):
 * its notebook runs for real at a reduced size through papermill, ends with "all checks passed" and draws its
   figures (their div ids);
 * a bad parameter stops its notebook with the validator's one-line message;
-* ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash and headline),
-  arrays.npz and a stamped figure.png, and a rerun loads every simulation from the cache;
+* ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash, provenance, cache
+  status and headline), arrays.npz and a stamped figure.png;
 * ``recovery run NAME`` with the bad parameter exits with status 2, one line on stderr, nothing written.
 """
 
@@ -86,6 +86,8 @@ def test_cli_run_writes_result_arrays_and_figure(name, tmp_path):
     expected = get(name).Config.from_user(**REDUCED[name]).params()
     assert s["parameters"] == json.loads(json.dumps(expected))
     assert len(s["code_hash"]) == 16 and s["figure"] == name
+    assert s["cache"] in {"hit", "miss", "none"} and s["scheduler"] == "in-process"
+    assert {"python", "torch", "numpy", "scipy", "device", "torch_threads", "code_hash"} <= set(s["provenance"])
     assert (out / "arrays.npz").stat().st_size > 0 and (out / "figure.png").stat().st_size > 10_000
     for line in s.get("headline", []):
         assert line in r.stdout

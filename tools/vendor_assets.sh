@@ -2,7 +2,8 @@
 # Fetch the JavaScript the offline book needs into book/vendor/ (git-ignored).
 #   book/vendor/mathjax/es5/   MathJax 3 (npm registry: `npm pack mathjax@3`)
 #   book/vendor/plotly.min.js  copied from the installed Python plotly package
-# Idempotent: each asset is skipped when already present.
+# Idempotent: each asset is skipped when already present; each is moved into place only when complete, so an
+# interrupted run (Ctrl-C during make book) is simply redone by the next.
 # Usage: tools/vendor_assets.sh [PYTHON]   (default: .venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,9 @@ fi
 
 if [ ! -f "$VENDOR/plotly.min.js" ]; then
     src="$("$PYTHON" -c 'import pathlib, plotly; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')"
-    cp "$src" "$VENDOR/plotly.min.js"
+    # copy under a temporary name, then rename: an interrupted copy (Ctrl-C, full disk) never leaves a
+    # truncated plotly.min.js that the next run would take as done
+    cp "$src" "$VENDOR/.plotly.min.js.tmp"
+    mv "$VENDOR/.plotly.min.js.tmp" "$VENDOR/plotly.min.js"
     echo "vendored plotly.min.js from $src"
 fi

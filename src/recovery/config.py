@@ -82,6 +82,32 @@ def _choice_list_allowed(choices: Sequence[str]) -> str:
     return "must be a non-empty list of distinct values among " + ", ".join(choices)
 
 
+class PlaceError(ValueError):
+    """A folder the run must write to (output, cache) that does not exist and cannot be created, or is not
+    writable; raised before any computation. One line naming the option or variable and the path."""
+
+    def __init__(self, what: str, path: Any, why: str) -> None:
+        super().__init__(f"cannot use {what} {path}: {why}")
+        self.what = what
+        self.path = path
+
+
+class WriteError(OSError):
+    """A result, cache entry, figure or ``result.json`` that could not be written (full disk, file-size limit,
+    permissions). One line saying what and where; nothing partial is left behind."""
+
+    def __init__(self, what: str, path: Any, cause: BaseException) -> None:
+        reason = getattr(cause, "strerror", None) or str(cause)
+        super().__init__(f"could not write {what} {path}: {reason}")
+        self.reason = reason
+        self.what = what
+        self.path = path
+
+
+class ResourceError(ValueError):
+    """A run refused up front because its estimated memory exceeds what the machine has available."""
+
+
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """Return ``value`` as an int in ``[low, high]``; bools, floats with fractions and strings are rejected."""
     allowed = _int_allowed(low, high)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars only: a notebook widget would leak into the HTML
 
 from ..config import check_choice, check_float, check_int
 from .models import Activation, Data, loss_and_grad, loss_grad_hessian_parts

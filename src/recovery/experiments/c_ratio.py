@@ -157,11 +157,12 @@ def run_configs(cfg: Config) -> list[RunConfig]:
     return list(dict.fromkeys(cfg.trials() + cfg.scan() + check))
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of Figure 2 in one batched call and measure the gaps."""
     t0 = time.perf_counter()
     unique = run_configs(cfg)  # one run per distinct configuration
-    return analyse(cfg, dict(zip(unique, run_many(unique, progress=progress))), t0=t0)
+    return analyse(cfg, dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device))), t0=t0)
 
 
 def analyse(cfg: Config, results: dict[RunConfig, dict[str, np.ndarray]], *, t0: float

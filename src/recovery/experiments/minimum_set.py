@@ -217,13 +217,14 @@ def rates(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Geometry at the sampled points and the measured rates (ONE run_many call for all seeds)."""
     t0 = time.perf_counter()
     geo = geometry(cfg, progress=progress)
     t_geo = time.perf_counter() - t0
     rc = cfg.rate_config()
-    arr = run_many([rc], progress=progress)[0]
+    arr = run_many([rc], progress=progress, scheduler=scheduler, device=device)[0]
     fits = rates(cfg, arr)
     arrays: dict[str, np.ndarray] = {
         "n_values": np.array(cfg.n_values),

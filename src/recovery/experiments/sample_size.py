@@ -147,7 +147,8 @@ class Config(UserConfig):
 # --- computation --------------------------------------------------------------------------------------------
 
 
-def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+def compute(cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu",
+            cache: ResultCache | None = None) -> dict[str, np.ndarray]:
     """Run (or load) every (design, n) cell with ONE call of :func:`run_many` and stack the results.
 
     Arrays ``(Dz, N, S)`` (designs, sample sizes, initializations): ``gen_error``, ``gen_error_before`` (one
@@ -157,7 +158,7 @@ def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = N
     configs = cfg.cells()
     t0 = time.perf_counter()
     with single_thread():
-        results = run_many(configs, cache, progress=progress)
+        results = run_many(configs, cache, progress=progress, scheduler=scheduler, device=device)
         results = with_outcomes(cfg, configs, results)
     elapsed = time.perf_counter() - t0
     Dz, N = len(cfg.designs), len(cfg.n_values)
@@ -303,9 +304,10 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     }
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the threshold measurement and summarize it (``result.json``)."""
-    st = compute(cfg, progress=progress)
+    st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
 
 

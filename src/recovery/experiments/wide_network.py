@@ -148,7 +148,8 @@ def _gaps(res: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_flo
 TRAJ_STRIDE = 4  # trajectories are kept at every 4th checkpoint (50 per decade at the default density)
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of Figure 5 in one batched call, align and count neurons.
 
     Runs: the trials (``scales``), the extra large-scale run, and the trials again at ``check_rtol``.
@@ -160,7 +161,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     check = cfg.trials(cfg.check_rtol)[-2:] if cfg.check_rtol > 0 else []
     unique = list(dict.fromkeys(main + large + check))
     with torch_threads(cfg.threads):
-        done = dict(zip(unique, run_many(unique, progress=progress)))
+        done = dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device)))
     res = [done[c] for c in main + large]  # the large-scale run (if any) is stored last
     R = len(main)
     ref = res[R - 1]

@@ -6,8 +6,10 @@ A page module ``recovery.figures.NAME`` defines (see :class:`Page`)
 * ``DESCRIPTION``: one line for ``recovery list``;
 * ``Config``: a frozen dataclass of every parameter, validated on construction, with
   ``Config.from_user(**kw)`` (loosely typed values, unknown names rejected) and ``params()``;
-* ``run(cfg, *, progress=True) -> (summary, arrays)``: ``summary`` is the JSON-able ``result.json``
-  (parameters, code hash, the measured numbers next to the paper's), ``arrays`` the raw numpy arrays;
+* ``run(cfg, *, progress=True, scheduler=None, device="cpu") -> (summary, arrays)``: ``summary`` is the
+  JSON-able ``result.json`` (parameters, code hash, the measured numbers next to the paper's), ``arrays`` the raw
+  numpy arrays; ``scheduler`` and ``device`` go to :func:`recovery.sweeps.run_many` (pages without
+  gradient-flow sweeps accept and ignore them);
 * ``PAPER_SIZE`` and ``QUICK_SIZE``: the parameters of ``recovery reproduce`` and of its ``--quick`` smoke test.
 
 A page that reuses another page's runs composes that experiment's Config from :mod:`recovery.experiments`;

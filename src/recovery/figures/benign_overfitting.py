@@ -231,7 +231,8 @@ def trajectory_index(cfg: Config) -> np.ndarray:
                      for i in range(shape[3])])
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load) the sweep and measure (a) the trajectories and (b) the phase diagram and its collapse."""
     t0 = time.perf_counter()
     raw = run_sweep(cfg, progress=progress)

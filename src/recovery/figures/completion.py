@@ -388,7 +388,8 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
     return summary, arrays
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load) the batched flow and analyse it."""
     t0 = time.perf_counter()
     fl = run_flow(cfg)

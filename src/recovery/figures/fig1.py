@@ -229,10 +229,12 @@ def summarize(cfg: Config, arrays: dict[str, np.ndarray], runtime_s: float) -> d
     }
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every (design, scale, n) cell in one batched gradient flow."""
     configs = cfg.run_configs()
-    results = run_many(configs, max_batch=sum(c.seeds for c in configs), progress=progress)
+    results = run_many(configs, max_batch=sum(c.seeds for c in configs), progress=progress,
+                       scheduler=scheduler, device=device)
     arrays = stack_results(cfg, results)
     runtime = float(sum(arrays[f"{d}_wall_time"].sum() for d in cfg.designs))
     return summarize(cfg, arrays, runtime), arrays

@@ -18,9 +18,10 @@ from ..experiments.c_ratio import (  # noqa: F401  (the page's interface)
 )
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """:func:`recovery.experiments.c_ratio.run` plus the page's glued numbers and its trial table."""
-    summary, arrays = c_ratio.run(cfg, progress=progress)
+    summary, arrays = c_ratio.run(cfg, progress=progress, scheduler=scheduler, device=device)
     summary["glue"] = glue_values(cfg, summary, arrays)
     summary["tables"] = {"trial_table": trial_table(cfg, arrays)}
     return summary, arrays

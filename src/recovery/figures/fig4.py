@@ -113,7 +113,7 @@ def slider_scales(values: Any, cfg: Config) -> list[float]:
 
 
 def compute(cfg: Config, scales: Sequence[float] = (), *, progress: bool = True,
-            cache: ResultCache | None = None) -> dict[float, dict[str, np.ndarray]]:
+            scheduler: str | None = None, device: str = "cpu", cache: ResultCache | None = None) -> dict[float, dict[str, np.ndarray]]:
     """Run (or load) every (scale, data seed, n) cell with ONE call of :func:`run_many`.
 
     Returns, per scale (``cfg.init_scale`` always included), the cells stacked by :func:`stack`.
@@ -121,7 +121,7 @@ def compute(cfg: Config, scales: Sequence[float] = (), *, progress: bool = True,
     all_scales = sorted(set(scales) | {cfg.init_scale}, reverse=True)
     configs = [c for s in all_scales for c in cfg.cells(s)]
     t0 = time.perf_counter()
-    results = run_many(configs, cache, progress=progress)
+    results = run_many(configs, cache, progress=progress, scheduler=scheduler, device=device)
     elapsed = time.perf_counter() - t0
     per = len(cfg.data_seeds) * len(cfg.n_values)
     out = {}
@@ -349,9 +349,10 @@ def horizon_recovery(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, np.nda
     return {"times": st["times_horizon"], "fraction": rec.mean((0, 2)), "by_data_seed": rec.mean(2)}
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) Figure 4 and summarize it (``result.json``)."""
-    st = compute(cfg, progress=progress)[cfg.init_scale]
+    st = compute(cfg, progress=progress, scheduler=scheduler, device=device)[cfg.init_scale]
     return summarize(cfg, st), st
 
 

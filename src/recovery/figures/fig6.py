@@ -43,10 +43,11 @@ class Config(UserConfig):
                           data_seed=d, t_max=self.t_max, rtol=self.rtol) for d in range(self.data_seeds)]
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """All data sets and seeds in one batched run; per data set the Figure 3 summary."""
     rcs = cfg.run_configs()
-    results = run_many(rcs, progress=progress)
+    results = run_many(rcs, progress=progress, scheduler=scheduler, device=device)
     per = [fig3_summary(rc, r) for rc, r in zip(rcs, results)]
     arrays: dict[str, np.ndarray] = {}
     for key in ("ratio", "label", "gen_error", "final_theta", "status", "C"):

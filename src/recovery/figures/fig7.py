@@ -88,7 +88,8 @@ class Config(UserConfig):
         return [self.fig2_config(d) for d in self.data_seeds]
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Every trial of every data set in one batched call (cached on disk); Figure 2's gaps per data set.
 
     ``arrays`` holds Figure 2's arrays stacked over the data sets (leading axis ``D = len(data_seeds)``) and
@@ -97,7 +98,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     t0 = time.perf_counter()
     f2s = cfg.fig2_configs()
     unique = list(dict.fromkeys(rc for c in f2s for rc in fig2.run_configs(c)))
-    results = dict(zip(unique, run_many(unique, progress=progress)))
+    results = dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device)))
     per = [fig2.analyse(c, results, t0=t0) for c in f2s]
     keys = per[0][1].keys()
     arrays = {k: np.stack([a[k] for _, a in per]) for k in keys}

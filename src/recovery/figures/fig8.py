@@ -147,14 +147,15 @@ def _shown(C: np.ndarray, active: np.ndarray) -> np.ndarray:
     return np.array(sorted(pick))
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Both experiments in one batched call (cached on disk); per trial contributions, active sets, switch-off
     times and agreement with the ranking by |C|."""
     t0 = time.perf_counter()
     pres, nat = cfg.prescribed(), cfg.natural()
     unique = list(dict.fromkeys(pres + nat))
     with torch_threads(cfg.threads):
-        done = dict(zip(unique, run_many(unique, progress=progress)))
+        done = dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device)))
     arrays: dict[str, np.ndarray] = {}
     # prescribed C: Figure 5's trials
     res = [done[c] for c in pres]

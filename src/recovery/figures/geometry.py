@@ -547,7 +547,8 @@ def caption_checks(cfg: Config, arrays: dict[str, np.ndarray], *, random_count: 
 # The page
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Geometry for every setting, the 3-D cloud (no bias) and the rate trials (ONE batched flow call, cached)."""
     t0 = time.perf_counter()
     arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values)}

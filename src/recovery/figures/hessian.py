@@ -22,9 +22,10 @@ from ..experiments.minimum_set import (  # noqa: F401  (the page's interface)
 NAMES = {"Q1": "$Q^1$", "Q2": "$Q^2$", "Q1∩Q2": "$Q^1\\cap Q^2$", "Q2, w=0": "$Q^2$, $w=0$"}
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """:func:`recovery.experiments.minimum_set.run` plus the page's glued numbers and tables."""
-    summary, arrays = minimum_set.run(cfg, progress=progress)
+    summary, arrays = minimum_set.run(cfg, progress=progress, scheduler=scheduler, device=device)
     summary["glue"] = glue_values(cfg, summary, arrays)
     summary["tables"] = tables(cfg, summary, arrays)
     return summary, arrays

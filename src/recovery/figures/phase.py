@@ -214,13 +214,15 @@ def windows(segs: list[dict[str, Any]], code: int) -> list[list[float | None]]:
 # --- computation --------------------------------------------------------------------------------------------
 
 
-def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+def compute(cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu",
+            cache: ResultCache | None = None) -> dict[str, np.ndarray]:
     """Run (or load) every cell with ONE call of :func:`run_many`; arrays ``(scales, n, c, seeds)`` and the
     mirror runs ``(n, mirror c, seeds)`` (``neg_*`` for −c, ``inv_*`` for 1/c) at the smallest scale."""
     configs = cfg.cells()
     t0 = time.perf_counter()
     with single_thread():
-        results = with_outcomes(cfg, configs, run_many(configs, cache, progress=progress))
+        results = with_outcomes(cfg, configs, run_many(configs, cache, progress=progress,
+                                                             scheduler=scheduler, device=device))
     elapsed = time.perf_counter() - t0
     Sc, N, C = len(cfg.scales), len(cfg.n_values), cfg.c_points
     main, mirror = results[: Sc * N * C], results[Sc * N * C :]
@@ -455,9 +457,10 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
     return out
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the phase diagram and summarize it (``result.json``)."""
-    st = compute(cfg, progress=progress)
+    st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
 
 

@@ -259,7 +259,8 @@ def transitions(rank: np.ndarray, n: np.ndarray, recovered: np.ndarray, ranks, n
     return out
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The calculator, the matrix-completion trials and the tanh trials."""
     t0 = time.perf_counter()
     rows = calculator(cfg)
@@ -267,7 +268,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     llr = run_llr(cfg)
     llr_s = llr_summary(cfg, llr)
     mc = run_mc(cfg)
-    tanh = run_many(cfg.tanh_runs(), progress=progress, max_batch=10**6)
+    tanh = run_many(cfg.tanh_runs(), progress=progress, max_batch=10**6, scheduler=scheduler, device=device)
     recovered = mc["rel_error"] < cfg.recovery_tol
     tr = transitions(mc["rank"], mc["n"], recovered, cfg.mc_ranks, cfg.mc_n_values)
     gen = np.stack([a["gen_error"] for a in tanh])  # (n values, seeds)

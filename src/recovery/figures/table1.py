@@ -266,7 +266,8 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
     return rows
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The table: geometry at every (training set, n, point), then the rates and the recovery cross-check, whose
     gradient-flow runs all go through ONE :func:`recovery.sweeps.run_many` call (cached, shared with the Hessian
     and thresholds pages when the parameters agree)."""
@@ -277,7 +278,7 @@ def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str
     tcfg = cfg.thresholds_config()
     configs = ([hcfg.rate_config()] if cfg.rate_seeds else []) + (tcfg.cells() if cfg.xcheck_seeds else [])
     t1 = time.perf_counter()
-    results = run_many(configs, progress=progress) if configs else []
+    results = run_many(configs, progress=progress, scheduler=scheduler, device=device) if configs else []
     arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values), **{f"geo_{k}": v for k, v in geo.items()}}
     rates = xcheck = None
     if cfg.rate_seeds:

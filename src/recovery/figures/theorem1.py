@@ -164,14 +164,15 @@ def _distances(cfg: Config, res: list[dict[str, np.ndarray]], data: Data) -> dic
     return out
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of the page in ONE run_many call and measure the alignment."""
     t0 = time.perf_counter()
     main = cfg.grid()
     check = cfg.grid(cfg.check_rtol) if cfg.check_rtol > 0 else []
     limit = cfg.limit_grid()
     unique = list(dict.fromkeys(main + check + limit))
-    results = dict(zip(unique, run_many(unique, progress=progress)))
+    results = dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device)))
     res_main = [results[c] for c in main]
     data = batch_data([DataSpec(n_samples=cfg.n_samples)])
     dist = _distances(cfg, res_main, data)

@@ -24,9 +24,10 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     return summary
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
+        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the threshold measurement and summarize it (``result.json``)."""
-    st = compute(cfg, progress=progress)
+    st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
 
 
