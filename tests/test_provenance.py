@@ -133,3 +133,12 @@ def test_a_notebook_run_with_a_cold_cache_carries_no_widget_or_progress_output(t
             if o.get("output_type") == "stream":
                 assert "gradient flow" not in o["text"] and "batches" not in "".join(o["text"]), o
     assert "application/vnd.jupyter.widget" not in json.dumps(nb.get("metadata", {}))
+
+
+def test_every_part_of_the_package_is_either_science_or_presentation():
+    """A new module or folder must be placed on one side: science (in the cache key) or presentation (not)."""
+    from recovery.cache import _PKG, PRESENTATION, SCIENCE
+
+    parts = {p.name for p in _PKG.iterdir() if p.suffix == ".py" or (p.is_dir() and any(p.glob("*.py")))}
+    assert parts == set(SCIENCE) | (set(PRESENTATION) & parts), parts - set(SCIENCE) - set(PRESENTATION)
+    assert not set(SCIENCE) & set(PRESENTATION)
