@@ -117,7 +117,7 @@ BAD: dict[str, tuple[str, Any, str]] = {
     "phase": ("c_points", 1, "invalid c_points=1: must be an integer >= 2 and <= 1000"),
     "theorem1": ("rtol", 0.5, "invalid rtol=0.5: must be a finite number > 0 and <= 0.001"),
     "hessian": ("points_per_branch", 0, "invalid points_per_branch=0: must be an integer >= 1 and <= 50"),
-    "boundary": ("margin", 0.5, "invalid margin=0.5"),
+    "boundary": ("rounds", 50, "invalid rounds=50: must be an integer >= 0 and <= 20"),
     "rank_calculator": ("mc_scale", -1, "invalid mc_scale=-1"),
     "completion": ("patterns", 0, "invalid patterns=0"),
     "geometry": ("settings", ["nobias"], "invalid settings[0]='nobias'"),
