@@ -33,6 +33,7 @@ separate ``anywidget`` package for it.
 from __future__ import annotations
 
 import json
+import html
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -411,7 +412,7 @@ class Panel(widgets.VBox):
             cfg = exp.config(self.values(), extra)
         except ParameterError as e:
             self.error = str(e)
-            self._say(0, f"<span style='color:#b00'>{_escape(str(e))}</span> (plot unchanged)", "danger")
+            self._say(0, f"<span style='color:#b00'>{_esc(str(e))}</span> (plot unchanged)", "danger")
             return False
         self.error = None
         key = repr(cfg)
@@ -430,7 +431,7 @@ class Panel(widgets.VBox):
             self._say(2, "drawing…")
             fig = exp.draw(cfg, summary, arrays)
         except Exception as e:  # show it in the panel, then let the kernel report it
-            self._say(0, f"<span style='color:#b00'>failed: {_escape(type(e).__name__ + ': ' + str(e))}</span>",
+            self._say(0, f"<span style='color:#b00'>failed: {_esc(type(e).__name__ + ': ' + str(e))}</span>",
                       "danger")
             raise
         self.output.outputs = (figure_output(fig),)  # swap: the old plot stays until this assignment
@@ -440,12 +441,12 @@ class Panel(widgets.VBox):
         self._last_key = key
         dt = time.perf_counter() - t0
         how = "loaded from the cache" if cached else f"computed {trials} trials"
-        self._say(_STEPS, f"{how} in {dt:.2f} s. {_escape(exp.headline(summary))}", "success")
+        self._say(_STEPS, f"{how} in {dt:.2f} s. {_esc(exp.headline(summary))}", "success")
         return True
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def panel(kind: str, **values: Any) -> Panel:
