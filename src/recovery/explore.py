@@ -69,9 +69,10 @@ _LAYOUT = widgets.Layout(width="440px")
 _STYLE = {"description_width": "150px"}
 
 
-def _log_slider(value: float, lo: int, hi: int, description: str, step: float = 0.5) -> widgets.FloatLogSlider:
+def _log_slider(value: float, lo: int, hi: int, description: str, step: float = 0.5,
+                fmt: str = ".1e") -> widgets.FloatLogSlider:
     return widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description=description,
-                                  readout_format=".1e", continuous_update=False, layout=_LAYOUT, style=_STYLE)
+                                  readout_format=fmt, continuous_update=False, layout=_LAYOUT, style=_STYLE)
 
 
 def _int_slider(value: int, lo: int, hi: int, description: str, step: int = 1) -> widgets.IntSlider:
@@ -79,9 +80,9 @@ def _int_slider(value: int, lo: int, hi: int, description: str, step: int = 1) -
                              continuous_update=False, layout=_LAYOUT, style=_STYLE)
 
 
-def _design() -> widgets.ToggleButtons:
-    return widgets.ToggleButtons(options=[("evenly spaced", "even"), ("Gaussian", "gaussian")], value="even",
-                                 description="design", style=_STYLE)
+def _design() -> widgets.Dropdown:
+    return widgets.Dropdown(options=[("evenly spaced", "even"), ("Gaussian", "gaussian")], value="even",
+                            description="design", layout=_LAYOUT, style=_STYLE)
 
 
 def parse_extra(text: str) -> dict[str, str]:
@@ -250,7 +251,7 @@ class PhaseCell:
 def _phase_controls() -> dict[str, widgets.ValueWidget]:
     return {
         "n_samples": _int_slider(6, 2, 12, "samples n"),
-        "c_ratio": _log_slider(0.5, -2, 2, "ratio C₂/C₁", step=0.02),
+        "c_ratio": _log_slider(0.5, -2, 2, "ratio C₂/C₁", step=0.02, fmt=".3g"),
         "init_scale": _log_slider(1e-8, -20, 0, "init. scale s"),
         "seeds": _int_slider(3, 1, 50, "seeds"),
     }
@@ -365,6 +366,7 @@ class Panel(widgets.VBox):
         self.source: str | None = None
         self.computations = 0
         self._last_key: str | None = None
+        self._last_status = ""
         self._busy = False
         super().__init__([widgets.HTML(f"<b>{self.experiment.title}</b>"), *self.controls.values(), self.extra,
                           widgets.HBox([self.progress, self.status]), self.output])
@@ -416,8 +418,8 @@ class Panel(widgets.VBox):
             return False
         self.error = None
         key = repr(cfg)
-        if key == self._last_key and not force:
-            self._say(_STEPS, self.status.value if self.result else "", "success")
+        if key == self._last_key and not force:  # nothing changed (e.g. a bad value was corrected back)
+            self._say(_STEPS, self._last_status, "success")
             return False
         configs = exp.run_configs(cfg)
         cache = ResultCache()
@@ -441,7 +443,8 @@ class Panel(widgets.VBox):
         self._last_key = key
         dt = time.perf_counter() - t0
         how = "loaded from the cache" if cached else f"computed {trials} trials"
-        self._say(_STEPS, f"{how} in {dt:.2f} s. {_esc(exp.headline(summary))}", "success")
+        self._last_status = f"{how} in {dt:.2f} s. {_esc(exp.headline(summary))}"
+        self._say(_STEPS, self._last_status, "success")
         return True
 
 
