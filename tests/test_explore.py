@@ -115,6 +115,8 @@ def test_unknown_panel_and_control_are_one_line_errors():
         explore.panel("fig9")
     with pytest.raises(ParameterError, match="not a control of panel 'fig3'"):
         explore.panel("fig3", trials=3)
+    with pytest.raises(ParameterError, match="invalid design='uniform': one of even, gaussian"):
+        explore.panel("fig3", design="uniform")
 
 
 def test_set_changes_several_controls_with_one_computation():

@@ -352,7 +352,7 @@ class Panel(widgets.VBox):
             raise ParameterError(unknown[0], values[unknown[0]],
                                  f"not a control of panel {kind!r}; controls: {', '.join(self.controls)}")
         for k, v in values.items():
-            self.controls[k].value = v
+            self._set_control(k, v)
         self.extra = widgets.Text(value="", description="more parameters", placeholder="e.g. rtol=1e-6, first_seed=400",
                                   continuous_update=False, layout=_LAYOUT, style=_STYLE)
         self.progress = widgets.IntProgress(value=0, min=0, max=_STEPS, description="", layout=widgets.Layout(width="200px"))
@@ -385,10 +385,23 @@ class Panel(widgets.VBox):
         self._busy = True
         try:
             for k, v in values.items():
-                self.controls[k].value = v
+                self._set_control(k, v)
         finally:
             self._busy = False
         return self.update()
+
+    def _set_control(self, name: str, value: Any) -> None:
+        """Set one control; a value a slider cannot take is clamped to its range, a choice it does not offer is
+        a one-line error."""
+        w = self.controls.get(name)
+        if w is None:
+            raise ParameterError(name, value, f"not a control of panel {self.kind!r}; controls: "
+                                 f"{', '.join(self.controls)}")
+        if isinstance(w, widgets.Dropdown):
+            allowed = [v for _, v in w.options]
+            if value not in allowed:
+                raise ParameterError(name, value, f"one of {', '.join(map(str, allowed))}")
+        w.value = value
 
     def _on_change(self, change: dict[str, Any]) -> None:
         if not self._busy:
