@@ -32,8 +32,8 @@ separate ``anywidget`` package for it.
 
 from __future__ import annotations
 
-import json
 import html
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
