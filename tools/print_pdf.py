@@ -53,6 +53,8 @@ pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 # every figure emitted by plotly's to_html (class plotly-graph-div) has been drawn by plotly.js
 _PLOTS_READY_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div'))
     .every(gd => gd.classList.contains('js-plotly-plot') && gd.querySelector('.main-svg') !== null)"""
+_NOT_RENDERED_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div'))
+    .filter(gd => !(gd.classList.contains('js-plotly-plot') && gd.querySelector('.main-svg'))).map(gd => gd.id)"""
 _RELAYOUT_JS = """async () => {
   const gds = Array.from(document.querySelectorAll('.plotly-graph-div'));
   await Promise.all(gds.map(gd => window.Plotly.Plots.resize(gd)));
@@ -103,6 +105,7 @@ def single_page(book: Path) -> Path:
 def print_pdf(html: Path, out: Path, timeout_ms: int = 120_000) -> dict[str, int]:
     """Print ``html`` to ``out``; returns the number of plots and the PDF's size. Raises on a request that
     leaves the machine, a plot that does not render or a page error."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     remote: list[str] = []
@@ -122,7 +125,12 @@ def print_pdf(html: Path, out: Path, timeout_ms: int = 120_000) -> dict[str, int
         page.route("**/*", route)
         page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
         page.evaluate(_MATHJAX_JS)
-        page.wait_for_function(_PLOTS_READY_JS, timeout=timeout_ms)
+        try:
+            page.wait_for_function(_PLOTS_READY_JS, timeout=timeout_ms)
+        except PlaywrightTimeout as e:
+            missing = page.evaluate(_NOT_RENDERED_JS)
+            raise RuntimeError(f"{len(missing)} plots did not render in {timeout_ms / 1000:.0f} s: "
+                               f"{', '.join(missing[:5])}") from e
         page.emulate_media(media="print")
         page.add_style_tag(content=PRINT_CSS)
         n_plots = page.evaluate(_RELAYOUT_JS)
