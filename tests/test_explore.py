@@ -168,3 +168,23 @@ def test_explore_notebook_is_shown_but_not_run_by_the_book():
     assert len(shown) == 3 and all("remove-output" in c.metadata.get("tags", []) for c in shown)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # stored without outputs
     assert "widgets" not in nb.metadata
+
+
+def test_check_html_rejects_a_page_with_embedded_widget_state(tmp_path):
+    """`make book` (tools/check_html.sh) fails if a page carries live widgets' state into the static book."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    for f in ("_static/mathjax/es5/tex-chtml.js", "_static/plotly.min.js"):
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).write_text("")
+    page = tmp_path / "notebooks" / "explore.html"
+    page.parent.mkdir()
+    page.write_text("<p>The sliders on this page need a running Python kernel.</p>")
+    ok = subprocess.run([str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 0, ok.stderr
+    page.write_text('<script type="application/vnd.jupyter.widget-state+json">{"state": {}}</script>')
+    bad = subprocess.run([str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 1 and "ipywidgets state embedded" in bad.stderr and "explore.html" in bad.stderr
