@@ -26,10 +26,11 @@ export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)
 
-.PHONY: help venv vendor book build-html test browser-deps bench bench-scale reproduce clean distclean
+.PHONY: help venv vendor book build-html pdf print-pdf test browser-deps bench bench-scale reproduce clean distclean
 
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
+	@echo "make pdf        the book as one PDF, printed by headless Chromium: _build/pdf/book.pdf"
 	@echo "make test       run the tests and the notebooks (nbval --nbval-lax)"
 	@echo "make reproduce  every figure at the paper's size into results/FIGURE/"
 	@echo "make bench      time the gradient-flow integrator"
@@ -64,20 +65,38 @@ build-html: venv
 	@mkdir -p $(BOOK_ROOT)/_build
 	$(JB) build $(BOOK_ROOT) --builder html --all -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/book-build.log
 
+# --- PDF --------------------------------------------------------------------------------------
+# The book as one PDF, printed by the headless Chromium of the browser tests (no TeX): `make book` (executes
+# every notebook and checks the HTML), then print-pdf.
+pdf: book browser-deps
+	@$(MAKE) --no-print-directory print-pdf BOOK_ROOT=.
+
+# The single-page HTML of a book whose HTML build is done, from the same Sphinx environment (no notebook is
+# executed again), printed to BOOK_ROOT/_build/pdf/book.pdf by tools/print_pdf.py (tests print small books).
+print-pdf: venv
+	@mkdir -p $(BOOK_ROOT)/_build
+	$(JB) build $(BOOK_ROOT) --builder singlehtml -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/singlehtml-build.log
+	@tools/check_html.sh $(BOOK_ROOT)/_build/singlehtml
+	$(PY) tools/print_pdf.py $(BOOK_ROOT)
+
 # --- tests ------------------------------------------------------------------------------------
 # The suite includes tests/test_browser.py, which builds the book (make book) and opens every figure page in
-# headless Chromium; browser-deps installs Debian's chromium when it is missing.
+# headless Chromium, and tests/test_pdf.py, which prints books to PDF and reads them back with pdftotext;
+# browser-deps installs Debian's chromium and poppler-utils (pdftotext) when they are missing.
 test: venv vendor browser-deps
 	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=20
 
 CHROMIUM ?= /usr/bin/chromium
+PDFTOTEXT ?= /usr/bin/pdftotext
 browser-deps:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(PDFTOTEXT)" ]; then \
+	    echo "installing Debian's chromium and poppler-utils for the browser and PDF tests (apt-get)"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	fi
 	@test -x "$(CHROMIUM)" || { echo "browser-deps: $(CHROMIUM) missing after install" >&2; exit 1; }
+	@test -x "$(PDFTOTEXT)" || { echo "browser-deps: $(PDFTOTEXT) missing after install" >&2; exit 1; }
 
 bench: venv
 	$(PY) -m recovery.bench

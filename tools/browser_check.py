@@ -32,6 +32,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 # Known harmless messages of the book theme (see shared/TOOLCHAIN.md): thebe's duplicated inline script and
 # the theme's mode switch on file:// pages.
 KNOWN_CONSOLE = ("Identifier 'THEBE_JS_URL' has already been declared", "Got invalid theme mode")
+# Pages whose widgets need a kernel (notebooks/explore.ipynb): the book shows them without running them, so they
+# have no plot; instead they must say that a kernel is needed and carry no widget state.
+KERNEL_PAGES = ("notebooks/explore.html",)
+KERNEL_NOTE = "need a running Python kernel"
 
 # A signature of a plotly graph's visible state: which traces are visible, the data of the visible
 # traces (shortened) and the title.
@@ -118,7 +122,13 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
             problems.append(f"console error: {msg[:200]}")
     for u in remote:
         problems.append(f"request left the machine: {u[:200]}")
-    if "notebooks/" in url and n_graphs == 0:
+    if url.endswith(KERNEL_PAGES):
+        html = page.content()
+        if KERNEL_NOTE not in html:
+            problems.append(f"a live-widget page without the note that its sliders {KERNEL_NOTE}")
+        if "application/vnd.jupyter.widget-" in html:
+            problems.append("a live-widget page carries ipywidgets state into the static book")
+    elif "notebooks/" in url and n_graphs == 0:
         problems.append("no plotly figure on a figure page")
     return problems, {"graphs": n_graphs, "sliders": n_sliders}
 
