@@ -55,7 +55,8 @@ OURS_FIG1 = {
     "x_axis": "gradient-flow training time t (checkpoints of the runs, log axis)",
     "averaging_rule": "errors below 1e-8 identified with 1e-8 before averaging (Figure 4's caption rule, applied here)",
     "gaussian_panel_n": "the largest n of the grid (the caption does not give the Gaussian panel's n)",
-    "scales": "one per decade from 1e1 to 1e-10",
+    "scales": "a parameter; default one per decade from 1e1 to 1e-10",
+    "horizon": "gradient-flow time t_max (a parameter; default 1e7)",
 }
 CURVE_PER_DECADE = 5  # checkpoints per decade kept for the error-against-time curves
 

@@ -51,7 +51,7 @@ OURS_FIG4: dict[str, Any] = {
     "initializations_per_cell": "several per (data seed, n) on the same data; the first is the paper-like trial",
     "data_generator": "data seed k draws x ~ N(0, 1) with torch seed k (not the paper's generator: our data seed 3 "
                       "is not the paper's data seed 3)",
-    "horizon": "t = 1e12 gradient-flow time",
+    "horizon": "gradient-flow time t_max (a parameter; default 1e12)",
     "strict_threshold": "1e-12: separates convergence to Q1/Q2 from interpolants that merely pass 1e-8",
     "separation_rule": "smallest n whose pooled recovered-exactly fraction has a 95 % Wilson lower bound > 0",
     "ratio_panels_n": [3, 4],
