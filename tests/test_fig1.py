@@ -145,8 +145,13 @@ def test_best_scale_is_not_decided_by_round_off():
     assert b["scales"] == [1.0, 1e-2] and b["tie"]  # both pass: a tie, not s = 1e-2 by round-off
     assert b["fraction_passes_threshold"] == 1.0 and b["mean_clipped"] == pytest.approx(1e-8)
     assert b["raw_mean_argmin_scale"] == 1e-2  # what the raw mean would have said
+    assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2], "fraction_passes_threshold": 1.0}
     ge[0, 0, 0] = 2e-8  # one s = 1 trial now fails: s = 1e-2 alone is best
     assert fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]["scales"] == [1e-2]
+    ge[1, 0, 0] = 1e-1  # every scale passes 3 of 4 now: a tie by fraction, the failures' errors decide the mean
+    b = fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]
+    assert b["scales"] == [1.0] and b["mean_clipped"] == pytest.approx((2e-8 + 3e-8) / 4)
+    assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2, 1e-8], "fraction_passes_threshold": 0.75}
 
 
 def test_caption_layout_checks_fail_on_wrong_inputs(small_run):

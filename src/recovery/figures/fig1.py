@@ -237,7 +237,8 @@ def scale_independent_from(scales: np.ndarray, agreement: np.ndarray, level: flo
 
 def best_scales(cfg: Config, arrays: dict[str, np.ndarray], design: str) -> dict[str, dict[str, Any]]:
     """Per n, the best scales at the horizon decided on the threshold-identified mean error (ties stated: every
-    scale within round-off of the lowest), then on the fraction passing the threshold; never on errors below it."""
+    scale within round-off of the lowest), then on the fraction passing the threshold; never on errors below it.
+    ``by_fraction_passing``: the scales with the highest fraction passing the threshold alone (ties stated)."""
     ge = arrays[f"{design}_gen_error"]
     cm = identified_with_threshold(ge).mean(-1)  # (S, N)
     ps = (ge < RECOVERY_THRESHOLD).mean(-1)
@@ -245,8 +246,11 @@ def best_scales(cfg: Config, arrays: dict[str, np.ndarray], design: str) -> dict
     for j, n in enumerate(cfg.n_values):
         best = best_by_clipped_mean(cm[:, j], ps[:, j])
         raw = int(np.argmin(ge[:, j].mean(-1)))
+        most = np.flatnonzero(ps[:, j] == ps[:, j].max())  # exact fractions k/T: ties are equalities
         out[str(n)] = {"scales": [float(cfg.scales[i]) for i in best], "tie": len(best) > 1,
                        "mean_clipped": float(cm[best[0], j]), "fraction_passes_threshold": float(ps[best[0], j]),
+                       "by_fraction_passing": {"scales": [float(cfg.scales[i]) for i in most],
+                                               "fraction_passes_threshold": float(ps[most[0], j])},
                        "raw_mean_argmin_scale": float(cfg.scales[raw])}
     return out
 
