@@ -82,10 +82,10 @@ NOTEBOOK_ONLY: dict[str, dict[str, Any]] = {
 CHECKS_NEED_BOOK_SIZE = {"boundary"}  # the edge still moves by more than 1e-3 per decade at t <= 1e6
 
 DIVS: dict[str, tuple[str, ...]] = {
-    "fig1": ("fig1-slider-even", "fig1-slider-gaussian", "fig1-error-even"),
+    "fig1": ("fig1-slider-even", "fig1-slider-gaussian", "fig1-error-even", "fig1-caption-layout"),
     "fig2": ("fig2-scale-slider", "fig2-loss-curves"),
     "fig3": ("fig3-scale-slider",),
-    "fig4": ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-horizon", "fig4-3d"),
+    "fig4": ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-error-vs-ratio", "fig4-horizon", "fig4-3d"),
     "fig5": ("fig5-trial-slider", "fig5-neuron-slider"),
     "fig6": ("fig6-data-slider",),
     "fig7": ("fig7-data-slider", "fig7-gap-vs-scale"),

@@ -121,6 +121,52 @@ def test_small_run_science(small_run):
     assert np.allclose(x[2, :, :6], np.linspace(-2, 2, 6)) and np.isnan(x[0, :, 2:]).all()
 
 
+def test_caption_layout_curves_follow_the_averaging_rule(small_run):
+    cfg, s, a = small_run
+    t = a["times_curve"]
+    assert t[-1] == cfg.t_max and (np.diff(t) > 0).all() and t[0] > 0
+    for d in cfg.designs:
+        cm, ps = a[f"{d}_curve_mean"], a[f"{d}_curve_passes"]
+        assert cm.shape == ps.shape == (len(cfg.scales), len(cfg.n_values), t.size)
+        ge = a[f"{d}_gen_error"]
+        # the last checkpoint is the final state: the curve ends at the mean of max(error, 1e-8)
+        assert np.allclose(cm[..., -1], np.maximum(ge, RECOVERY_THRESHOLD).mean(-1), rtol=1e-12)
+        assert np.allclose(ps[..., -1], (ge < RECOVERY_THRESHOLD).mean(-1))
+        assert np.allclose(fig1.matrix(s, d, "mean_clipped"), cm[..., -1], rtol=1e-12)
+    assert all(fig1.caption_layout_checks(cfg, s, a).values())
+
+
+def test_best_scale_is_not_decided_by_round_off():
+    cfg = fig1.Config.from_user(scales=[1.0, 1e-2, 1e-8], n_values=[6], designs=["even"], trials=4)
+    ge = np.array([[[1e-13, 1e-13, 1e-14, 1e-13]],    # s = 1: passes, sublinear runs still at 1e-13
+                   [[1e-30, 1e-31, 1e-30, 1e-30]],    # s = 1e-2: round-off
+                   [[1e-30, 1e-31, 1e-30, 1e-3]]])    # s = 1e-8: one trial fails
+    b = fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]
+    assert b["scales"] == [1.0, 1e-2] and b["tie"]  # both pass: a tie, not s = 1e-2 by round-off
+    assert b["fraction_passes_threshold"] == 1.0 and b["mean_clipped"] == pytest.approx(1e-8)
+    assert b["raw_mean_argmin_scale"] == 1e-2  # what the raw mean would have said
+    assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2], "fraction_passes_threshold": 1.0}
+    ge[0, 0, 0] = 2e-8  # one s = 1 trial now fails: s = 1e-2 alone is best
+    assert fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]["scales"] == [1e-2]
+    ge[1, 0, 0] = 1e-1  # every scale passes 3 of 4 now: a tie by fraction, the failures' errors decide the mean
+    b = fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]
+    assert b["scales"] == [1.0] and b["mean_clipped"] == pytest.approx((2e-8 + 3e-8) / 4)
+    assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2, 1e-8], "fraction_passes_threshold": 0.75}
+
+
+def test_caption_layout_checks_fail_on_wrong_inputs(small_run):
+    cfg, s, a = small_run
+    wrong = dict(a, even_curve_mean=a["even_curve_mean"] * 1e-3)  # averaged without the identification rule
+    res = fig1.caption_layout_checks(cfg, s, wrong)
+    assert not res["even_floor"] and not res["even_horizon"]
+    wrong = dict(a, gaussian_curve_passes=np.ones_like(a["gaussian_curve_passes"]))  # n = 2 "passes"
+    res = fig1.caption_layout_checks(cfg, s, wrong)
+    assert not res["gaussian_n2_never_passes"] and not res["gaussian_passes_consistent"]
+    bad = {**s, "best_scale": {**s["best_scale"], "even": {
+        k: {**v, "scales": list(cfg.scales)} for k, v in s["best_scale"]["even"].items()}}}  # every scale "best"
+    assert not fig1.caption_layout_checks(cfg, bad, a)["even_best_is_tie_safe"]
+
+
 def test_scale_independent_from():
     scales = np.array([1.0, 1e-2, 1e-4, 1e-6])
     agree = np.array([[0.5, 1.0], [0.97, 1.0], [1.0, 0.99], [1.0, 1.0]])
@@ -138,6 +184,13 @@ def test_plots_and_png(small_run, tmp_path):
         assert f'id="fig1-slider-{d}"' in h and h.count('type="range"') == 2
         assert len(h) < 60_000
         assert len(fp.recovered_vs_time(s, d).data) == len(cfg.n_values)
+    panels = fp.caption_panels(s)
+    assert panels == [("even", 2), ("even", 3), ("even", 6), ("gaussian", 6)]
+    assert fp.caption_panels(s, gaussian_n=3)[-1] == ("gaussian", 3)
+    f = fp.error_vs_time(s, a)
+    assert len(f.data) == len(panels) * len(cfg.scales)
+    assert [tr.name for tr in f.data if tr.showlegend] == [f"{x:.0e}" for x in cfg.scales]  # legend = scale
+    assert min(min(tr.y) for tr in f.data) >= RECOVERY_THRESHOLD * (1 - 1e-12)
     fp.write_png(s, a, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 
@@ -150,7 +203,7 @@ def test_notebook_reduced_size(tmp_path):
     text = out.read_text()
     assert "all checks passed" in text
     assert "fig1-slider-even" in text and "fig1-slider-gaussian" in text
-    assert "fig1-error-even" in text
+    assert "fig1-error-even" in text and "fig1-caption-layout" in text
 
 
 def test_notebook_rejects_bad_parameter_with_clear_message(tmp_path):

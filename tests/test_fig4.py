@@ -14,7 +14,7 @@ import pytest
 from recovery import sweeps
 from recovery.cache import ResultCache
 from recovery.config import ParameterError
-from recovery.core.theory import Q2
+from recovery.core.theory import Q1, Q2
 from recovery.figures import fig4
 from recovery.plots import fig4 as f4p
 
@@ -150,6 +150,62 @@ def test_summary_is_json_and_reports_the_science(small_run):
     assert hz["times"][-1] == cfg.t_max and hz["n=6"][-1] == 1.0 and hz["n=6"][0] == 0.0
 
 
+def test_paper_fields_hold_only_the_caption():
+    assert set(fig4.PAPER_FIG4) == {"data_seeds", "init_scale", "threshold", "below_threshold", "example_panel"}
+    assert fig4.PAPER_FIG4["example_panel"] == {"n": 4, "data_seed": 3, "convergence_point": "Q2"}
+    assert "n_values" in fig4.OURS_FIG4 and not hasattr(fig4, "SEPARATION_SIZE")
+
+
+def test_separation_line_comes_from_the_measurement(small_run):
+    cfg, by_scale = small_run
+    st = by_scale[cfg.init_scale]
+    s = fig4.summarize(cfg, st)
+    assert s["sample_size_theory"]["separation_size_measured"] == fig4.measured_separation_size(cfg, st) == 4
+    assert all(fig4.separation_checks(cfg, st, s).values())
+    fig = f4p.recovery_scale_slider(cfg, by_scale, {})
+    assert sorted(sh.x0 for sh in fig.layout.shapes) == [3, 4]
+    # no exact recovery at n = 4 any more: the measured line moves to n = 6
+    j4 = cfg.n_values.index(4)
+    moved = dict(st, strict=st["strict"].copy())
+    moved["strict"][:, j4] = False
+    assert fig4.measured_separation_size(cfg, moved) == 6
+    fig = f4p.recovery_scale_slider(cfg, {cfg.init_scale: moved}, {})
+    assert sorted(sh.x0 for sh in fig.layout.shapes) == [3, 6]
+
+
+def test_separation_checks_fail_on_wrong_inputs(small_run):
+    cfg, by_scale = small_run
+    st = by_scale[cfg.init_scale]
+    s = fig4.summarize(cfg, st)
+    wrong = json.loads(json.dumps(s))
+    wrong["sample_size_theory"]["separation_size_measured"] = 3  # a typed constant instead of the measurement
+    assert not fig4.separation_checks(cfg, st, wrong)["separation_is_measured"]
+    loose = dict(st, recovered=st["gen_error"] < 1.0)  # a wrong threshold: everything "passes"
+    assert not fig4.separation_checks(cfg, loose, s)["none_below_optimistic"]
+    flipped = dict(st, label=np.where(st["label"] == Q2, Q1, st["label"]))  # Q1/Q2 labels swapped
+    assert not fig4.separation_checks(cfg, flipped, s)["n4_exact_at_Q2"]
+    exact3 = dict(st, strict=st["strict"].copy(), label=st["label"].copy())
+    exact3["strict"][0, 1, 0], exact3["label"][0, 1, 0] = True, Q1  # an exact recovery at n = 3
+    res = fig4.separation_checks(cfg, exact3, s)
+    assert not res["optimistic_zero_measure"] and not res["separation_is_measured"]
+
+
+def test_error_against_ratio_panels(small_run):
+    cfg, by_scale = small_run
+    st = by_scale[cfg.init_scale]
+    assert fig4.ratio_panel_n(cfg) == [3, 4]
+    fig = f4p.error_vs_ratio(cfg, st, {})
+    D, S = len(cfg.data_seeds), cfg.seeds
+    assert sum(len(t.x) for t in fig.data) == 2 * D * S
+    ys = np.concatenate([np.asarray(t.y) for t in fig.data])
+    assert ys.min() >= cfg.threshold  # the caption's rule: errors below 1e-8 shown at 1e-8
+    j4 = cfg.n_values.index(4)
+    names = {t.name for t in fig.data}
+    assert ("recovered exactly at Q²" in names) == bool(fig4.recovered_exactly(st)[:, j4].any())
+    xs = np.sort(np.concatenate([np.asarray(t.x) for t in fig.data]))
+    assert np.allclose(xs, np.sort(st["ratio"][:, [1, j4]].ravel()))
+
+
 def test_near_misses_are_final_interpolants(small_run):
     cfg, by_scale = small_run
     st = by_scale[cfg.init_scale]
@@ -207,7 +263,7 @@ def test_fig4_notebook_reduced_size(tmp_path, cache_dir, monkeypatch):
                                     "slider_scales": [1e-8]})
     text = out.read_text()
     assert "all checks passed" in text
-    for div in ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-horizon", "fig4-3d"):
+    for div in ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-error-vs-ratio", "fig4-horizon", "fig4-3d"):
         assert div in text, div
 
 

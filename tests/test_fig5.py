@@ -69,6 +69,35 @@ def test_trials_are_the_papers_setting():
         assert (c.c_ratio_base, c.c_ratio_slope, c.n_samples, c.design) == (1.5, 0.0015, 6, "even")
 
 
+def test_ratio_readings_are_named_presets():
+    cfg = fig5.Config()
+    assert (cfg.ratio_reading, cfg.c_ratio_base, cfg.c_ratio_slope) == ("i_ge_2", 1.5, 0.0015)  # today's reading
+    p = fig5.Config.from_user(ratio_reading="proportional")
+    assert (p.c_ratio_base, p.c_ratio_slope) == (1.0, 0.001)
+    # C_i proportional to 1.5 + 0.0015 (i - 1): C_i/C_1 = (1.5 + 0.0015 (i - 1)) / 1.5 for i = 2..width
+    i = np.arange(2, p.width + 1)
+    assert np.allclose(p.ratios(), (1.5 + 0.0015 * (i - 1)) / 1.5, rtol=1e-14)
+    assert np.allclose(cfg.ratios(), 1.5 + 0.0015 * (i - 1), rtol=1e-14)
+    assert p.trials()[0].c_ratio_base == 1.0 and fig5.Config.from_user(**p.params()) == p
+    assert fig5.Config.from_user(c_ratio_base=1.0, c_ratio_slope=0.001).ratio_reading == "proportional"
+    assert fig5.Config.from_user(c_ratio_base=2.0).ratio_reading == "custom"
+    for kw, name in (({"ratio_reading": "i=1"}, "ratio_reading"),
+                     ({"ratio_reading": "proportional", "c_ratio_slope": 0.0015}, "c_ratio_slope")):
+        with pytest.raises(ParameterError) as e:
+            fig5.Config.from_user(**kw)
+        assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
+
+
+def test_ratio_check_fails_on_the_other_reading():
+    width = 30
+    cfg = fig5.Config(width=width)
+    other = fig5.Config(width=width, ratio_reading="proportional")
+    C1 = np.array([[0.7], [-2.0]])
+    assert fig5.ratio_check(cfg, np.hstack([C1, C1 * cfg.ratios()]))
+    assert not fig5.ratio_check(cfg, np.hstack([C1, C1 * other.ratios()]))  # the other reading's C: the check fails
+    assert fig5.ratio_check(other, np.hstack([C1, C1 * other.ratios()]))
+
+
 def test_reduced_run_prescribes_the_ratios_and_aligns_the_curves():
     cfg = fig5.Config(scales=(1e-6, 1e-9), width=40, t_max=30, rtol=1e-6, check_rtol=0, large_scale=0,
                       checkpoints_per_decade=100)
@@ -76,6 +105,7 @@ def test_reduced_run_prescribes_the_ratios_and_aligns_the_curves():
     # C_i/C_1 = 1.5 + 0.0015 (i - 1) for i >= 2 (the caption read for i >= 2)
     ratios = a["C"][:, 1:] / a["C"][:, :1]
     assert np.allclose(ratios, 1.5 + 0.0015 * np.arange(1, 40), rtol=1e-10)
+    assert fig5.ratio_check(cfg, a["C"]) and s["ratio_reading"] == "i_ge_2"
     assert s["shift_used"][0] < 0 and s["shift_used"][-1] == 0.0
     assert s["aligned_gap"][0] < 0.1 * s["unaligned_gap"][0]
     assert len(s["n_active"]) == 2 and all(1 <= n <= 40 for n in s["n_active"])
@@ -89,9 +119,10 @@ def test_fig5_notebook_reduced_size(tmp_path):
     out = tmp_path / "fig5.ipynb"
     pm.execute_notebook(str(NB / "fig5_wide_network.ipynb"), str(out), cwd=str(NB), progress_bar=False,
                         parameters={"scales": [1e-6, 1e-9], "width": 40, "t_max": 30, "rtol": 1e-6, "check_rtol": 0,
-                                    "large_scale": 1e-4, "checkpoints_per_decade": 100})
+                                    "large_scale": 1e-4, "checkpoints_per_decade": 100,
+                                    "ratio_reading": "proportional"})  # the other reading (the contract test: default)
     text = out.read_text()
-    assert "all checks passed" in text
+    assert "all checks passed" in text and "ratio reading proportional: C_2/C_1 = 1.0010" in text
     assert "fig5-trial-slider" in text and "fig5-neuron-slider" in text
 
 

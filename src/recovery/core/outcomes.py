@@ -184,6 +184,20 @@ def separation_size_by_recovery(
     return int(n_values[ok[0]]) if ok.size else None
 
 
+def identified_with_threshold(gen_error: np.ndarray, threshold: float = RECOVERY_THRESHOLD) -> np.ndarray:
+    """Errors below the threshold identified with the threshold (Figure 4's caption rule, arXiv:2405.13787):
+    ``max(error, threshold)``, so that averages are not decided by round-off below it."""
+    return np.maximum(np.asarray(gen_error, float), threshold)
+
+
+def best_by_clipped_mean(clipped_mean: np.ndarray, passes: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
+    """Indices of the best entries: the lowest mean of threshold-identified errors, ties (equal within ``rtol``)
+    all returned; among those, the highest fraction passing the threshold (ties kept)."""
+    cm, ps = np.asarray(clipped_mean, float), np.asarray(passes, float)
+    low = np.flatnonzero(cm <= cm.min() * (1 + rtol))
+    return low[ps[low] >= ps[low].max()]
+
+
 def fraction_below(gen_error: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """Fraction of trials (last axis) with error below each ε: ``(..., S)`` → ``(..., len(eps))``."""
     ge = np.asarray(gen_error, float)

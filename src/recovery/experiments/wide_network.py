@@ -2,9 +2,11 @@
 the same ratios C_i/C_1 coincide after the Theorem-1 time shift, and only a few neurons end up active.
 
 Setting: f_θ(x) = Σ_k a_k σ(w_kᵀ(x, 1)), m = 1000, n = 6 evenly spaced points on [−2, 2], labels tanh(x + 1),
-loss ½Σ(f − y)², gradient flow from θ₀ = s·θ̂. Trial k has its own seed and scale; neuron i ≥ 2 is rescaled so
-that C_i/C_1 = 1.5 + 0.0015·(i − 1) (the paper's caption; at i = 1 the formula would give 1.5 ≠ 1, so it is
-read for i ≥ 2). Every trial then has the same normalized C(θ₀), and Theorem 1 says the runs coincide up to
+loss ½Σ(f − y)², gradient flow from θ₀ = s·θ̂. Trial k has its own seed and scale; neuron i ≥ 2 is rescaled to a
+prescribed C_i/C_1. The caption prints C_i/C_1 = 1.5 + 0.0015·(i − 1), which cannot hold at i = 1; two readings
+(:data:`RATIO_READINGS`, parameter ``ratio_reading``): ``"i_ge_2"`` (the default) applies the formula for i ≥ 2;
+``"proportional"`` reads C_i ∝ 1.5 + 0.0015·(i − 1), so C_i/C_1 = 1 + 0.001·(i − 1).
+Every trial then has the same normalized C(θ₀), and Theorem 1 says the runs coincide up to
 the lag log(‖C_ref‖/‖C‖)/‖z‖ (alignment and gap: :mod:`recovery.figures.fig2`).
 
 *Active neuron* (our criterion, a parameter): neuron k's output contribution c_k = max over x in [−2, 2] of
@@ -23,7 +25,16 @@ import numpy as np
 
 from .. import __version__
 from ..cache import code_hash
-from ..config import ParameterError, UserConfig, check_float, check_float_list, check_int, largest_first, spec
+from ..config import (
+    ParameterError,
+    UserConfig,
+    check_choice,
+    check_float,
+    check_float_list,
+    check_int,
+    largest_first,
+    spec,
+)
 from ..core.alignment import log_loss_gap, theorem1_lags
 from ..core.dynamics import Status, torch_threads
 from ..core.neurons import (
@@ -50,8 +61,45 @@ PAPER_FIG5 = {
     "trials": 4,
     "activation": "x/(1+x^2)",
     "target": "tanh(x + 1)",
-    "c_ratio": "1.5 + 0.0015 (i - 1), read for i >= 2",
+    "c_ratio": "C_i/C_1 = 1.5 + 0.0015 (i - 1) for i = 1..1000, as printed",
 }
+# The two readings of the caption's ratio formula (ours): name -> (c_ratio_base, c_ratio_slope) of C_i/C_1 = base +
+# slope (i - 1) for i >= 2, and what each means
+RATIO_READINGS: dict[str, tuple[float, float]] = {
+    "i_ge_2": (1.5, 0.0015),      # the printed formula applied for i >= 2 (it cannot hold at i = 1)
+    "proportional": (1.0, 0.001),  # C_i proportional to 1.5 + 0.0015 (i - 1): C_i/C_1 = 1 + 0.001 (i - 1)
+}
+RATIO_READING_TEXT = {
+    "i_ge_2": "C_i/C_1 = 1.5 + 0.0015 (i - 1) applied for i >= 2 (the printed formula cannot hold at i = 1)",
+    "proportional": "C_i proportional to 1.5 + 0.0015 (i - 1), i.e. C_i/C_1 = 1 + 0.001 (i - 1)",
+    "custom": "C_i/C_1 = c_ratio_base + c_ratio_slope (i - 1) for i >= 2, values chosen by the user",
+}
+DEFAULT_RATIO_READING = "i_ge_2"
+
+
+def resolve_ratio_reading(reading: Any, base: Any, slope: Any) -> dict[str, Any]:
+    """Validated ``ratio_reading``, ``c_ratio_base``, ``c_ratio_slope``: a named reading fixes the two numbers (given
+    ones must agree); without a name the numbers are taken as given (defaults: the default reading) and named."""
+    if reading is not None:
+        reading = check_choice("ratio_reading", reading, (*RATIO_READINGS, "custom"))
+    if reading is not None and reading != "custom":
+        rb, rs = RATIO_READINGS[reading]
+        for name, value, want in (("c_ratio_base", base, rb), ("c_ratio_slope", slope, rs)):
+            if value is not None and check_float(name, value) != want:
+                raise ParameterError(name, value, f"must be {want:g} for ratio_reading={reading} (or leave it unset)")
+        base, slope = rb, rs
+    db, ds = RATIO_READINGS[DEFAULT_RATIO_READING]
+    base = check_float("c_ratio_base", db if base is None else base, 0.0, 100.0, low_open=True)
+    slope = check_float("c_ratio_slope", ds if slope is None else slope, 0.0, 1.0)
+    if reading is None:
+        reading = next((k for k, v in RATIO_READINGS.items() if v == (base, slope)), "custom")
+    return {"ratio_reading": reading, "c_ratio_base": base, "c_ratio_slope": slope}
+
+
+def ratio_check(cfg: Config, C: np.ndarray, rtol: float = 1e-10) -> bool:
+    """The prescribed ratios hold: C_i/C_1 of every trial ``C: (R, width)`` equals the configured reading."""
+    C = np.asarray(C, float)
+    return bool(np.allclose(C[:, 1:] / C[:, :1], cfg.ratios(), rtol=rtol, atol=0))
 
 
 @dataclass(frozen=True)
@@ -64,6 +112,9 @@ class Config(UserConfig):
       multiplies a neuron whose original C_i is near 0 by a large factor (so ‖θ₀‖ ≫ s; reported per trial).
     * ``large_scale``: one more run, seed ``first_seed`` at this larger scale, to show where the alignment
       breaks down (0 skips it).
+    * ``ratio_reading``: which reading of the caption's ratio formula (:data:`RATIO_READINGS`: ``i_ge_2``, the
+      default, or ``proportional``); it sets ``c_ratio_base``/``c_ratio_slope``. Left unset, those two are taken as
+      given (default: the ``i_ge_2`` values) and ``ratio_reading`` becomes the matching name or ``custom``.
     * ``c_ratio_base``, ``c_ratio_slope``: C_i/C_1 = base + slope·(i − 1) for i ≥ 2.
     * ``t_max``: horizon (at the default the loss reaches ≈ 1e-24 and the set of active neurons has settled).
     * ``rtol``, ``checkpoints_per_decade``: integrator tolerance and checkpoint density of the curves (the
@@ -81,8 +132,9 @@ class Config(UserConfig):
     first_seed: int = spec(0, check_int, 0)
     large_scale: float = spec(1e-6, check_float, 0.0, 1.0)
     width: int = spec(1000, check_int, 2, 5000)
-    c_ratio_base: float = spec(1.5, check_float, 0.0, 100.0, low_open=True)
-    c_ratio_slope: float = spec(0.0015, check_float, 0.0, 1.0)
+    ratio_reading: str | None = spec(None, check_choice, (*RATIO_READINGS, "custom"), optional=True)
+    c_ratio_base: float | None = spec(None, check_float, 0.0, 100.0, low_open=True, optional=True)
+    c_ratio_slope: float | None = spec(None, check_float, 0.0, 1.0, optional=True)
     n_samples: int = spec(6, check_int, 2, 1000)
     t_max: float = spec(1e5, check_float, 1.0, 1e8)
     rtol: float = spec(1e-6, check_float, 0.0, 1e-3, low_open=True)
@@ -93,8 +145,14 @@ class Config(UserConfig):
     threads: int = spec(1, check_int, 1, 256)
 
     def validate(self, given: dict[str, Any]) -> None:
+        for k, v in resolve_ratio_reading(self.ratio_reading, self.c_ratio_base, self.c_ratio_slope).items():
+            object.__setattr__(self, k, v)  # a named reading fixes the two numbers; numbers alone get their name
         if self.check_rtol >= self.rtol:
             raise ParameterError("check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}")
+
+    def ratios(self) -> np.ndarray:
+        """The prescribed C_i/C_1 for i = 2..width."""
+        return self.c_ratio_base + self.c_ratio_slope * np.arange(1, self.width)
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
         """One trial: width-``width`` x/(1+x²) network, target tanh(x + 1), prescribed C ratios."""
@@ -251,6 +309,10 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
         "paper_reported": PAPER_FIG5,
         "c_ratio_note": "C_i/C_1 = base + slope (i - 1) is applied for i >= 2; at i = 1 the caption's formula would "
         "give 1.5, impossible for C_1/C_1",
+        "ratio_reading": cfg.ratio_reading,
+        "ratio_reading_text": RATIO_READING_TEXT[cfg.ratio_reading],
+        "ratio_readings_available": {k: {"c_ratio_base": v[0], "c_ratio_slope": v[1], "text": RATIO_READING_TEXT[k]}
+                                     for k, v in RATIO_READINGS.items()},
         "gap_definition": "max over the reference's checkpoint times t in the common window (both losses >= "
         f"{cfg.loss_floor:g}) of |log10 loss(t + lag) - log10 loss_ref(t)|, cubic spline in t; reference = "
         "smallest-scale trial; lag = log(|C_ref|/|C|)/|z| (Theorem 1), 0 for the unaligned gap",

@@ -4,7 +4,10 @@ from ..experiments.wide_network import (  # noqa: F401  (the page's interface)
     DESCRIPTION,
     PAPER_SIZE,
     QUICK_SIZE,
+    RATIO_READING_TEXT,
+    RATIO_READINGS,
     TRAJ_STRIDE,
     Config,
+    ratio_check,
     run,
 )

@@ -71,6 +71,56 @@ def error_vs_n(summary: dict[str, Any], design: str) -> go.Figure:
     return stamp(fig, {**_params(summary), "design": design}, f"test set: {summary['test_set'][design]}")
 
 
+def caption_panels(summary: dict[str, Any], gaussian_n: int | None = None) -> list[tuple[str, int]]:
+    """The caption's panels: (even, n) for every n of the grid, then one (gaussian, n) panel (its n is ours: the
+    largest of the grid unless given)."""
+    p = summary["parameters"]
+    ns = list(p["n_values"])
+    panels = [("even", n) for n in ns] if "even" in p["designs"] else []
+    if "gaussian" in p["designs"]:
+        panels.append(("gaussian", ns[-1] if gaussian_n is None else int(gaussian_n)))
+    return panels
+
+
+def error_vs_time(summary: dict[str, Any], arrays: dict[str, np.ndarray], gaussian_n: int | None = None,
+                  cols: int = 3) -> go.Figure:
+    """Figure 1 in the caption's layout: one panel per n (evenly spaced inputs) and a Gaussian-input panel; in
+    each, the mean generalization error over the trials against training time (x-axis: our choice), one curve per
+    initialization scale (legend = scale), errors below 1e-8 identified with 1e-8 before averaging."""
+    p = summary["parameters"]
+    scales, ns = p["scales"], list(p["n_values"])
+    panels = caption_panels(summary, gaussian_n)
+    rows = -(-len(panels) // cols)
+    t = np.asarray(arrays["times_curve"])
+    titles = [f"{'evenly spaced' if d == 'even' else 'Gaussian'}, n = {n}" for d, n in panels]
+    fig = make_subplots(rows, cols, subplot_titles=titles, shared_yaxes=True, shared_xaxes=True,
+                        horizontal_spacing=0.03, vertical_spacing=0.09)
+    colors = scale_colors(len(scales))
+    for k, (d, n) in enumerate(panels):
+        r, c = k // cols + 1, k % cols + 1
+        j = ns.index(n)
+        cm, ps = arrays[f"{d}_curve_mean"][:, j], arrays[f"{d}_curve_passes"][:, j]
+        for i, s in enumerate(scales):
+            fig.add_trace(go.Scatter(x=t, y=cm[i], mode="lines", name=f"{s:.0e}", legendgroup=f"s{i}",
+                                     showlegend=k == 0, line=dict(color=colors[i], width=1.6), customdata=ps[i],
+                                     hovertemplate=f"s={s:.0e}, {d} n={n}, t=%{{x:.1e}}: mean %{{y:.2e}}, "
+                                     "%{customdata:.0%} pass 1e-8<extra></extra>"), r, c)
+        fig.add_hline(y=RECOVERY_THRESHOLD, line=dict(color="black", dash="dash", width=1), row=r, col=c)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(type="log", exponentformat="power")
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text="mean error", row=r, col=1)
+    for c in range(1, cols + 1):
+        fig.update_xaxes(title_text="training time t (ours)", row=rows, col=c)
+    fig.update_layout(height=300 * rows + 140, margin=dict(t=90, b=90),
+                      title=dict(text="Figure 1 in the caption's layout: mean error (values below 1e-8 counted as "
+                                 "1e-8) against training time", font=dict(size=13)),
+                      legend=dict(title_text="scale s", font=dict(size=10)))
+    fig.update_annotations(font_size=11)
+    return stamp(fig, {**_params(summary), "gaussian panel n": panels[-1][1]},
+                 "x-axis and Gaussian panel's n: ours; averaging rule: Figure 4's caption")
+
+
 def plot_grid(design: str, points: int = 61) -> np.ndarray:
     """x grid of the learned-function panels: [−2, 2] for evenly spaced inputs, [−3, 3] for Gaussian."""
     h = fig1.PLOT_HALF_WIDTH[design]
@@ -223,9 +273,32 @@ def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> N
 
     p = summary["parameters"]
     designs, scales, ns = p["designs"], p["scales"], p["n_values"]
-    fig = Figure(figsize=(11, 3.6 * len(designs)))
-    axes = fig.subplots(len(designs), 2, squeeze=False)
+    panels = caption_panels(summary)
+    top_rows = -(-len(panels) // 3)
+    fig = Figure(figsize=(11, 3.6 * len(designs) + 2.6 * top_rows))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.6 * top_rows, 3.6 * len(designs)])
     colors = cm.viridis(np.linspace(0, 0.95, len(scales)))
+    caxes = top.subplots(top_rows, 3, squeeze=False, sharex=True, sharey=True)
+    for k, ax in enumerate(caxes.flat):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        d, n = panels[k]
+        j = list(ns).index(n)
+        for i, s in enumerate(scales):
+            ax.plot(arrays["times_curve"], arrays[f"{d}_curve_mean"][i, j], color=colors[i], lw=1, label=f"{s:g}")
+        ax.axhline(RECOVERY_THRESHOLD, color="k", ls="--", lw=0.8)
+        ax.set(xscale="log", yscale="log", title=f"{d}, n = {n}")
+        ax.title.set_fontsize(9)
+        if k % 3 == 0:
+            ax.set_ylabel("mean error (<1e-8 as 1e-8)", fontsize=8)
+        if k == 0:
+            ax.legend(fontsize=5, ncol=2, title="scale", title_fontsize=6)
+    for k, ax in enumerate(caxes.flat):
+        ax.xaxis.set_tick_params(labelbottom=True)
+        if k + 3 >= len(panels):  # the lowest visible panel of its column
+            ax.set_xlabel("training time t (ours)", fontsize=8)
+    axes = bottom.subplots(len(designs), 2, squeeze=False)
     floor = 1e-32
     for r, d in enumerate(designs):
         med, q25, q75 = (np.maximum(matrix(summary, d, k), floor) for k in ("median", "q25", "q75"))
@@ -244,6 +317,7 @@ def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> N
             ax.legend(fontsize=6, ncol=2)
     fig.text(0.01, 0.005, f"trials={p['trials']}, width={p['width']}, {p['activation']}, horizon={p['t_max']:g}, "
              f"rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    bottom.subplots_adjust(bottom=0.12, hspace=0.45, wspace=0.25)
+    top.subplots_adjust(hspace=0.35, wspace=0.08)
     fig.savefig(path, dpi=110)
 

@@ -12,10 +12,17 @@ from plotly.subplots import make_subplots
 
 from ..core.data import SingleNeuronTarget, with_bias
 from ..core.models import get_activation, predict
-from ..core.outcomes import optimistic_sample_size
+from ..core.outcomes import identified_with_threshold, optimistic_sample_size
 from ..core.stats import wilson_interval
 from ..core.theory import NEITHER, Q1, Q2
-from ..figures.fig4 import SEPARATION_SIZE, Config, horizon_recovery, recovery_tables
+from ..figures.fig4 import (
+    Config,
+    horizon_recovery,
+    measured_separation_size,
+    ratio_panel_n,
+    recovered_exactly,
+    recovery_tables,
+)
 from . import common as plots
 from .fig3 import fig3_convergence_3d
 
@@ -169,9 +176,14 @@ def _recovery_traces(fig: go.Figure, cfg: Config, st: dict[str, np.ndarray], vis
     return count + 2
 
 
-def _sample_size_lines(fig: go.Figure) -> None:
-    opt = optimistic_sample_size()  # the model rank of the target, computed
-    for x, text in ((opt, f"optimistic size {opt}"), (SEPARATION_SIZE, f"separation size {SEPARATION_SIZE}")):
+def _sample_size_lines(fig: go.Figure, separation: int | None) -> None:
+    """Dotted lines at the optimistic size (the target's model rank, computed) and at the separation size
+    measured on the figure's runs (none if no n qualifies)."""
+    opt = optimistic_sample_size()
+    lines = [(opt, f"optimistic size {opt}")]
+    if separation is not None:
+        lines.append((separation, f"separation size {separation} (measured)"))
+    for x, text in lines:
         fig.add_vline(x=x, line=dict(color="#555", dash="dot", width=1), annotation_text=text,
                       annotation_position="top", annotation_font_size=10)
 
@@ -197,7 +209,8 @@ def recovery_scale_slider(cfg: Config, by_scale: dict[float, dict[str, np.ndarra
         per_n = ", ".join(f"n={n}: {rec[:, k].mean():.0%}" for k, n in enumerate(cfg.n_values))
         steps.append(dict(method="update", label=f"{s:.0e}",
                           args=[{"visible": vis}, {"title.text": f"s = {s:.0e}: recovered {per_n}"}]))
-    _sample_size_lines(fig)
+    _sample_size_lines(fig, measured_separation_size(cfg, by_scale[cfg.init_scale]) if cfg.init_scale in by_scale
+                       else None)
     fig.update_layout(sliders=[dict(active=active, steps=steps, currentvalue=dict(prefix="initialization scale s: "),
                                     pad=dict(t=50))],
                       title=steps[active]["args"][1]["title.text"], title_font=dict(size=13),
@@ -234,6 +247,67 @@ def gen_error_strip(cfg: Config, st: dict[str, np.ndarray], params: dict[str, An
                       yaxis_title="generalization error", height=460, yaxis_exponentformat="power",
                       title="Generalization error of every trial at the horizon")
     fig.update_xaxes(tickvals=list(cfg.n_values))
+    return plots.stamp(fig, params)
+
+
+RATIO_OUTCOMES = (  # (name, colour, symbol) of the error-against-ratio panels
+    ("recovered exactly at Q¹", plots.SET_COLORS[Q1], "circle"),
+    ("recovered exactly at Q²", plots.SET_COLORS[Q2], "circle"),
+    ("passes 1e-8, not exactly (near miss)", "#2ca02c", "diamond"),
+    ("does not pass", "#7f7f7f", "x"),
+)
+
+
+def ratio_outcome_index(st: dict[str, np.ndarray]) -> np.ndarray:
+    """Index into :data:`RATIO_OUTCOMES` of every trial ``(D, N, S)``."""
+    ex = recovered_exactly(st)
+    out = np.full(st["gen_error"].shape, 3)
+    out[st["recovered"] & ~ex] = 2
+    out[ex & (st["label"] == Q2)] = 1
+    out[ex & (st["label"] == Q1)] = 0
+    return out
+
+
+def error_vs_ratio(cfg: Config, st: dict[str, np.ndarray], params: dict[str, Any]) -> go.Figure:
+    """Generalization error against the initial imbalance ratio |C₁/C₂| (log axis), one panel per data seed and
+    one row per n in :data:`recovery.figures.fig4.RATIO_PANEL_N`; errors below the threshold are identified with it
+    (the caption's rule), so every trial that passes sits on the dashed line; the marker says how it ended."""
+    ns = ratio_panel_n(cfg)
+    D = len(cfg.data_seeds)
+    fig = make_subplots(rows=len(ns), cols=D, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.015,
+                        vertical_spacing=0.1, subplot_titles=[f"n = {n}, data seed {d}" for n in ns
+                                                              for d in cfg.data_seeds])
+    kind = ratio_outcome_index(st)
+    shown: set[int] = set()
+    for r, n in enumerate(ns):
+        j = cfg.n_values.index(n)
+        for i, d in enumerate(cfg.data_seeds):
+            y = identified_with_threshold(st["gen_error"][i, j], cfg.threshold)
+            for k, (name, color, symbol) in enumerate(RATIO_OUTCOMES):
+                sel = kind[i, j] == k
+                if not sel.any():
+                    continue
+                fig.add_trace(go.Scatter(x=st["ratio"][i, j][sel], y=y[sel], mode="markers", name=name,
+                                         legendgroup=name, showlegend=k not in shown,
+                                         customdata=np.stack([st["seeds"][sel], st["gen_error"][i, j][sel]], -1),
+                                         marker=dict(color=color, symbol=symbol, size=7, opacity=0.8),
+                                         hovertemplate=f"data seed {d}, n={n}, init seed %{{customdata[0]}}: "
+                                         "|C₁/C₂| = %{x:.3f}, error %{customdata[1]:.1e}<extra></extra>"),
+                              row=r + 1, col=i + 1)
+                shown.add(k)
+            fig.add_hline(y=cfg.threshold, line=dict(color="black", dash="dash", width=1), row=r + 1, col=i + 1)
+            fig.add_vline(x=1.0, line=dict(color="#999", dash="dot", width=1), row=r + 1, col=i + 1)
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log", exponentformat="power")
+    for i in range(D):
+        fig.update_xaxes(title_text="|C₁/C₂|", row=len(ns), col=i + 1)
+    for r in range(len(ns)):
+        fig.update_yaxes(title_text="error (<1e-8 as 1e-8)", row=r + 1, col=1)
+    fig.update_layout(height=290 * len(ns) + 170, margin=dict(t=80, b=120),
+                      title=dict(text="Generalization error against the initial imbalance ratio, per data seed",
+                                 font=dict(size=13)),
+                      legend=dict(orientation="h", y=-0.22, font=dict(size=10)))
+    fig.update_annotations(font_size=10)
     return plots.stamp(fig, params)
 
 
@@ -303,8 +377,10 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
         ax1.plot(n, rec[i].mean(-1), ".-", lw=1, label=f"data seed {d}")
     ax1.plot(n, rec.mean((0, 2)), "k.-", lw=2.5, label="all trials")
     ax1.plot(n, rec[..., 0].mean(0), "kx", ms=8, label="first init (fraction of data seeds)")
-    for x in (optimistic_sample_size(), SEPARATION_SIZE):
-        ax1.axvline(x, color="#555", ls=":", lw=0.8)
+    sep = summary["sample_size_theory"]["separation_size_measured"]
+    for x in (optimistic_sample_size(), sep):
+        if x is not None:
+            ax1.axvline(x, color="#555", ls=":", lw=0.8)
     ax1.set(xlabel="sample size n", ylabel="recovered fraction", ylim=(-0.05, 1.05), xticks=n,
             title=f"Recovery (error < {p['threshold']:g}), Gaussian samples")
     ax1.legend(fontsize=7)

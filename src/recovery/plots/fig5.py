@@ -18,7 +18,7 @@ LARGE_COLOR = "#7f7f7f"
 
 def _params(summary: dict[str, Any]) -> dict[str, Any]:
     p = summary["parameters"]
-    return {"width": p["width"], "n": p["n_samples"], "C_i/C_1": f"{p['c_ratio_base']:g}+{p['c_ratio_slope']:g}(i-1)",
+    return {"width": p["width"], "n": p["n_samples"], "C_i/C_1": f"{p['c_ratio_base']:g}+{p['c_ratio_slope']:g}(i-1), i>=2 ({p['ratio_reading']})",
             "horizon": p["t_max"], "rtol": p["rtol"], "checkpoints/decade": p["checkpoints_per_decade"]}
 
 
@@ -222,7 +222,7 @@ def fig5_static(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) ->
     ax1.legend(fontsize=6)
     p = summary["parameters"]
     fig.text(0.01, 0.01, f"width={p['width']}, sigma=x/(1+x^2), target tanh(x+1), n={p['n_samples']} even, "
-             f"C_i/C_1={p['c_ratio_base']:g}+{p['c_ratio_slope']:g}(i-1), scales={list(p['scales'])}, "
+             f"C_i/C_1={p['c_ratio_base']:g}+{p['c_ratio_slope']:g}(i-1) ({p['ratio_reading']}), scales={list(p['scales'])}, "
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
