@@ -48,8 +48,8 @@ WRONG_INPUT: dict[str, str] = {
     "hessian": "arrays['geo_model_rank'] = arrays['geo_model_rank'] + 1",
     "rank_calculator": "summary['all_formulas_match'] = False",
     "completion": "summary['disconnected_rank2_fraction'] = 0.5",
-    "geometry": ("summary['separation_n_second_order'] = {s: {d: -1 for d in v} "
-                 "for s, v in summary['separation_n_second_order'].items()}"),
+    # a wrong model rank on every branch
+    "geometry": "[r.__setitem__('model_rank', [99]) for rows in summary['rows'].values() for r in rows]",
     "benign_overfitting": "summary['fraction_interpolating'] = 0.5",
 }
 
