@@ -21,7 +21,8 @@ CHILD = """
 import json, resource, sys, time
 import torch
 from recovery.cache import ResultCache, tracking
-from recovery.sweeps import RunConfig, fig3_summary, memory_estimate, run_many
+from recovery.experiments.convergence_sets import fig3_summary
+from recovery.sweeps import RunConfig, memory_estimate, run_many
 seeds, batch, device, scheduler, cache = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] or None, sys.argv[5]
 cfg = RunConfig(seeds=seeds)
 t0 = time.perf_counter()
