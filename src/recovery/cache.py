@@ -15,7 +15,6 @@ The folder is ``$RECOVERY_CACHE_DIR`` if set, else ``.cache/recovery`` in the pr
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -97,12 +96,10 @@ class ResultCache:
         p = self.path(kind, params)
         p.parent.mkdir(parents=True, exist_ok=True)
         meta = {"key": p.stem, "kind": kind, "params": json.loads(_canonical(params)), "code_hash": code_hash()}
-        buf = io.BytesIO()
-        np.savez(buf, __meta__=np.array(json.dumps(meta)), **arrays)
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=p.stem, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(buf.getvalue())
+                np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)  # streamed: no copy in memory
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, p)

@@ -28,9 +28,14 @@ BLOCK = 2048  # trials per block of a step: its temporaries (≈ 0.3 MB for P = 
 
 
 def _tanh(u: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
-    t = np.tanh(u)
-    d1 = 1.0 - t * t
-    return (t, d1, -2.0 * t * d1) if order >= 2 else (t, d1)
+    t = np.tanh(u, out=u)  # u is a temporary of the caller
+    d1 = t * t
+    np.subtract(1.0, d1, out=d1)
+    if order < 2:
+        return t, d1
+    d2 = t * d1
+    d2 *= -2.0
+    return t, d1, d2
 
 
 def _rational(u: np.ndarray, order: int) -> tuple[np.ndarray, ...]:

@@ -13,6 +13,7 @@ A figure module ``recovery.figures.figN`` defines
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from ..config import check_choice
@@ -27,14 +28,7 @@ FIGURES: tuple[str, ...] = (
 
 def available() -> list[str]:
     """Names of the figure modules present in this version of the package."""
-    out = []
-    for name in FIGURES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            continue
-        out.append(name)
-    return out
+    return [name for name in FIGURES if importlib.util.find_spec(f"{__name__}.{name}") is not None]  # no import
 
 
 def get(name: str) -> ModuleType:
