@@ -126,7 +126,7 @@ class Problem(Protocol):
     its trials (the engine drops finished trials from its working set now and then).
     """
 
-    def select(self, idx: np.ndarray) -> "Problem":
+    def select(self, idx: np.ndarray) -> Problem:
         """The same problem for trials ``idx`` (indices into this problem's trials)."""
 
     def take(self, x: Any, idx: np.ndarray) -> Any:
@@ -160,7 +160,7 @@ class Problem(Protocol):
         """How to cut a working set of ``b`` trials into blocks stepped one after the other (one block: all
         at once; several: each block's temporaries stay in the CPU cache)."""
 
-    def part(self, sl: slice) -> "Problem":
+    def part(self, sl: slice) -> Problem:
         """The problem for the trials of block ``sl`` (a view: no copy of shared data)."""
 
     def view(self, x: Any, sl: slice) -> Any:
@@ -416,7 +416,7 @@ class TorchProblem:
     def blocks(self, b: int) -> list[slice]:
         return [slice(0, b)]
 
-    def part(self, sl: slice) -> "TorchProblem":
+    def part(self, sl: slice) -> TorchProblem:
         return self
 
     def view(self, x: Tensor, sl: slice) -> Tensor:
@@ -504,7 +504,7 @@ class NetworkProblem(TorchProblem):
         self.data, self.act, self.m, self.p1, self.lowrank = data, act, m, p1, lowrank
         self.device = data.X.device
 
-    def select(self, idx: np.ndarray) -> "NetworkProblem":
+    def select(self, idx: np.ndarray) -> NetworkProblem:
         return NetworkProblem(self.data.select(torch.as_tensor(idx, device=self.device)), self.act, self.m,
                               self.p1, self.lowrank)
 

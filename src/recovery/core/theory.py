@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from .models import Activation, Data, predict
+from .models import Activation, Data
 
 Tensor = torch.Tensor
 
@@ -103,7 +103,11 @@ def generalization_error(theta: Tensor, x_test: Tensor, target, act: Activation)
     flat = theta.reshape(-1, *theta.shape[-2:])
     X, y = with_bias(x_test), target(x_test)[None, :]
     step = max(1, (1 << 20) // max(1, flat.shape[1] * len(x_test)))  # bounded (B, m, N) temporaries
-    err = torch.cat([((predict(flat[i:i + step], X, act) - y) ** 2).mean(-1) for i in range(0, flat.shape[0], step)])
+    err = torch.empty(flat.shape[0], dtype=flat.dtype)
+    for i in range(0, flat.shape[0], step):
+        part = flat[i:i + step]
+        f = (part[..., 0, None] * act.fn(part[..., 1:] @ X.T)).sum(-2)  # f_θ on the test inputs, (b, N)
+        err[i:i + step] = ((f - y) ** 2).mean(-1)
     return err.reshape(lead)
 
 

@@ -46,7 +46,9 @@ def _rational(u: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
 
 
 _NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray, int], tuple[np.ndarray, ...]]] = {
-    "tanh": _tanh, "rational": _rational}
+    "tanh": _tanh,
+    "rational": _rational,
+}
 
 
 def supports(act: Activation) -> bool:
@@ -72,8 +74,8 @@ def lu_factor(A: np.ndarray) -> np.ndarray:
             A[k, :, swap], A[p, :, swap] = rows_p, rows_k
             pk, pp = perm[k, swap], perm[p, swap]
             perm[k, swap], perm[p, swap] = pp, pk
-        A[k + 1:, k] /= A[k, k]
-        A[k + 1:, k + 1:] -= A[k + 1:, k, None] * A[k, None, k + 1:]
+        A[k + 1 :, k] /= A[k, k]
+        A[k + 1 :, k + 1 :] -= A[k + 1 :, k, None] * A[k, None, k + 1 :]
     return perm * b + np.arange(b)
 
 
@@ -83,7 +85,7 @@ def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     P = LU.shape[0]
     y = np.take(rhs, perm)
     for j in range(P - 1):
-        y[j + 1:] -= LU[j + 1:, j] * y[j]
+        y[j + 1 :] -= LU[j + 1 :, j] * y[j]
     for j in range(P - 1, 0, -1):
         y[j] /= LU[j, j]
         y[:j] -= LU[:j, j] * y[j]
@@ -99,8 +101,15 @@ class SmallNetworkProblem:
     and broadcast; otherwise ``X: (d, n, b)``, ``y, mask: (n, b)``.
     """
 
-    def __init__(self, data: Data | None, act: Activation, m: int, p1: int, *,
-                 arrays: tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None = None) -> None:
+    def __init__(
+        self,
+        data: Data | None,
+        act: Activation,
+        m: int,
+        p1: int,
+        *,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None = None,
+    ) -> None:
         self.act, self.m, self.p1 = act, m, p1
         self.P = m * p1
         self.fn = _NUMPY_ACTIVATIONS[act.name]
@@ -110,8 +119,12 @@ class SmallNetworkProblem:
             shared = bool((X == X[:1]).all() and (y == y[:1]).all() and (mask == mask[:1]).all())
             if shared:
                 X, y, mask = X[:1], y[:1], mask[:1]
-            arrays = (np.ascontiguousarray(X.numpy().transpose(2, 1, 0)), np.ascontiguousarray(y.numpy().T),
-                      np.ascontiguousarray(mask.numpy().T), shared)
+            arrays = (
+                np.ascontiguousarray(X.numpy().transpose(2, 1, 0)),
+                np.ascontiguousarray(y.numpy().T),
+                np.ascontiguousarray(mask.numpy().T),
+                shared,
+            )
         self.X, self.y, self.mask, self.shared = arrays
         d = self.X.shape[0]
         self.Xs = [self.X[j][:, None] for j in range(d)]  # (n, 1, b) each
@@ -122,7 +135,7 @@ class SmallNetworkProblem:
         """``theta0: (B, m, 1+d)`` → ``(P, B)``."""
         return np.ascontiguousarray(theta0.detach().cpu().numpy().reshape(theta0.shape[0], -1).T)
 
-    def select(self, idx: np.ndarray) -> "SmallNetworkProblem":
+    def select(self, idx: np.ndarray) -> SmallNetworkProblem:
         if self.shared:
             return self
         arr = (self.X[..., idx], self.y[:, idx], self.mask[:, idx], False)
@@ -133,7 +146,7 @@ class SmallNetworkProblem:
         edges = [round(i * b / k) for i in range(k + 1)]
         return [slice(edges[i], edges[i + 1]) for i in range(k)]
 
-    def part(self, sl: slice) -> "SmallNetworkProblem":
+    def part(self, sl: slice) -> SmallNetworkProblem:
         if self.shared:
             return self
         arr = (self.X[..., sl], self.y[:, sl], self.mask[:, sl], False)
@@ -195,7 +208,9 @@ class SmallNetworkProblem:
         _, _, _, _, loss, grad = self._forward(x, 1)
         return loss, grad
 
-    def grad_solver(self, x: np.ndarray, gamma: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    def grad_solver(
+        self, x: np.ndarray, gamma: np.ndarray
+    ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
         """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R)."""
         m, p1, P = self.m, self.p1, self.P
         a, r3, (s, s1, s2), gw0, _, grad = self._forward(x, 2)

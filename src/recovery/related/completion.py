@@ -184,7 +184,7 @@ class FactorizationProblem(TorchProblem):
         self.device = M.device
         self.eye = torch.eye(2 * d * h, dtype=torch.float64, device=M.device)
 
-    def select(self, idx: np.ndarray) -> "FactorizationProblem":
+    def select(self, idx: np.ndarray) -> FactorizationProblem:
         i = torch.as_tensor(idx, device=self.device)
         return FactorizationProblem(self.M[i], self.mask[i], self.d, self.h)
 
