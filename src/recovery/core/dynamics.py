@@ -306,8 +306,8 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
     steps = np.zeros(B, dtype=np.int64)
     rejected = np.zeros(B, dtype=np.int64)
     live = np.ones(B, dtype=bool)
-    loss, _ = prob.loss_grad(x)
-    loss = np.array(loss, dtype=np.float64)
+    with np.errstate(all="ignore"):  # a non-finite initial state is reported as DIVERGED below, not warned about
+        loss = np.array(prob.loss_grad(x)[0], dtype=np.float64)
     book.start(ws, prob.record(x, ws), loss)
 
     def finish(sel: np.ndarray, code: Status) -> None:
