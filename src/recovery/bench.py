@@ -37,7 +37,10 @@ def _one_size(seeds: int, repeats: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as d:
         arrays = run_one(cfg, ResultCache(d), progress=False)
     total = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # the Figure 3 run alone
     flows = [float(arrays["wall_time"])]
+    steps = int(arrays["steps"].max())
+    del arrays
     if repeats > 1:
         from .core.data import batch_data
 
@@ -45,13 +48,12 @@ def _one_size(seeds: int, repeats: int) -> dict[str, float]:
         theta0 = cfg.initial_parameters(data)
         for _ in range(repeats - 1):
             flows.append(gradient_flow(theta0, data, get_activation(cfg.activation), cfg.flow()).wall_time)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "seeds": seeds,
         "flow_s": min(flows),
         "run_one_s": total,
         "peak_mb": peak_kb / 1024,
-        "steps": int(arrays["steps"].max()),
+        "steps": steps,
         "threads": torch.get_num_threads(),
     }
 
