@@ -52,6 +52,25 @@ def test_gradient_and_hessian_match_autograd():
         assert torch.allclose(torch.autograd.functional.hessian(f, th[b]), H[b], atol=1e-12)
 
 
+def test_completion_flow_runs_on_the_shared_engine_and_reports_statuses():
+    """Matrix completion gets the engine's Status values, budgets and divergence detection (issue 10)."""
+    from recovery.core.dynamics import Status
+
+    A0, B0 = C.initial_factors([0, 1, 2], 2, 2, 1e-3)
+    M, mask = _batch(CONN_M, CONN_MASK, 3)
+    r = C.gradient_flow(M, mask, A0, B0, t_max=1e4, rtol=1e-6)
+    assert [Status(int(s)) for s in r.status] == [Status.CONVERGED] * 3
+    r = C.gradient_flow(M, mask, A0, B0, t_max=1e4, max_steps=4)
+    assert (r.status == Status.STEP_BUDGET).all() and (r.steps == 4).all()
+    r = C.gradient_flow(M, mask, A0, B0, t_max=1e4, wall_time_limit=1e-9)
+    assert (r.status == Status.TIME_BUDGET).all()
+    A1 = A0.clone()
+    A1[1, 0, 0] = math.nan
+    r = C.gradient_flow(M, mask, A1, B0, t_max=1e4, rtol=1e-6)
+    assert r.status[1] == Status.DIVERGED and (r.status[[0, 2]] == Status.CONVERGED).all()
+    assert torch.isfinite(r.W[[0, 2]]).all()
+
+
 def test_connected_2x2_learns_the_minimum_rank_fill_6():
     A0, B0 = C.initial_factors([0, 1, 2], 2, 2, 1e-8)
     r = C.gradient_flow(*_batch(CONN_M, CONN_MASK, 3), A0, B0, t_max=1e4, rtol=1e-6)

@@ -133,3 +133,58 @@ def test_width_1000_network_trains_with_lowrank_solves():
     res = gradient_flow(theta0, data, rat, FlowConfig(t_max=1e3))
     assert (res.status == int(Status.HORIZON)).all() or (res.status == int(Status.CONVERGED)).all()
     assert (res.final_loss < 1e-3 * res.loss[:, 0]).all()
+
+
+def _paths_agree(theta0, data, act, **cfg):
+    fast = gradient_flow(theta0, data, act, FlowConfig(linear_solver="unrolled", **cfg))
+    dense = gradient_flow(theta0, data, act, FlowConfig(linear_solver="dense", **cfg))
+    return fast, dense
+
+
+def test_unrolled_small_system_path_agrees_with_the_dense_lu_path():
+    """The trials-last numpy path (Figure 3's) and the general torch path are the same method: same reached
+    set for every seed, same statuses, states equal to round-off accumulated over the run."""
+    seeds = range(24)
+    theta0 = initial_parameters(list(seeds), 2, 2, 1e-8)
+    data = batch_data([SPEC] * len(seeds))
+    fast, dense = _paths_agree(theta0, data, TANH)
+    tn = SPEC.target.neuron
+    assert torch.equal(classify_limit(fast.final_theta, tn), classify_limit(dense.final_theta, tn))
+    assert torch.equal(classify_limit(fast.theta, tn), classify_limit(dense.theta, tn))  # at every checkpoint
+    assert torch.equal(fast.status, dense.status)
+    assert torch.allclose(fast.final_theta, dense.final_theta, rtol=0, atol=1e-9)
+    assert torch.allclose(fast.loss, dense.loss, rtol=1e-6, atol=1e-20)  # below: round-off of a ~1e-28 loss
+
+
+def test_unrolled_path_with_per_trial_data_width_3_and_rational_activation():
+    """Per-trial (padded, masked) data sets, P = 9 and the rational activation take the same path."""
+    specs = [DataSpec(design="gaussian", n_samples=n, data_seed=s) for s, n in ((0, 5), (1, 8), (2, 3), (3, 8))]
+    data = batch_data(specs)
+    theta0 = initial_parameters([0, 1, 2, 3], 3, 2, 1e-6)
+    for act in (TANH, get_activation("rational")):
+        fast, dense = _paths_agree(theta0, data, act, t_max=1e4)
+        assert torch.equal(fast.status, dense.status)
+        assert torch.allclose(fast.final_theta, dense.final_theta, rtol=0, atol=1e-8)
+
+
+def test_unrolled_lu_with_partial_pivoting_solves_every_system():
+    from recovery.core.unrolled import lu_factor, lu_solve
+
+    g = np.random.default_rng(0)
+    A = g.standard_normal((7, 7, 50))
+    A[0, 0, :10] = 0.0  # these need a row swap at the first column
+    rhs = g.standard_normal((7, 50))
+    x = lu_solve(lu := A.copy(), lu_factor(lu), rhs)
+    ref = np.linalg.solve(A.transpose(2, 0, 1), rhs.T[..., None])[..., 0].T
+    assert np.allclose(x, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_auto_solver_takes_the_unrolled_path_for_small_networks_only():
+    from recovery.core.dynamics import NetworkProblem, network_problem
+    from recovery.core.unrolled import SmallNetworkProblem
+
+    data = batch_data([SPEC] * 2)
+    assert isinstance(network_problem(initial_parameters([0, 1], 2, 2, 1e-8), data, TANH, FlowConfig())[0],
+                      SmallNetworkProblem)
+    assert isinstance(network_problem(initial_parameters([0, 1], 50, 2, 1e-8), data, TANH, FlowConfig())[0],
+                      NetworkProblem)

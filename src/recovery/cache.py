@@ -20,7 +20,6 @@ The folder is ``$RECOVERY_CACHE_DIR`` if set, else ``.cache/recovery`` in the pr
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -241,6 +240,5 @@ class ResultCache:
         the disk refuses it (nothing partial is left)."""
         p = self.path(kind, params)
         meta = {"key": p.stem, "kind": kind, "params": json.loads(_canonical(params)), "code_hash": code_hash()}
-        buf = io.BytesIO()
-        np.savez(buf, __meta__=np.array(json.dumps(meta)), **arrays)
-        return atomic_write(p, buf.getvalue(), "cache entry")
+        return atomic_write(  # streamed into the temporary file: no copy of the arrays in memory
+            p, lambda f: np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays), "cache entry")

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from .models import Activation, Data, predict
+from .models import Activation, Data
 
 Tensor = torch.Tensor
 
@@ -101,8 +101,13 @@ def generalization_error(theta: Tensor, x_test: Tensor, target, act: Activation)
 
     lead = theta.shape[:-2]
     flat = theta.reshape(-1, *theta.shape[-2:])
-    f = predict(flat, with_bias(x_test), act)
-    err = ((f - target(x_test)[None, :]) ** 2).mean(-1)
+    X, y = with_bias(x_test), target(x_test)[None, :]
+    step = max(1, (1 << 20) // max(1, flat.shape[1] * len(x_test)))  # bounded (B, m, N) temporaries
+    err = torch.empty(flat.shape[0], dtype=flat.dtype)
+    for i in range(0, flat.shape[0], step):
+        part = flat[i:i + step]
+        f = (part[..., 0, None] * act.fn(part[..., 1:] @ X.T)).sum(-2)  # f_θ on the test inputs, (b, N)
+        err[i:i + step] = ((f - y) ** 2).mean(-1)
     return err.reshape(lead)
 
 
@@ -164,12 +169,20 @@ def classify_limit(
     (both distances comparable) or far from both are ``neither`` (unresolved at this horizon). Convergence to
     Q¹ is sublinear (distance ∝ t^(−1/2)), so near the boundary the label depends on the horizon.
     """
-    d1 = distance_to_Q1(theta, target_neuron, odd)
-    d2 = distance_to_Q2(theta, target_neuron, odd)
-    out = torch.full(d1.shape, NEITHER, dtype=torch.int64)
-    out[(d1 < tol) & (d1 * margin < d2)] = Q1
-    out[(d2 < tol) & (d2 * margin < d1)] = Q2
-    return out
+    lead = theta.shape[:-2]
+    flat = theta.reshape(-1, *theta.shape[-2:])
+    out = torch.full((flat.shape[0],), NEITHER, dtype=torch.int64)
+    for i in range(0, flat.shape[0], _CLASSIFY_CHUNK):  # bounded temporaries (2^width sign patterns per point)
+        part = flat[i:i + _CLASSIFY_CHUNK]
+        d1 = distance_to_Q1(part, target_neuron, odd)
+        d2 = distance_to_Q2(part, target_neuron, odd)
+        o = out[i:i + _CLASSIFY_CHUNK]
+        o[(d1 < tol) & (d1 * margin < d2)] = Q1
+        o[(d2 < tol) & (d2 * margin < d1)] = Q2
+    return out.reshape(lead)
+
+
+_CLASSIFY_CHUNK = 1 << 14  # points classified at a time
 
 
 def ratio_thresholds(ratio: np.ndarray, label: np.ndarray) -> dict[str, float | bool]:

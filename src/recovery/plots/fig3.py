@@ -162,7 +162,7 @@ def fig3_static(arrays: dict[str, np.ndarray], summary: dict[str, Any], hz: dict
     p = summary["parameters"]
     fig.text(0.01, 0.01, f"n={p['n_samples']} {p['design']}, s={p['init_scale']:g}, seeds={p['seeds']}, "
              f"horizon={p['t_max']:g}, rtol={p['rtol']:g}; code {summary['code_hash']}", fontsize=7, color="#555")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.subplots_adjust(left=0.06, right=0.985, bottom=0.17, top=0.92, wspace=0.2)  # fixed: no layout pass
     fig.savefig(path, dpi=110)
 
 

@@ -20,10 +20,11 @@
 
 Numerics (float64 throughout, all trials in one tensor program):
 
-* :func:`gradient_flow` integrates the flow with the L-stable Rosenbrock method of Shampine & Reichelt
-  (MATLAB's ode23s, the same scheme as :mod:`recovery.dynamics`) with the closed-form Hessian
-  (:func:`loss_grad_hessian`), one step size per trial and error control relative to ‖θ‖ (an absolute
-  tolerance would step over the exponential escape from the saddle at 0).
+* :func:`gradient_flow` integrates the flow on the package's one Rosenbrock engine
+  (:func:`recovery.core.dynamics.integrate`, MATLAB's ode23s) through :class:`FactorizationProblem` (the
+  closed-form Hessian :func:`loss_grad_hessian`), with one step size per trial, error control relative to
+  ‖θ‖ (an absolute tolerance would step over the exponential escape from the saddle at 0), and the
+  engine's statuses, budgets and stall/divergence detection.
 * :func:`nuclear_norm_completion`: min ‖X‖_* subject to X_Ω = M_Ω by Douglas–Rachford splitting (singular
   value soft-thresholding and projection on the affine set), with a certified lower bound from the dual
   variable (cvxpy is not part of the pinned environment).
@@ -35,7 +36,6 @@ Numerics (float64 throughout, all trials in one tensor program):
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,10 +43,9 @@ import torch
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-Tensor = torch.Tensor
+from ..core.dynamics import FlowConfig, TorchProblem, integrate, single_thread
 
-_D = 1.0 / (2.0 + math.sqrt(2.0))
-_E32 = 6.0 + math.sqrt(2.0)
+Tensor = torch.Tensor
 
 
 # ------------------------------------------------------------------------------------------ observation graph
@@ -176,11 +175,39 @@ def random_pattern(seed: int, d: int, n: int) -> Tensor:
 # ------------------------------------------------------------------------------------------ gradient flow
 
 
+class FactorizationProblem(TorchProblem):
+    """The flow of ℓ(A, B) as a :class:`recovery.core.dynamics.Problem`: states θ = (A, B) flattened
+    ``(T, 2dh)``, exact Hessian (:func:`loss_grad_hessian`), dense LU of I + γH; checkpoints record W = AB."""
+
+    def __init__(self, M: Tensor, mask: Tensor, d: int, h: int) -> None:
+        self.M, self.mask, self.d, self.h = M, mask, d, h
+        self.device = M.device
+        self.eye = torch.eye(2 * d * h, dtype=torch.float64, device=M.device)
+
+    def select(self, idx: np.ndarray) -> FactorizationProblem:
+        i = torch.as_tensor(idx, device=self.device)
+        return FactorizationProblem(self.M[i], self.mask[i], self.d, self.h)
+
+    def loss_grad(self, x: Tensor) -> tuple[np.ndarray, Tensor]:
+        loss, g = loss_and_grad(x, self.M, self.mask, self.d, self.h)
+        return loss.cpu().numpy(), g
+
+    def grad_solver(self, x: Tensor, gamma: np.ndarray):
+        _, g, H = loss_grad_hessian(x, self.M, self.mask, self.d, self.h)
+        LU, piv, _ = torch.linalg.lu_factor_ex(self.eye + self.gamma(gamma)[:, None, None] * H)
+        return g, lambda r: torch.linalg.lu_solve(LU, piv, r[..., None])[..., 0]
+
+    def record(self, x: Tensor, idx: np.ndarray) -> np.ndarray:
+        A, B = unpack(self.take(x, idx), self.d, self.h)
+        return (A @ B).cpu().numpy()
+
+
 @dataclass
 class FlowResult:
     """Batched trajectories: ``times: (K,)``; per trial ``W: (T, K, d, d)`` and ``loss: (T, K)`` at the
-    checkpoints, the final ``A: (T, d, h)``, ``B: (T, h, d)``, ``final_time``, ``final_loss``, ``status``
-    (1 converged, 2 horizon, 3 step budget) and ``steps``."""
+    checkpoints, the final ``A: (T, d, h)``, ``B: (T, h, d)``, ``final_time``, ``final_loss``, ``status`` (a
+    :class:`recovery.core.dynamics.Status` value: 1 converged, 2 horizon, 3 step budget, 4 stalled,
+    5 diverged, 6 time budget), ``steps`` and ``rejected``."""
 
     times: np.ndarray
     W: Tensor
@@ -192,119 +219,43 @@ class FlowResult:
     status: Tensor
     steps: Tensor
     wall_time: float
+    rejected: Tensor | None = None
 
 
-def checkpoint_times(t_max: float, per_decade: int, t_first: float = 1e-2) -> np.ndarray:
-    """0, then log-spaced times from ``t_first`` to ``t_max`` (both included)."""
-    lo, hi = math.log10(t_first), math.log10(t_max)
-    k = max(int(round((hi - lo) * per_decade)), 1) + 1
-    grid = np.logspace(lo, hi, k)
-    grid[0], grid[-1] = t_first, t_max
-    return np.concatenate([[0.0], grid])
+def flow_config(t_max: float = 1e4, rtol: float = 1e-6, checkpoints_per_decade: int = 20,
+                stop_loss: float = 1e-26, max_steps: int = 20_000, h0: float = 1e-3,
+                wall_time_limit: float = 3600.0) -> FlowConfig:
+    """The engine's settings for matrix completion (absolute tolerance 0: error control relative to ‖θ‖)."""
+    return FlowConfig(t_max=t_max, rtol=rtol, atol=0.0, stop_loss=stop_loss, max_steps=max_steps, h0=h0,
+                      checkpoints_per_decade=checkpoints_per_decade, wall_time_limit=wall_time_limit)
 
 
 def gradient_flow(M: Tensor, mask: Tensor, A0: Tensor, B0: Tensor, *, t_max: float = 1e4, rtol: float = 1e-6,
                   checkpoints_per_decade: int = 20, stop_loss: float = 1e-26, max_steps: int = 20_000,
-                  h0: float = 1e-3) -> FlowResult:
-    """Gradient flow of ℓ(A, B) for every trial of the batch (see :func:`_gradient_flow`); small batches run
-    single-threaded (tiny per-step tensors: torch's thread pool only adds overhead)."""
-    from ..core.dynamics import single_thread
-
-    T, d, h = A0.shape
-    with single_thread(T * (2 * d * h) ** 2 < 4_000_000):
-        return _gradient_flow(M, mask, A0, B0, t_max=t_max, rtol=rtol, checkpoints_per_decade=checkpoints_per_decade,
-                              stop_loss=stop_loss, max_steps=max_steps, h0=h0)
-
-
-def _gradient_flow(M: Tensor, mask: Tensor, A0: Tensor, B0: Tensor, *, t_max: float, rtol: float,
-                   checkpoints_per_decade: int, stop_loss: float, max_steps: int, h0: float) -> FlowResult:
+                  h0: float = 1e-3, wall_time_limit: float = 3600.0) -> FlowResult:
     """Gradient flow of ℓ(A, B) for every trial of the batch (``M, mask: (T, d, d)``, ``A0: (T, d, h)``,
-    ``B0: (T, h, d)``), by the Rosenbrock method ode23s with per-trial steps (see module docstring).
+    ``B0: (T, h, d)``) on the package's Rosenbrock engine (:func:`recovery.core.dynamics.integrate`).
 
     A step is accepted when its error estimate is at most ``rtol`` · max(‖θ‖, ‖θ⁺‖). A trial stops when its
-    loss is below ``stop_loss`` (status 1), at ``t_max`` (status 2) or after ``max_steps`` (status 3); the
-    remaining checkpoints keep its final state.
+    loss is below ``stop_loss`` (``Status.CONVERGED``), at ``t_max`` (``HORIZON``), after ``max_steps``
+    (``STEP_BUDGET``), on a step-size collapse (``STALLED``), on non-finite values (``DIVERGED``) or when the
+    run exceeds ``wall_time_limit`` seconds (``TIME_BUDGET``); its remaining checkpoints keep its final state.
+    Small batches run single-threaded (tiny per-step tensors: torch's thread pool only adds overhead).
     """
     T, d, h = A0.shape
     P = 2 * d * h
-    times = checkpoint_times(t_max, checkpoints_per_decade)
-    K = len(times)
-    t_ck = torch.as_tensor(times, dtype=torch.float64)
-    x = pack(A0, B0).clone()
-    t = torch.zeros(T, dtype=torch.float64)
-    hstep = torch.full((T,), h0, dtype=torch.float64)
-    status = torch.zeros(T, dtype=torch.int64)
-    steps = torch.zeros(T, dtype=torch.int64)
-    nxt = torch.ones(T, dtype=torch.int64)
-    Wt = torch.empty(T, K, d, d, dtype=torch.float64)
-    Lt = torch.empty(T, K, dtype=torch.float64)
-    loss, _ = loss_and_grad(x, M, mask, d, h)
-    A, B = unpack(x, d, h)
-    Wt[:, 0], Lt[:, 0] = A @ B, loss
-    eye = torch.eye(P, dtype=torch.float64)
-    started = time.perf_counter()
+    cfg = flow_config(t_max, rtol, checkpoints_per_decade, stop_loss, max_steps, h0, wall_time_limit)
+    with single_thread(T * P**2 < 4_000_000):
+        raw = integrate(FactorizationProblem(M, mask, d, h), pack(A0, B0).clone(), T, P, (d, d), cfg)
+    A, B = unpack(torch.from_numpy(raw.final_x), d, h)
+    as_t = torch.from_numpy
+    return FlowResult(raw.times, as_t(raw.traj), as_t(raw.loss), A, B, as_t(raw.final_time),
+                      as_t(raw.final_loss), as_t(raw.status), as_t(raw.steps), raw.wall_time, as_t(raw.rejected))
 
-    def finish(idx: Tensor, code: int) -> None:
-        if idx.numel() == 0:
-            return
-        status[idx] = code
-        A, B = unpack(x[idx], d, h)
-        W = A @ B
-        for n, b in enumerate(idx.tolist()):
-            Wt[b, int(nxt[b]):] = W[n]
-            Lt[b, int(nxt[b]):] = loss[b]
 
-    finish(torch.nonzero(loss < stop_loss).flatten(), 1)
-    while True:
-        ai = torch.nonzero(status == 0).flatten()
-        if ai.numel() == 0:
-            break
-        xa, Ma, ma = x[ai], M[ai], mask[ai]
-        tt, hh = t[ai], hstep[ai]
-        tgt = t_ck[nxt[ai]]
-        hu = torch.minimum(hh, tgt - tt)
-        lands = hu >= tgt - tt
-        _, g0, H = loss_grad_hessian(xa, Ma, ma, d, h)
-        F0 = -g0
-        LU, piv = torch.linalg.lu_factor(eye + (hu * _D)[:, None, None] * H)
-
-        def solve(r: Tensor) -> Tensor:
-            return torch.linalg.lu_solve(LU, piv, r[..., None])[..., 0]
-
-        hv = hu[:, None]
-        k1 = solve(F0)
-        F1 = -loss_and_grad(xa + 0.5 * hv * k1, Ma, ma, d, h)[1]
-        k2 = solve(F1 - k1) + k1
-        xn = xa + hv * k2
-        ln, g2 = loss_and_grad(xn, Ma, ma, d, h)
-        F2 = -g2
-        k3 = solve(F2 - _E32 * (k2 - F1) - 2.0 * (k1 - F0))
-        err = (hu / 6.0) * torch.linalg.vector_norm(k1 - 2.0 * k2 + k3, dim=-1)
-        scale = rtol * torch.maximum(torch.linalg.vector_norm(xa, dim=-1), torch.linalg.vector_norm(xn, dim=-1))
-        ratio = err / scale
-        finite = torch.isfinite(xn).all(-1) & torch.isfinite(ratio)
-        accept = finite & (ratio <= 1.0)
-        fac = torch.where(finite, (0.9 * ratio.clamp(min=1e-10) ** (-1.0 / 3.0)).clamp(0.2, 5.0),
-                          torch.full_like(ratio, 0.2))
-        hstep[ai] = torch.where(accept & lands & (hh > hu), hh, hu * fac)
-        steps[ai] += 1
-        acc = ai[accept]
-        x[acc] = xn[accept]
-        t[acc] = torch.where(lands[accept], tgt[accept], tt[accept] + hu[accept])
-        loss[acc] = ln[accept]
-        landed = ai[accept & lands]
-        if landed.numel():
-            A, B = unpack(x[landed], d, h)
-            Wt[landed, nxt[landed]] = A @ B
-            Lt[landed, nxt[landed]] = loss[landed]
-            nxt[landed] += 1
-        finish(ai[accept & lands & (nxt[ai] >= K)], 2)
-        live = status[ai] == 0
-        finish(ai[live & accept & (ln < stop_loss)], 1)
-        live = status[ai] == 0
-        finish(ai[live & (steps[ai] >= max_steps)], 3)
-    A, B = unpack(x, d, h)
-    return FlowResult(times, Wt, Lt, A.clone(), B.clone(), t, loss, status, steps, time.perf_counter() - started)
+def checkpoint_times(t_max: float, per_decade: int, t_first: float = 1e-2) -> np.ndarray:
+    """0, then log-spaced times from ``t_first`` to ``t_max`` (both included): the engine's checkpoints."""
+    return FlowConfig(t_max=t_max, checkpoints_per_decade=per_decade, t_first_checkpoint=t_first).checkpoint_times()
 
 
 # ------------------------------------------------------------------------------------------ closed forms

@@ -1,0 +1,241 @@
+"""The small-system path of the gradient-flow engine: the two-layer network with few parameters per trial
+(P = m(1+d) ≤ :data:`MAX_PARAMETERS`, e.g. P = 6 for the paper's width-2 networks), trials on the LAST axis.
+
+Why a second layout (*ours*, measured in ``make bench``): for P = 6 the arithmetic of a Rosenbrock step is
+≈ 2 000 flops per trial, but the general path spends most of its time in per-matrix LAPACK calls on 6 × 6
+matrices and in batched matrix products whose per-matrix overhead exceeds their arithmetic. Here every
+quantity of a batch is an array whose last axis runs over the trials (``x: (P, b)``, ``H: (P, P, b)``), so
+each operation — including the LU factorization with partial pivoting and the triangular solves, written
+out column by column — is one vectorized numpy operation over all trials: a few hundred operations per step,
+independent of the number of trials, each streaming contiguous memory.
+
+The method and its step control are those of :func:`recovery.core.dynamics.rosenbrock_step` (this module
+only supplies the problem: loss, gradient, exact Hessian and the solves), so the two paths agree to
+round-off; ``tests/test_dynamics.py`` checks that they give the same labels and states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from .models import ACTIVATIONS, Activation, Data
+
+MAX_PARAMETERS = 12  # P up to which the unrolled path is chosen automatically on the CPU
+BLOCK = 2048  # trials per block of a step: its temporaries (≈ 0.3 MB for P = 6) stay in the CPU cache
+
+
+def _tanh(u: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
+    t = np.tanh(u, out=u)  # u is a temporary of the caller
+    d1 = t * t
+    np.subtract(1.0, d1, out=d1)
+    if order < 2:
+        return t, d1
+    d2 = t * d1
+    d2 *= -2.0
+    return t, d1, d2
+
+
+def _rational(u: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
+    u2 = u * u
+    q = 1.0 + u2
+    out = (u / q, (1.0 - u2) / (q * q))
+    return out + ((2.0 * u**3 - 6.0 * u) / (q * q * q),) if order >= 2 else out
+
+
+_NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray, int], tuple[np.ndarray, ...]]] = {
+    "tanh": _tanh,
+    "rational": _rational,
+}
+
+
+def supports(act: Activation) -> bool:
+    """True for the package's registered activations (the ones with a numpy implementation here)."""
+    return act.name in _NUMPY_ACTIVATIONS and ACTIVATIONS.get(act.name) is act
+
+
+def lu_factor(A: np.ndarray) -> np.ndarray:
+    """LU factorization with partial pivoting of every matrix of ``A: (P, P, b)`` (trials last), in place.
+
+    Returns the flat gather index of the row permutation ``(P, b)``: ``rhs.ravel()[perm]`` is P·rhs. ``A``
+    then holds the unit lower triangle L (below the diagonal) and U. Rows are swapped only in the trials
+    that need it.
+    """
+    P, b = A.shape[0], A.shape[-1]
+    perm = np.repeat(np.arange(P)[:, None], b, axis=1)
+    for k in range(P - 1):
+        piv = np.abs(A[k:, k]).argmax(0)
+        swap = np.flatnonzero(piv)
+        if swap.size:
+            p = piv[swap] + k
+            rows_k, rows_p = A[k, :, swap], A[p, :, swap]
+            A[k, :, swap], A[p, :, swap] = rows_p, rows_k
+            pk, pp = perm[k, swap], perm[p, swap]
+            perm[k, swap], perm[p, swap] = pp, pk
+        A[k + 1 :, k] /= A[k, k]
+        A[k + 1 :, k + 1 :] -= A[k + 1 :, k, None] * A[k, None, k + 1 :]
+    return perm * b + np.arange(b)
+
+
+def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve A x = rhs for every trial, ``rhs: (P, b)``, from :func:`lu_factor`'s output (column-oriented
+    forward and back substitution: two or three vectorized operations per column)."""
+    P = LU.shape[0]
+    y = np.take(rhs, perm)
+    for j in range(P - 1):
+        y[j + 1 :] -= LU[j + 1 :, j] * y[j]
+    for j in range(P - 1, 0, -1):
+        y[j] /= LU[j, j]
+        y[:j] -= LU[:j, j] * y[j]
+    y[0] /= LU[0, 0]
+    return y
+
+
+class SmallNetworkProblem:
+    """The two-layer network of :mod:`recovery.core.models` as a :class:`recovery.core.dynamics.Problem`
+    with states ``x: (P, b)``, P = m(1+d) (index k(1+d) + j: neuron k, entry j of (a_k, w_k)).
+
+    Data shared by every trial (the usual case: Figure 3 runs 40 000 seeds on one data set) is stored once
+    and broadcast; otherwise ``X: (d, n, b)``, ``y, mask: (n, b)``.
+    """
+
+    def __init__(
+        self,
+        data: Data | None,
+        act: Activation,
+        m: int,
+        p1: int,
+        *,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None = None,
+    ) -> None:
+        self.act, self.m, self.p1 = act, m, p1
+        self.P = m * p1
+        self.fn = _NUMPY_ACTIVATIONS[act.name]
+        if arrays is None:
+            assert data is not None
+            X, y, mask = (v.detach().cpu() for v in (data.X, data.y, data.mask))
+            shared = bool((X == X[:1]).all() and (y == y[:1]).all() and (mask == mask[:1]).all())
+            if shared:
+                X, y, mask = X[:1], y[:1], mask[:1]
+            arrays = (
+                np.ascontiguousarray(X.numpy().transpose(2, 1, 0)),
+                np.ascontiguousarray(y.numpy().T),
+                np.ascontiguousarray(mask.numpy().T),
+                shared,
+            )
+        self.X, self.y, self.mask, self.shared = arrays
+        d = self.X.shape[0]
+        self.Xs = [self.X[j][:, None] for j in range(d)]  # (n, 1, b) each
+        self.mask3 = self.mask[:, None]
+        self.XX = {(j, l): self.Xs[j] * self.Xs[l] for j in range(d) for l in range(j, d)}
+
+    def state(self, theta0: torch.Tensor) -> np.ndarray:
+        """``theta0: (B, m, 1+d)`` → ``(P, B)``."""
+        return np.ascontiguousarray(theta0.detach().cpu().numpy().reshape(theta0.shape[0], -1).T)
+
+    def select(self, idx: np.ndarray) -> SmallNetworkProblem:
+        if self.shared:
+            return self
+        arr = (self.X[..., idx], self.y[:, idx], self.mask[:, idx], False)
+        return SmallNetworkProblem(None, self.act, self.m, self.p1, arrays=arr)
+
+    def blocks(self, b: int) -> list[slice]:
+        k = max(1, round(b / BLOCK))
+        edges = [round(i * b / k) for i in range(k + 1)]
+        return [slice(edges[i], edges[i + 1]) for i in range(k)]
+
+    def part(self, sl: slice) -> SmallNetworkProblem:
+        if self.shared:
+            return self
+        arr = (self.X[..., sl], self.y[:, sl], self.mask[:, sl], False)
+        return SmallNetworkProblem(None, self.act, self.m, self.p1, arrays=arr)
+
+    def view(self, x: np.ndarray, sl: slice) -> np.ndarray:
+        return x[:, sl]
+
+    def join(self, parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts, axis=-1)
+
+    # -- layout helpers
+    def take(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return x[:, idx]
+
+    def where(self, mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(mask, a, b)
+
+    def per_trial(self, v: np.ndarray) -> np.ndarray:
+        return v
+
+    def norm(self, v: np.ndarray) -> np.ndarray:
+        return np.sqrt((v * v).sum(0))
+
+    def finite(self, v: np.ndarray) -> np.ndarray:
+        return np.isfinite(v).all(0)
+
+    def record(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return x[:, idx].T.reshape(-1, self.m, self.p1)
+
+    def flat(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return x[:, idx].T
+
+    # -- the model (sample axis first, so that sums over samples reduce the outermost axis)
+    def _forward(self, x: np.ndarray, order: int):
+        m, d = self.m, self.p1 - 1
+        xv = x.reshape(m, self.p1, -1)
+        a = xv[:, 0]  # (m, b)
+        Xs = self.Xs  # (n, 1, b') each
+        pre = xv[:, 1] * Xs[0]
+        for j in range(1, d):
+            pre += xv[:, 1 + j] * Xs[j]  # (n, m, b)
+        derivs = self.fn(pre, order)
+        s = derivs[0]
+        f = s[:, 0] * a[0]
+        for k in range(1, m):
+            f += s[:, k] * a[k]
+        r = (f - self.y) * self.mask  # (n, b)
+        r3 = r[:, None]
+        rs1 = r3 * derivs[1]
+        gw0 = [(rs1 * Xs[j]).sum(0) for j in range(d)]  # Σ_i r_i σ'_ki x_ij, (m, b) each
+        grad = np.empty_like(xv)
+        grad[:, 0] = (r3 * s).sum(0)
+        for j, g in enumerate(gw0):
+            np.multiply(g, a, out=grad[:, 1 + j])
+        return a, r3, derivs, gw0, 0.5 * (r * r).sum(0), grad.reshape(x.shape)
+
+    def loss_grad(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, _, _, _, loss, grad = self._forward(x, 1)
+        return loss, grad
+
+    def grad_solver(
+        self, x: np.ndarray, gamma: np.ndarray
+    ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R)."""
+        m, p1, P = self.m, self.p1, self.P
+        a, r3, (s, s1, s2), gw0, _, grad = self._forward(x, 2)
+        n, b = s.shape[0], x.shape[-1]
+        mask = self.mask3
+        J = np.empty((n, m, p1, b))  # ∂f_i/∂θ, masked
+        np.multiply(s, mask, out=J[:, :, 0])
+        c = a * s1 * mask
+        for j in range(p1 - 1):
+            np.multiply(c, self.Xs[j], out=J[:, :, 1 + j])
+        Jf = J.reshape(n, P, b)
+        H = np.einsum("ipb,iqb->pqb", Jf, Jf)  # JᵀJ, (P, P, b)
+        Hv = H.reshape(m, p1, m, p1, b)
+        rs2 = r3 * s2  # (n, m, b)
+        for (j, l), XX in self.XX.items():
+            S = (rs2 * XX).sum(0) * a  # a_k Σ_i r_i σ''_ki x_ij x_il, (m, b)
+            for k in range(m):
+                Hv[k, 1 + j, k, 1 + l] += S[k]
+                if l != j:
+                    Hv[k, 1 + l, k, 1 + j] += S[k]
+        for j, g in enumerate(gw0):
+            for k in range(m):
+                Hv[k, 0, k, 1 + j] += g[k]
+                Hv[k, 1 + j, k, 0] += g[k]
+        H *= gamma
+        H.reshape(P * P, b)[:: P + 1] += 1.0  # W = I + γH
+        perm = lu_factor(H)
+        return grad, lambda rhs: lu_solve(H, perm, rhs)
