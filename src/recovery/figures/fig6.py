@@ -1,6 +1,6 @@
 """Figure 6 (reconstructed): the Gaussian-data counterpart of Figure 3 of arXiv:2405.13787.
 
-The paper's Figures 6–11 were not available to us; its text says the results hold for Gaussian samples too.
+The paper's Figures 6–11 were not available to us; that they repeat Figures 2/3 on Gaussian data is our guess.
 This figure repeats Figure 3 (width-2 tanh network, target tanh(x + 1), s = 1e-8, 400 seeds) with n i.i.d.
 N(0, 1) inputs, for several data sets (data seeds): for each, which of Q¹/Q² each seed reaches against
 |C₁/C₂|, the measured band of ratios that reaches Q¹, and how many seeds recover. All data sets and seeds run

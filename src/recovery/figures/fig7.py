@@ -1,6 +1,6 @@
 """Figure 7 (reconstructed): the Gaussian-data counterpart of Figure 2 of arXiv:2405.13787.
 
-The paper's Figures 6–11 were not available to us; its text says the results hold for Gaussian samples too.
+The paper's Figures 6–11 were not available to us; that they repeat Figures 2/3 on Gaussian data is our guess.
 This figure repeats Figure 2 — five trials of the width-2 tanh network learning tanh(x + 1), each with its own
 seed and initialization scale, the second neuron rescaled so that C₂/C₁ = 0.5, loss curves aligned by the
 Theorem-1 time shift log(‖C_ref‖/‖C‖)/‖z‖ — with n i.i.d. N(0, 1) inputs instead of the grid on [−2, 2], on
@@ -35,8 +35,8 @@ QUICK_SIZE: dict[str, Any] = {"data_seeds": (0, 4), "scales": (1e-3, 1e-6), "sca
                               "t_max": 1e3, "rtol": 1e-6, "check_rtol": 0, "checkpoints_per_decade": 50}
 
 PAPER_FIG7 = {
-    "claim": "(caption not available to us) the paper states that its conclusions hold for Gaussian samples; "
-    "Figure 2's claim: loss curves with the same C2/C1 = 0.5 coincide after the Theorem-1 time translation",
+    "claim": "caption not available to us; Figure 2's caption: loss curves with the same C2/C1 = 0.5 coincide "
+    "after the Theorem-1 time translation (that Figure 7 repeats this on Gaussian data is ours)",
     "trials": 5,
     "c_ratio": 0.5,
     "n_samples": 6,

@@ -1,7 +1,7 @@
 """Table 1 of arXiv:2405.13787, *reconstructed*: model rank and separation sample size per branch of the target set.
 
-The paper's Table 1 was not available to us (only a one-line description: "a table of model rank and separation
-threshold per branch"). We rebuild it for Example 1 (width-2 tanh network, x = (x, 1), target tanh(x + 1), P = 6
+The paper's Table 1 was not available to us (only that the paper has one table; its content is unknown and may be a
+table of hyper-parameters). A table of model rank and separation size per branch is our choice *(ours)*. We build it for Example 1 (width-2 tanh network, x = (x, 1), target tanh(x + 1), P = 6
 parameters) from the theory and from computation. For each branch of the set of global minima that represent the
 target,
 
