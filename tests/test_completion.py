@@ -47,7 +47,7 @@ def test_gradient_and_hessian_match_autograd():
     th = torch.randn(T, 2 * d * h, generator=g, dtype=T64)
     _, grad, H = C.loss_grad_hessian(th, M, mask, d, h)
     for b in range(T):
-        f = lambda x: C.loss_and_grad(x[None], M[b:b + 1], mask[b:b + 1], d, h)[0][0]  # noqa: E731
+        f = lambda x: C.loss_and_grad(x[None], M[b:b + 1], mask[b:b + 1], d, h)[0][0]  # noqa: E731, B023
         assert torch.allclose(torch.autograd.functional.jacobian(f, th[b]), grad[b], atol=1e-12)
         assert torch.allclose(torch.autograd.functional.hessian(f, th[b]), H[b], atol=1e-12)
 

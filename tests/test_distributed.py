@@ -53,7 +53,7 @@ def dask_cluster(tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = _env(tmp_path / "unused-cache")
-    logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker1", "worker2")]  # noqa: SIM115
+    logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker1", "worker2")]
     procs = [
         subprocess.Popen(
             [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],

@@ -140,7 +140,7 @@ def test_interrupt_stops_at_once_keeps_finished_batches_and_the_same_command_res
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_sigint_default,  # noqa: PLW1509 (no threads started yet)
+        preexec_fn=_sigint_default,
     )
     deadline = time.time() + 300
     while len(list(cache.glob("trials/*.npz"))) < 1 and time.time() < deadline and proc.poll() is None:
@@ -302,7 +302,7 @@ def test_an_interrupted_book_build_builds_when_run_again(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-        preexec_fn=_sigint_default,  # noqa: PLW1509 (no threads started yet)
+        preexec_fn=_sigint_default,
     )
     deadline = time.time() + 300
     while not flag.exists() and time.time() < deadline and proc.poll() is None:

@@ -45,7 +45,7 @@ def test_killed_sweep_resumes_without_recomputing_and_gives_the_same_numbers(tmp
     cache_dir = tmp_path / "cache"
     proc = _sweep(cache_dir)
     deadline = time.time() + 120
-    entries = lambda: list((cache_dir / sweeps.KIND).glob("*.npz")) if (cache_dir / sweeps.KIND).exists() else []
+    entries = lambda: list((cache_dir / sweeps.KIND).glob("*.npz")) if (cache_dir / sweeps.KIND).exists() else []  # noqa: E731
     while len(entries()) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)  # no clean-up handlers run

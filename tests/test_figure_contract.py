@@ -111,6 +111,6 @@ def test_page_module_has_the_registry_interface(name):
     mod = get(name)
     for attr in ("DESCRIPTION", "PAPER_SIZE", "QUICK_SIZE", "Config", "run"):
         assert hasattr(mod, attr), f"{name} lacks {attr}"
-    assert callable(getattr(__import__(f"recovery.plots.{name}", fromlist=["write_png"]), "write_png"))
+    assert callable(__import__(f"recovery.plots.{name}", fromlist=["write_png"]).write_png)
     mod.Config.from_user(**mod.QUICK_SIZE)
     mod.Config.from_user(**mod.PAPER_SIZE)

@@ -28,7 +28,7 @@ def test_output_hessians_match_autograd():
     X = _X(5)
     H = minima.output_hessians(theta, X, ACT)
     for i in range(X.shape[0]):
-        f = lambda th: (th.reshape(2, 3)[:, 0] * torch.tanh(th.reshape(2, 3)[:, 1:] @ X[i])).sum()  # noqa: E731
+        f = lambda th: (th.reshape(2, 3)[:, 0] * torch.tanh(th.reshape(2, 3)[:, 1:] @ X[i])).sum()  # noqa: E731, B023
         ref = torch.autograd.functional.hessian(f, theta.flatten())
         assert torch.allclose(H[i], ref, atol=1e-12)
 

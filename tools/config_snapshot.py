@@ -34,7 +34,7 @@ def _outcome(cls: type, kw: dict) -> list:
         return ["ok", json.loads(json.dumps(cls.from_user(**kw).params(), default=repr))]
     except ParameterError as e:
         return ["err", str(e), e.name]
-    except Exception as e:  # noqa: BLE001  (recorded: a non-ParameterError is itself a finding)
+    except Exception as e:
         return ["exc", type(e).__name__, str(e)]
 
 

@@ -7,8 +7,8 @@ f*(x) = a* σ(w*ᵀx) or any callable on the raw scalar input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch

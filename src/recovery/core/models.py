@@ -11,8 +11,8 @@ closed form (checked against autograd in ``tests/test_models.py``) because the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -107,10 +107,10 @@ class Data:
     y: Tensor
     mask: Tensor
 
-    def select(self, idx: Tensor) -> "Data":
+    def select(self, idx: Tensor) -> Data:
         return Data(self.X[idx], self.y[idx], self.mask[idx])
 
-    def to(self, device: str | torch.device) -> "Data":
+    def to(self, device: str | torch.device) -> Data:
         return Data(self.X.to(device), self.y.to(device), self.mask.to(device))
 
 

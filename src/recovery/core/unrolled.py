@@ -129,7 +129,7 @@ class SmallNetworkProblem:
         d = self.X.shape[0]
         self.Xs = [self.X[j][:, None] for j in range(d)]  # (n, 1, b) each
         self.mask3 = self.mask[:, None]
-        self.XX = {(j, l): self.Xs[j] * self.Xs[l] for j in range(d) for l in range(j, d)}
+        self.XX = {(j, l): self.Xs[j] * self.Xs[l] for j in range(d) for l in range(j, d)}  # noqa: E741
 
     def state(self, theta0: torch.Tensor) -> np.ndarray:
         """``theta0: (B, m, 1+d)`` → ``(P, B)``."""
@@ -225,7 +225,7 @@ class SmallNetworkProblem:
         H = np.einsum("ipb,iqb->pqb", Jf, Jf)  # JᵀJ, (P, P, b)
         Hv = H.reshape(m, p1, m, p1, b)
         rs2 = r3 * s2  # (n, m, b)
-        for (j, l), XX in self.XX.items():
+        for (j, l), XX in self.XX.items():  # noqa: E741
             S = (rs2 * XX).sum(0) * a  # a_k Σ_i r_i σ''_ki x_ij x_il, (m, b)
             for k in range(m):
                 Hv[k, 1 + j, k, 1 + l] += S[k]

@@ -254,7 +254,7 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
     crossings = {side: crossing_time(horizons, a["gf_edge"][si, :, 1], PAPER_FIG3[f"threshold_{side}"])
                  for si, side in enumerate(SIDES)}
     scale_rows = []
-    for i, s in enumerate(cfg.scales):
+    for _i, s in enumerate(cfg.scales):
         row: dict[str, Any] = {"scale": float(s)}
         for q, rule, si, side in both:
             if s == min(cfg.scales):

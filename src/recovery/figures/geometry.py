@@ -590,7 +590,7 @@ def branch_rows(cfg: Config, arrays: dict[str, np.ndarray], setting: str) -> lis
             "unconverged": {},
         }
         for gi, design in enumerate(cfg.designs_for(setting)):
-            g = lambda key: arrays[f"{setting}_{key}"][gi][:, sel]  # noqa: E731  (N, points)
+            g = lambda key: arrays[f"{setting}_{key}"][gi][:, sel]  # noqa: E731, B023  (N, points)
             row["training_jacobian_rank"][design] = {n: _sets(g("rank_train")[i]) for i, n in enumerate(ns)}
             row["zero_eigenvalues"][design] = {n: _sets(g("zero")[i]) for i, n in enumerate(ns)}
             row["interpolating_dimension"][design] = {n: _sets(g("dim")[i]) for i, n in enumerate(ns)}

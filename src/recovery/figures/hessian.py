@@ -114,7 +114,7 @@ def _branch_rows(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndar
     }
     headers = ["branch", "model rank (generic inputs)", "rank of $J$ (training)", "zero eigenvalues",
                "dimension of the branch", "local dimension of the minimum set", "Morse–Bott", "measured convergence"]
-    j = lambda v: "/".join(str(x) for x in v)
+    j = lambda v: "/".join(str(x) for x in v)  # noqa: E731
     rows = [[NAMES[r["branch"]], j(r["model_rank"]), j(r["training_jacobian_rank"]), j(r["zero_eigenvalues"]),
              f"{r['branch_dimension']}", j(r["minimum_set_dimension"]), "yes" if r["morse_bott_all"] else "no",
              rate_text[r["branch"]]] for r in branch_table(cfg, arrays, cfg.designs[0], cfg.rate_n)]

@@ -241,7 +241,7 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
         }
         for design in cfg.designs:
             di = geo["dataset_design"] == design
-            g = lambda key: geo[key][di][:, :N][:, :, sel]  # noqa: E731  (datasets, N, points)
+            g = lambda key: geo[key][di][:, :N][:, :, sel]  # noqa: E731, B023  (datasets, N, points)
             zero, dim, mb, sep = g("zero"), g("dim"), g("morse_bott"), g("so_separated")
             row["zero_eigenvalues"][design] = {n: _sets(zero[:, i]) for i, n in enumerate(ns)}
             row["minimum_set_dimension"][design] = {n: _sets(dim[:, i]) for i, n in enumerate(ns)}

@@ -32,7 +32,7 @@ def trajectory_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     v0s = arrays["v0_values"]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("layer ratio", "layer norms"), horizontal_spacing=0.1)
     per = 6
-    for i, v0 in enumerate(v0s):
+    for i, _v0 in enumerate(v0s):
         vis = i == 0
         t, lo = _curve(arrays, "ratio_min", i)
         _, hi = _curve(arrays, "ratio_max", i)

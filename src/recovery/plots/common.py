@@ -26,7 +26,7 @@ def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int
     text = f"{text}{'; ' + extra if extra else ''}; code {code_hash()}"
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-below_px, showarrow=False,
                        font=dict(size=9, color="#555"), xanchor="left", yanchor="top")
-    fig.update_layout(margin=dict(b=max(int((fig.layout.margin.b or 0)), below_px + 25)))
+    fig.update_layout(margin=dict(b=max(int(fig.layout.margin.b or 0), below_px + 25)))
     return fig
 
 

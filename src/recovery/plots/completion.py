@@ -78,7 +78,7 @@ def staircase_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]):
     fig = go.Figure()
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
     per = 5
-    for j, s in enumerate(scales):
+    for j, _s in enumerate(scales):
         vis = j == len(scales) // 2
         for k in range(4):
             fig.add_trace(go.Scatter(x=t[ok], y=np.maximum(arrays["stair_sv"][j, ok, k], 1e-30), mode="lines",

@@ -100,7 +100,7 @@ def fig3_scale_slider(results: list[tuple[float, dict[str, np.ndarray], dict[str
     """
     fig = go.Figure()
     groups = []
-    for j, (scale, arrays, _) in enumerate(results):
+    for j, (_scale, arrays, _) in enumerate(results):
         start = len(fig.data)
         ratio_traces(fig, arrays, visible=j == len(results) - 1)
         groups.append(range(start, len(fig.data)))

@@ -39,7 +39,7 @@ def data_set_slider(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> g
                         horizontal_spacing=0.08)
     rows = summary["per_data_seed"]
     groups = []
-    for d, row in enumerate(rows):
+    for d, _row in enumerate(rows):
         start = len(fig.data)
         for i, s in enumerate(arrays["scales"][d]):
             c = COLORS[i % len(COLORS)]

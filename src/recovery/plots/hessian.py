@@ -127,7 +127,7 @@ def rates_figure(summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.F
             tt = np.logspace(4, np.log10(t[-1]), 20)
             fig.add_trace(go.Scatter(x=tt, y=ref * (tt / t[k]) ** -2.0, mode="lines", name="∝ t⁻²",
                                      line=dict(color="black", dash="dash", width=1.5)), 1, 1)
-    for j, i in enumerate(np.flatnonzero(q1)):
+    for _j, i in enumerate(np.flatnonzero(q1)):
         d = arrays["rate_q1_distance_traj"][i]
         end = (t > 0) & (t <= arrays["rate_final_time"][i]) & (d > 0)
         fig.add_trace(go.Scattergl(x=t[end], y=d[end], mode="lines", line=dict(color=SET_COLORS[Q1], width=0.8),

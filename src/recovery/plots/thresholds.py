@@ -178,7 +178,7 @@ def error_vs_ratio_slider(
     owner: list[int] = []
     seeds = st["seeds"]
     for j, n in enumerate(ns):
-        for c, d in enumerate(designs, start=1):
+        for c, _d in enumerate(designs, start=1):
             o = st["outcome"][c - 1, j]
             for code in Outcome:
                 sel = o == code
