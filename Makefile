@@ -26,12 +26,13 @@ export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 # `notebooks/` may not exist yet on an early checkout; pytest errors on a missing path.
 TEST_PATHS := tests $(wildcard notebooks)
 
-.PHONY: help venv vendor book build-html pdf print-pdf test browser-deps bench bench-scale reproduce clean distclean
+.PHONY: help venv vendor book build-html pdf print-pdf lint test browser-deps bench bench-scale reproduce clean distclean
 
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
 	@echo "make pdf        the book as one PDF, printed by headless Chromium: _build/pdf/book.pdf"
-	@echo "make test       run the tests and the notebooks (nbval --nbval-lax)"
+	@echo "make test       lint (ruff), then the tests and the notebooks (nbval --nbval-lax)"
+	@echo "make lint       ruff check and ruff format --check"
 	@echo "make reproduce  every figure at the paper's size into results/FIGURE/"
 	@echo "make bench      time the gradient-flow integrator"
 	@echo "make bench-scale  Figure 3 at 4e4 and 4e5 seeds: time and peak memory"
@@ -83,7 +84,12 @@ print-pdf: venv
 # The suite includes tests/test_browser.py, which builds the book (make book) and opens every figure page in
 # headless Chromium, and tests/test_pdf.py, which prints books to PDF and reads them back with pdftotext;
 # browser-deps installs Debian's chromium and poppler-utils (pdftotext) when they are missing.
-test: venv vendor browser-deps
+# Lint as a habit: ruff (pinned in requirements.txt) must find nothing, and the code must be formatted.
+lint: venv
+	$(VENV)/bin/ruff check src tests tools
+	$(VENV)/bin/ruff format --check src tests tools
+
+test: venv vendor browser-deps lint
 	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=20
 
 CHROMIUM ?= /usr/bin/chromium

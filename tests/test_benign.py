@@ -15,13 +15,28 @@ from recovery.figures import benign_overfitting as bo
 from recovery.related.benign import Setting, Trials, build_batch, conserved_ratio, loss_and_grad, train
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-SMALL = dict(v0_values=(1e-4, 1.0), mu_norms=(0.25, 1.0, 8.0), n_values=(20,), d_values=(100,),
-             sigma_0_values=(1e-3,), fig2b_n_values=(20,), fig2b_d_values=(100, 400), seeds=1, n_test=500)
+SMALL = dict(
+    v0_values=(1e-4, 1.0),
+    mu_norms=(0.25, 1.0, 8.0),
+    n_values=(20,),
+    d_values=(100,),
+    sigma_0_values=(1e-3,),
+    fig2b_n_values=(20,),
+    fig2b_d_values=(100, 400),
+    seeds=1,
+    n_test=500,
+)
 
 
 def _tiny(v0=0.3, mu=1.5, sigma_0=0.1):
-    tr = Trials(v0=np.array([v0]), mu=np.array([mu]), n=np.array([6]), d=np.array([5]), seed=np.array([3]),
-                sigma_0=np.array([sigma_0]))
+    tr = Trials(
+        v0=np.array([v0]),
+        mu=np.array([mu]),
+        n=np.array([6]),
+        d=np.array([5]),
+        seed=np.array([3]),
+        sigma_0=np.array([sigma_0]),
+    )
     st = Setting(m=2, n_test=50)
     return tr, st, build_batch(tr, st)
 
@@ -33,7 +48,9 @@ def _autograd_loss(W, v, data):
     a_s = y[:, :, None] * torch.einsum("brd,bd->br", W, mu)[:, None, :]
     a_n = torch.einsum("bnd,brd->bnr", xi, W)
     # the paper's parameterization: an output weight per class, filter and patch (v: (B, 2m, 2))
-    f = (torch.relu(a_s) * (v[..., 0] * s)[:, None, :] + torch.relu(a_n) * (v[..., 1] * s)[:, None, :]).sum(-1)
+    f = (torch.relu(a_s) * (v[..., 0] * s)[:, None, :] + torch.relu(a_n) * (v[..., 1] * s)[:, None, :]).sum(
+        -1
+    )
     return (torch.nn.functional.softplus(-y * f) * mask).sum() / mask.sum()
 
 
@@ -62,10 +79,27 @@ def test_gradients_match_autograd_and_the_step_bound_dominates_the_hessian():
 
 def test_padding_is_exact_and_draws_do_not_depend_on_the_rest_of_the_sweep():
     st = Setting(m=3, n_test=200)
-    alone = Trials(v0=np.array([0.01]), mu=np.array([2.0]), n=np.array([10]), d=np.array([30]), seed=np.array([1]),
-                   sigma_0=np.array([1e-2]))
-    mixed = Trials.concat([Trials(v0=np.array([1.0]), mu=np.array([0.5]), n=np.array([16]), d=np.array([50]),
-                                  seed=np.array([1]), sigma_0=np.array([1e-2])), alone])
+    alone = Trials(
+        v0=np.array([0.01]),
+        mu=np.array([2.0]),
+        n=np.array([10]),
+        d=np.array([30]),
+        seed=np.array([1]),
+        sigma_0=np.array([1e-2]),
+    )
+    mixed = Trials.concat(
+        [
+            Trials(
+                v0=np.array([1.0]),
+                mu=np.array([0.5]),
+                n=np.array([16]),
+                d=np.array([50]),
+                seed=np.array([1]),
+                sigma_0=np.array([1e-2]),
+            ),
+            alone,
+        ]
+    )
     a, b = train(alone, st), train(mixed, st)
     assert a["steps"][0] == b["steps"][1]
     for k in ("final_loss", "test_acc", "final_t"):
@@ -142,8 +176,12 @@ def test_contour_slope_fit():
 
 def test_halving_the_step_is_one_batched_program():
     """A trial at lr_scale 0.5 in the same batch takes about twice the steps and ends where the full step does."""
-    tr = Trials.concat([Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3]),
-                        Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3], lr_scale=0.5)])
+    tr = Trials.concat(
+        [
+            Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3]),
+            Trials.product([1e-2], [1.0], [16], [60], [0], [1e-3], lr_scale=0.5),
+        ]
+    )
     r = train(tr, Setting(m=4, n_test=300))
     assert 1.8 < r["steps"][1] / r["steps"][0] < 2.2
     assert r["final_t"][1] == pytest.approx(r["final_t"][0], rel=0.05)
@@ -162,10 +200,18 @@ def test_crossing_and_exponent_fit():
     assert np.isnan(bo.fit_exponents(n[:1], d[:1], mu[:1])["n"])
 
 
-@pytest.mark.parametrize("kw, name", [({"v0_values": [0.0]}, "v0_values[0]"), ({"mu_norms": "1,1"}, "mu_norms"),
-                                      ({"n_values": [1]}, "n_values[0]"), ({"seeds": 0}, "seeds"),
-                                      ({"lr_factor": 2}, "lr_factor"), ({"accuracy_threshold": 0.4}, "accuracy_threshold"),
-                                      ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"v0_values": [0.0]}, "v0_values[0]"),
+        ({"mu_norms": "1,1"}, "mu_norms"),
+        ({"n_values": [1]}, "n_values[0]"),
+        ({"seeds": 0}, "seeds"),
+        ({"lr_factor": 2}, "lr_factor"),
+        ({"accuracy_threshold": 0.4}, "accuracy_threshold"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         bo.Config.from_user(**kw)

@@ -20,15 +20,22 @@ def _book(tmp: Path, intro: str, cell: str) -> Path:
     (tmp / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")
     (tmp / "book" / "intro.md").write_text(intro)
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"), nbformat.v4.new_code_cell(cell)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Page\nvalue {glue:text}`page_key`"),
+        nbformat.v4.new_code_cell(cell),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp / "notebooks" / "page.ipynb")
     return tmp
 
 
 def _build(book: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={book}"], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={book}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_a_notebook_that_raises_fails_the_build_naming_it(tmp_path):
@@ -51,21 +58,29 @@ def test_missing_figure_xref_and_glue_fail_the_build_naming_each(tmp_path):
 
 
 def test_a_clean_book_builds_and_renders_a_markdown_table_from_a_cell(tmp_path):
-    book = _book(tmp_path, "# Intro\nSee {doc}`../notebooks/page`.\n",
-                 "from myst_nb import glue\nfrom IPython.display import Markdown\nglue('page_key', 1.0, display=False)\n"
-                 "Markdown('| a | b |\\n|---|---|\\n| 1 | 2 |')")
+    book = _book(
+        tmp_path,
+        "# Intro\nSee {doc}`../notebooks/page`.\n",
+        "from myst_nb import glue\nfrom IPython.display import Markdown\nglue('page_key', 1.0, display=False)\n"
+        "Markdown('| a | b |\\n|---|---|\\n| 1 | 2 |')",
+    )
     r = _build(book)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     page = book / "_build" / "html" / "notebooks" / "page.html"
-    assert "<table" in page.read_text()  # a table printed by a cell is a table, not text (nb_render_markdown_format)
-    check = subprocess.run([str(ROOT / "tools" / "check_html.sh"), str(book / "_build" / "html")], capture_output=True,
-                           text=True)
+    assert (
+        "<table" in page.read_text()
+    )  # a table printed by a cell is a table, not text (nb_render_markdown_format)
+    check = subprocess.run(
+        [str(ROOT / "tools" / "check_html.sh"), str(book / "_build" / "html")], capture_output=True, text=True
+    )
     assert "rendered as plain text" not in check.stderr
 
 
 def test_html_check_reports_a_table_left_as_plain_text(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "page.html").write_text("<html><body><p>| a | b |\n|---|---|</p></body></html>")
-    check = subprocess.run([str(ROOT / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True)
+    check = subprocess.run(
+        [str(ROOT / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True
+    )
     assert check.returncode != 0
     assert "rendered as plain text" in check.stderr and "notebooks/page.html" in check.stderr

@@ -32,7 +32,9 @@ def test_start_on_growing_direction_has_the_prescribed_imbalance():
     th = on_growing_direction(r, 1e-6, data)
     C = imbalance_vector(th, data)
     assert torch.allclose(C[:, 0] / C[:, 1], torch.tensor(r, dtype=torch.float64), rtol=1e-12)
-    assert torch.allclose(torch.linalg.vector_norm(C, dim=1), torch.full((3,), 1e-6, dtype=torch.float64), rtol=1e-12)
+    assert torch.allclose(
+        torch.linalg.vector_norm(C, dim=1), torch.full((3,), 1e-6, dtype=torch.float64), rtol=1e-12
+    )
     # on the growing direction the linearized flow only stretches: θ(t) = e^{‖z‖t} θ₀
     t = 0.7
     lam = growth_rate(data)[:, None, None]
@@ -102,8 +104,20 @@ def test_gradient_descent_matches_the_loss_gradient_and_small_steps_follow_the_f
         gradient_descent(th0, data, [0.1], [10])
 
 
-SMALL = dict(scales=(1e-4, 1e-8), t_min=1e3, t_max=1e6, rtol=1e-4, check_rtol=1e-5, n_initial=12, n_refine=4,
-             rounds=2, gd_learning_rates=(0.1,), gd_epochs=(100, 1000), gd_initial=8, gd_rounds=1)
+SMALL = dict(
+    scales=(1e-4, 1e-8),
+    t_min=1e3,
+    t_max=1e6,
+    rtol=1e-4,
+    check_rtol=1e-5,
+    n_initial=12,
+    n_refine=4,
+    rounds=2,
+    gd_learning_rates=(0.1,),
+    gd_epochs=(100, 1000),
+    gd_initial=8,
+    gd_rounds=1,
+)
 
 
 def test_run_reduced_size():  # the contract tests' size: computed once per session
@@ -112,7 +126,10 @@ def test_run_reduced_size():  # the contract tests' size: computed once per sess
     assert low["found"] and high["found"] and 0.6 < low["value"] < 0.8 and 1.25 < high["value"] < 1.6
     assert s["horizons"] == pytest.approx([1e3, 1e4, 1e5, 1e6])
     # the two edges are measured independently, yet the r -> 1/r symmetry holds to the stated uncertainty
-    assert abs(np.log(s["boundary_product"])) < low["uncertainty"] / low["value"] + high["uncertainty"] / high["value"] + 1e-4
+    assert (
+        abs(np.log(s["boundary_product"]))
+        < low["uncertainty"] / low["value"] + high["uncertainty"] / high["value"] + 1e-4
+    )
     assert set(s["horizon_matching_paper"]) == {"low", "high"} and len(s["gradient_descent"]) == 2
     assert {"scale_drift", "tolerance_drift", "horizon_drift", "bracket"} <= set(low)
     s2, _ = boundary.run(boundary.Config(**SMALL), progress=False)  # from the cache: the same numbers
@@ -120,9 +137,15 @@ def test_run_reduced_size():  # the contract tests' size: computed once per sess
 
 
 def test_bad_parameters_name_themselves():
-    for bad in ({"scales": [0]}, {"t_max": 1.0}, {"rtol": 0}, {"check_rtol": 1e-6}, {"gd_epochs": [0]},
-                {"gd_learning_rates": [-1]}, {"margin": 0.5}, {"nope": 1}):
+    for bad in (
+        {"scales": [0]},
+        {"t_max": 1.0},
+        {"rtol": 0},
+        {"check_rtol": 1e-6},
+        {"gd_epochs": [0]},
+        {"gd_learning_rates": [-1]},
+        {"margin": 0.5},
+        {"nope": 1},
+    ):
         with pytest.raises(ParameterError, match=list(bad)[0]):
             boundary.Config.from_user(**bad)
-
-

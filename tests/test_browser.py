@@ -26,8 +26,18 @@ KERNEL_PAGES = {"explore"}
 
 def test_every_figure_page_renders_offline_and_every_slider_moves(built_book):
     shots = ROOT / "_build" / "screenshots"
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "browser_check.py"), str(built_book), "--screenshots",
-                        str(shots)], capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "browser_check.py"),
+            str(built_book),
+            "--screenshots",
+            str(shots),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads((shots / "report.json").read_text())
     assert sorted(Path(p).stem for p in report) == TOC_PAGES  # every notebook is a page and was checked

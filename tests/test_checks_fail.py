@@ -25,8 +25,10 @@ WRONG_INPUT: dict[str, str] = {
     # a prescribed C2/C1 that was not applied
     "fig2": "arrays['C'] = arrays['C'] * np.array([1.0, 1.01])",
     # shuffled labels: the Q1 seeds no longer form one band around |C1/C2| = 1
-    "fig3": ("arrays = dict(arrays); arrays['label'] = np.random.default_rng(0).permutation(arrays['label']); "
-             "summary = fig3_summary(cfg, arrays)"),
+    "fig3": (
+        "arrays = dict(arrays); arrays['label'] = np.random.default_rng(0).permutation(arrays['label']); "
+        "summary = fig3_summary(cfg, arrays)"
+    ),
     # recoveries claimed below the optimistic sample size (n = 2)
     "fig4": "st['recovered'] = st['recovered'].copy(); st['recovered'][:, 0] = True",
     # the prescribed ratios C_i/C_1 perturbed
@@ -60,8 +62,11 @@ def test_every_page_has_a_wrong_input():
 
 def _with_wrong_input(path: Path, code: str) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "summary" in c.source
-              and "parameters" not in c.metadata.get("tags", []))
+    at = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "summary" in c.source and "parameters" not in c.metadata.get("tags", [])
+    )
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell("import numpy as np\n" + code + "  # the wrong input"))
     return nb
 
@@ -72,11 +77,15 @@ def test_a_wrong_input_fails_the_pages_checks(name, tmp_path):
     nbformat.write(_with_wrong_input(NB / f"{NOTEBOOKS[name]}.ipynb", WRONG_INPUT[name]), src)
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in notebook_parameters(name).items()}
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(src), str(tmp_path / "out.ipynb"), cwd=str(NB), progress_bar=False,
-                            parameters=params)
+        pm.execute_notebook(
+            str(src), str(tmp_path / "out.ipynb"), cwd=str(NB), progress_bar=False, parameters=params
+        )
     assert e.value.ename == "AssertionError", (e.value.ename, e.value.evalue)
     # it is the checks cell that stopped, not an earlier one
     cells = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
-    failed = [c for c in cells if c["cell_type"] == "code" and any(o.get("output_type") == "error"
-                                                                      for o in c.get("outputs", []))]
+    failed = [
+        c
+        for c in cells
+        if c["cell_type"] == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
     assert failed and "all checks passed" in "".join(failed[0]["source"])

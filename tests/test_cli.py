@@ -8,8 +8,9 @@ import pytest
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "recovery", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "recovery", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
 
 
 def test_list_names_the_figures():
@@ -59,7 +60,9 @@ def test_run_fig3_writes_result_json_with_the_science(tmp_path):
     assert len(s["ratio_abs_C1_over_C2"]) == len(s["reached_set"]) == 120
     assert set(s["reached_set"]) <= {"Q1", "Q2", "neither"}
     # at horizon ~3e4 the measured thresholds are the paper's 0.74 / 1.35 within 0.05
-    assert abs(s["threshold_low"] - 0.74) < 0.05 and abs(s["threshold_high"] - 1.35) < 0.05, s["threshold_details"]
+    assert abs(s["threshold_low"] - 0.74) < 0.05 and abs(s["threshold_high"] - 1.35) < 0.05, s[
+        "threshold_details"
+    ]
     assert 0.1 < s["fraction_Q1"] < 0.4 and s["fraction_Q2"] > 0.5
     assert s["runtime_s"] > 0 and len(s["code_hash"]) == 16
 

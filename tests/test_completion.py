@@ -47,7 +47,7 @@ def test_gradient_and_hessian_match_autograd():
     th = torch.randn(T, 2 * d * h, generator=g, dtype=T64)
     _, grad, H = C.loss_grad_hessian(th, M, mask, d, h)
     for b in range(T):
-        f = lambda x: C.loss_and_grad(x[None], M[b:b + 1], mask[b:b + 1], d, h)[0][0]  # noqa: E731, B023
+        f = lambda x: C.loss_and_grad(x[None], M[b : b + 1], mask[b : b + 1], d, h)[0][0]  # noqa: E731, B023
         assert torch.allclose(torch.autograd.functional.jacobian(f, th[b]), grad[b], atol=1e-12)
         assert torch.allclose(torch.autograd.functional.hessian(f, th[b]), H[b], atol=1e-12)
 
@@ -111,7 +111,10 @@ def test_tolerance_halving_and_scipy_agree():
     M = torch.stack([C.random_low_rank(i, d, 2) for i in range(T)])
     mask = torch.stack([C.random_pattern(10 + i, d, 7) for i in range(T)])
     A0, B0 = C.initial_factors(list(range(T)), d, d, 1e-3)
-    Ws = [C.gradient_flow(M, mask, A0, B0, t_max=60, rtol=tol, checkpoints_per_decade=5).W[:, -1] for tol in (1e-6, 5e-7)]
+    Ws = [
+        C.gradient_flow(M, mask, A0, B0, t_max=60, rtol=tol, checkpoints_per_decade=5).W[:, -1]
+        for tol in (1e-6, 5e-7)
+    ]
     assert (Ws[0] - Ws[1]).abs().max() < 1e-4
     x0 = C.pack(A0, B0)[0].numpy()
 
@@ -126,9 +129,19 @@ def test_tolerance_halving_and_scipy_agree():
 def test_padding_a_2x2_problem_into_4x4_leaves_the_flow_unchanged():
     A0, B0 = C.initial_factors([3, 4], 2, 2, 1e-4)
     small = C.gradient_flow(*_batch(CONN_M, CONN_MASK, 2), A0, B0, t_max=30, rtol=1e-6).W[:, -1]
-    big = C.gradient_flow(co._pad(CONN_M.expand(2, 2, 2)), co._pad(CONN_MASK.expand(2, 2, 2)), co._pad(A0),
-                          co._pad(B0), t_max=30, rtol=1e-6).W[:, -1]
-    assert (big[:, :2, :2] - small).abs().max() < 1e-7 and big[:, 2:].abs().max() == 0 and big[:, :, 2:].abs().max() == 0
+    big = C.gradient_flow(
+        co._pad(CONN_M.expand(2, 2, 2)),
+        co._pad(CONN_MASK.expand(2, 2, 2)),
+        co._pad(A0),
+        co._pad(B0),
+        t_max=30,
+        rtol=1e-6,
+    ).W[:, -1]
+    assert (
+        (big[:, :2, :2] - small).abs().max() < 1e-7
+        and big[:, 2:].abs().max() == 0
+        and big[:, :, 2:].abs().max() == 0
+    )
 
 
 def test_min_rank_search_matches_the_forest_rule_for_rank_2_targets():
@@ -141,15 +154,20 @@ def test_min_rank_search_matches_the_forest_rule_for_rank_2_targets():
     assert (mask[ok] * (X[ok] - M[ok])).abs().max() < 1e-8
 
 
-@pytest.mark.parametrize("kw, name", [({"target_ranks": [0]}, "target_ranks[0]"), ({"scale": 1}, "scale"),
-                                      ({"staircase_observed": 3}, "staircase_observed"),
-                                      ({"example_scales": "1e-3,0"}, "example_scales[1]"), ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"target_ranks": [0]}, "target_ranks[0]"),
+        ({"scale": 1}, "scale"),
+        ({"staircase_observed": 3}, "staircase_observed"),
+        ({"example_scales": "1e-3,0"}, "example_scales[1]"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         co.Config.from_user(**kw)
     assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
-
-
 
 
 def test_reduced_run_fills_connected_to_rank_and_disconnected_to_nuclear_norm():

@@ -51,8 +51,26 @@ def test_check_int_accepts_and_normalizes(value, expected):
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, np.bool_(True), math.nan, math.inf, -math.inf, 3.5, "abc", "3.5", "", "nan", None, [3],
-     0, -1, 11, "11", "1\n2"],
+    [
+        True,
+        False,
+        np.bool_(True),
+        math.nan,
+        math.inf,
+        -math.inf,
+        3.5,
+        "abc",
+        "3.5",
+        "",
+        "nan",
+        None,
+        [3],
+        0,
+        -1,
+        11,
+        "11",
+        "1\n2",
+    ],
 )
 def test_check_int_rejects(value):
     with pytest.raises(ParameterError) as excinfo:
@@ -73,8 +91,15 @@ def test_check_int_without_upper_bound():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(1e-20, 1e-20), (0.5, 0.5), (1, 1.0), (np.float64(0.25), 0.25), ("1e-8", 1e-8), (" 0.75 ", 0.75),
-     (1.0, 1.0)],
+    [
+        (1e-20, 1e-20),
+        (0.5, 0.5),
+        (1, 1.0),
+        (np.float64(0.25), 0.25),
+        ("1e-8", 1e-8),
+        (" 0.75 ", 0.75),
+        (1.0, 1.0),
+    ],
 )
 def test_check_float_accepts_and_normalizes(value, expected):
     out = check_float("init_scale", value, 0.0, 1.0, low_open=True)
@@ -83,8 +108,25 @@ def test_check_float_accepts_and_normalizes(value, expected):
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, math.nan, math.inf, -math.inf, "nan", "inf", "-inf", "abc", "", None, [0.5], 0.0, -1e-300,
-     -1.0, 1.0000001, "0"],
+    [
+        True,
+        False,
+        math.nan,
+        math.inf,
+        -math.inf,
+        "nan",
+        "inf",
+        "-inf",
+        "abc",
+        "",
+        None,
+        [0.5],
+        0.0,
+        -1e-300,
+        -1.0,
+        1.0000001,
+        "0",
+    ],
 )
 def test_check_float_rejects(value):
     with pytest.raises(ParameterError) as excinfo:
@@ -139,8 +181,13 @@ def test_check_choice():
 
 @pytest.mark.parametrize(
     "value",
-    [[1e-8, 1e-6, 1e-4], (1e-8, 1e-6, 1e-4), "1e-8, 1e-6 1e-4", "1e-8,1e-6,1e-4",
-     ["1e-8", 1e-6, np.float64(1e-4)]],
+    [
+        [1e-8, 1e-6, 1e-4],
+        (1e-8, 1e-6, 1e-4),
+        "1e-8, 1e-6 1e-4",
+        "1e-8,1e-6,1e-4",
+        ["1e-8", 1e-6, np.float64(1e-4)],
+    ],
 )
 def test_check_float_list_accepts(value):
     out = check_float_list("scales", value, 0.0, low_open=True)
@@ -148,8 +195,17 @@ def test_check_float_list_accepts(value):
     assert isinstance(out, tuple) and all(type(v) is float for v in out)
 
 
-@pytest.mark.parametrize(("value", "bad_index"), [([1e-8, 0.0], 1), ([math.nan], 0), ([1e-8, 1e-6, "x"], 2),
-                                                  ("1e-8 -1", 1), ([True, 1.0], 0), ([1.0, math.inf], 1)])
+@pytest.mark.parametrize(
+    ("value", "bad_index"),
+    [
+        ([1e-8, 0.0], 1),
+        ([math.nan], 0),
+        ([1e-8, 1e-6, "x"], 2),
+        ("1e-8 -1", 1),
+        ([True, 1.0], 0),
+        ([1.0, math.inf], 1),
+    ],
+)
 def test_check_float_list_names_the_bad_entry(value, bad_index):
     with pytest.raises(ParameterError) as excinfo:
         check_float_list("scales", value, 0.0, low_open=True)
@@ -177,8 +233,10 @@ def test_check_float_list_max_len():
     assert_one_line_error(excinfo, "target_w", "must be a list of exactly 2 numbers")
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), (1, True), (0, False),
-                                                 ("true", True), ("No", False), (" 1 ", True)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), (False, False), (1, True), (0, False), ("true", True), ("No", False), (" 1 ", True)],
+)
 def test_check_bool_accepts(value, expected):
     assert check_bool("data_per_trial", value) is expected
 
@@ -197,7 +255,9 @@ def test_check_bool_rejects(value):
 class _Demo(UserConfig):
     scale: float = spec(1e-8, check_float, 0.0, 1.0, low_open=True)
     n: int = spec(3, check_int, 1, 10)
-    sizes: tuple[float, ...] = spec((1.0, 2.0), check_float_list, 0.0, low_open=True, then=largest_first, order=-1)
+    sizes: tuple[float, ...] = spec(
+        (1.0, 2.0), check_float_list, 0.0, low_open=True, then=largest_first, order=-1
+    )
     base: float | None = spec(None, check_float, optional=True)
     kind: str = spec("a", check_choice, ("a", "b"))
     free: int = 0  # no spec: not checked by UserConfig
@@ -271,7 +331,9 @@ def test_parameter_help_lists_defaults_and_ranges_in_declaration_order():
     rows = _Demo.parameter_help()
     assert [r[0] for r in rows] == ["scale", "n", "sizes", "base", "kind", "free"]
     assert rows[0] == ("scale", 1e-8, "must be a finite number > 0 and <= 1")
-    assert rows[2][2] == "must be a list of at least 1 numbers, each a finite number > 0; stored largest first"
+    assert (
+        rows[2][2] == "must be a list of at least 1 numbers, each a finite number > 0; stored largest first"
+    )
     assert rows[3][2] == "must be a finite number (or none)" and rows[5][2] == ""
 
 
@@ -289,4 +351,6 @@ def test_every_parameter_of_every_figure_declares_its_range_once(figure):
         if default is None and sp.optional:  # unset by default: derived from the other parameters (validate)
             assert sp.validate(f.name, None) is None
         else:
-            assert sp.validate(f.name, default) == getattr(Config(), f.name)  # the default passes its own check
+            assert sp.validate(f.name, default) == getattr(
+                Config(), f.name
+            )  # the default passes its own check

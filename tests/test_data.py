@@ -94,8 +94,12 @@ def test_generalization_inputs():
     torch.testing.assert_close(g1, g2, rtol=0, atol=0)  # a fixed test set
     assert not torch.allclose(g1, generalization_inputs("gaussian", seed=1))
     # DataSpec's test set: the same for every data seed (it is the measure of generalization, not the data)
-    torch.testing.assert_close(DataSpec(design="gaussian", data_seed=1).eval_inputs(),
-                               DataSpec(design="gaussian", data_seed=2).eval_inputs(), rtol=0, atol=0)
+    torch.testing.assert_close(
+        DataSpec(design="gaussian", data_seed=1).eval_inputs(),
+        DataSpec(design="gaussian", data_seed=2).eval_inputs(),
+        rtol=0,
+        atol=0,
+    )
     assert DataSpec(n_test=17).eval_inputs().shape == (17,)
     with pytest.raises(ParameterError):
         generalization_inputs("uniform")
@@ -161,8 +165,9 @@ def test_custom_target_is_a_single_neuron():
     from recovery.core.models import predict
 
     theta = torch.as_tensor(t.neuron)[None, None, :]
-    torch.testing.assert_close(predict(theta, with_bias(x), get_activation("rational"))[0], t(x), rtol=1e-15,
-                               atol=1e-16)
+    torch.testing.assert_close(
+        predict(theta, with_bias(x), get_activation("rational"))[0], t(x), rtol=1e-15, atol=1e-16
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,8 +219,9 @@ def test_batch_data_pads_and_masks_mixed_sample_sizes():
         torch.testing.assert_close(data.X[b, :n, 1], torch.ones(n, dtype=torch.float64), rtol=0, atol=0)
         torch.testing.assert_close(data.y[b, :n], s.target(x), rtol=0, atol=0)
         assert data.X[b, n:].abs().sum().item() == 0.0 and data.y[b, n:].abs().sum().item() == 0.0
-    torch.testing.assert_close(data.y[3, :4], 2.0 * torch.tanh(0.5 * specs[3].train_inputs() - 1.0), rtol=0,
-                               atol=1e-16)
+    torch.testing.assert_close(
+        data.y[3, :4], 2.0 * torch.tanh(0.5 * specs[3].train_inputs() - 1.0), rtol=0, atol=1e-16
+    )
     torch.testing.assert_close(data.X[4], data.X[0], rtol=0, atol=0)
 
 

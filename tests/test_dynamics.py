@@ -32,8 +32,9 @@ def test_linear_phase_matches_theorem1_closed_form():
         assert (res.status == Status.HORIZON).all()
         exact = linear_phase(theta0, data, 2.0)
         assert torch.linalg.vector_norm(exact.flatten(1), dim=1).max() < 1e-4  # still in the linear regime
-        rel = torch.linalg.vector_norm((res.final_theta - exact).flatten(1), dim=1) / torch.linalg.vector_norm(
-            exact.flatten(1), dim=1)
+        rel = torch.linalg.vector_norm(
+            (res.final_theta - exact).flatten(1), dim=1
+        ) / torch.linalg.vector_norm(exact.flatten(1), dim=1)
         errors[rtol] = float(rel.max())
     assert errors[1e-7] < 1e-4
     assert errors[1e-7] < errors[1e-5] / 10
@@ -46,9 +47,16 @@ def test_matches_scipy_lsoda_reference_through_the_nonlinear_phase():
     theta0, data, res = _run(seeds, 1e-8, t_max=300.0, rtol=1e-8, stop_loss=0.0, checkpoints_per_decade=50)
     for b in range(len(seeds)):
         ref = lsoda_trajectory(theta0[b], data.select(torch.tensor([b])), TANH, times)
-        assert np.abs(res.times[[int(np.argmin(np.abs(res.times - t))) for t in times]] - times).max() < 0.05 * times.max()
+        assert (
+            np.abs(res.times[[int(np.argmin(np.abs(res.times - t))) for t in times]] - times).max()
+            < 0.05 * times.max()
+        )
         # compare at the exact final time
-        assert np.allclose(res.final_theta[b].numpy(), ref[-1], rtol=1e-5, atol=1e-7), (b, res.final_theta[b], ref[-1])
+        assert np.allclose(res.final_theta[b].numpy(), ref[-1], rtol=1e-5, atol=1e-7), (
+            b,
+            res.final_theta[b],
+            ref[-1],
+        )
 
 
 def test_tightening_tolerance_100x_changes_neither_set_nor_final_error():
@@ -158,7 +166,9 @@ def test_unrolled_small_system_path_agrees_with_the_dense_lu_path():
 
 def test_unrolled_path_with_per_trial_data_width_3_and_rational_activation():
     """Per-trial (padded, masked) data sets, P = 9 and the rational activation take the same path."""
-    specs = [DataSpec(design="gaussian", n_samples=n, data_seed=s) for s, n in ((0, 5), (1, 8), (2, 3), (3, 8))]
+    specs = [
+        DataSpec(design="gaussian", n_samples=n, data_seed=s) for s, n in ((0, 5), (1, 8), (2, 3), (3, 8))
+    ]
     data = batch_data(specs)
     theta0 = initial_parameters([0, 1, 2, 3], 3, 2, 1e-6)
     for act in (TANH, get_activation("rational")):
@@ -184,7 +194,10 @@ def test_auto_solver_takes_the_unrolled_path_for_small_networks_only():
     from recovery.core.unrolled import SmallNetworkProblem
 
     data = batch_data([SPEC] * 2)
-    assert isinstance(network_problem(initial_parameters([0, 1], 2, 2, 1e-8), data, TANH, FlowConfig())[0],
-                      SmallNetworkProblem)
-    assert isinstance(network_problem(initial_parameters([0, 1], 50, 2, 1e-8), data, TANH, FlowConfig())[0],
-                      NetworkProblem)
+    assert isinstance(
+        network_problem(initial_parameters([0, 1], 2, 2, 1e-8), data, TANH, FlowConfig())[0],
+        SmallNetworkProblem,
+    )
+    assert isinstance(
+        network_problem(initial_parameters([0, 1], 50, 2, 1e-8), data, TANH, FlowConfig())[0], NetworkProblem
+    )

@@ -140,6 +140,8 @@ def test_toc_references_only_existing_files():
 def test_every_notebook_and_book_page_is_in_the_toc():
     """A notebook missing from _toc.yml would silently drop out of the book (and of the browser check)."""
     files = set(_toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
-    pages = [p.relative_to(ROOT).with_suffix("").as_posix()
-             for p in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))]
+    pages = [
+        p.relative_to(ROOT).with_suffix("").as_posix()
+        for p in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+    ]
     assert [p for p in pages if p not in files] == []

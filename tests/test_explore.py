@@ -80,7 +80,9 @@ def test_every_control_changes_the_result():
         before = p.computations
         p.controls[name].value = value
         assert p.computations == before + 1, name
-        assert p.config.params()[name] == pytest.approx(value) if name != "design" else p.config.design == value
+        assert (
+            p.config.params()[name] == pytest.approx(value) if name != "design" else p.config.design == value
+        )
     assert len(p.arrays["seeds"]) == 30
 
 
@@ -91,7 +93,9 @@ def test_a_bad_value_shows_the_validator_message_and_leaves_plot_and_cache(own_c
         RunConfig.from_user(rtol="0.5")  # text-field values reach the validator as strings, as from the CLI
     p.extra.value = "rtol=0.5"
     assert p.error == str(expected.value)  # the validator's own one-line message
-    assert html.escape(str(expected.value), quote=False) in p.status.value and p.progress.bar_style == "danger"
+    assert (
+        html.escape(str(expected.value), quote=False) in p.status.value and p.progress.bar_style == "danger"
+    )
     assert p.output.outputs == shown and p.figure is fig and p.computations == 1
     assert _entries(own_cache) == entries
     p.extra.value = "seeds=3"  # a parameter that has a control is refused in the text field
@@ -103,8 +107,11 @@ def test_a_bad_value_shows_the_validator_message_and_leaves_plot_and_cache(own_c
 
 
 def test_parse_extra():
-    assert explore.parse_extra(" rtol=1e-6,first_seed=4  design=even") == {"rtol": "1e-6", "first_seed": "4",
-                                                                            "design": "even"}
+    assert explore.parse_extra(" rtol=1e-6,first_seed=4  design=even") == {
+        "rtol": "1e-6",
+        "first_seed": "4",
+        "design": "even",
+    }
     assert explore.parse_extra("") == {}
     with pytest.raises(ParameterError, match="expected name=value pairs"):
         explore.parse_extra("rtol 1e-6")
@@ -154,8 +161,13 @@ def test_phase_panel_prescribes_the_ratio_and_classifies_each_seed():
 
 def test_explore_notebook_runs_and_its_checks_pass(tmp_path):
     out = tmp_path / "explore.ipynb"
-    pm.execute_notebook(str(NB), str(out), cwd=str(NB.parent), progress_bar=False,
-                        parameters={"seeds": 20, "t_max": 1e3, "fig1_trials": 3, "phase_seeds": 1})
+    pm.execute_notebook(
+        str(NB),
+        str(out),
+        cwd=str(NB.parent),
+        progress_bar=False,
+        parameters={"seeds": 20, "t_max": 1e3, "fig1_trials": 3, "phase_seeds": 1},
+    )
     assert "all checks passed" in out.read_text()
 
 
@@ -181,10 +193,12 @@ def test_check_html_rejects_a_page_with_embedded_widget_state(tmp_path):
     page = tmp_path / "notebooks" / "explore.html"
     page.parent.mkdir()
     page.write_text("<p>The sliders on this page need a running Python kernel.</p>")
-    ok = subprocess.run([str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True,
-                        check=False)
+    ok = subprocess.run(
+        [str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True, check=False
+    )
     assert ok.returncode == 0, ok.stderr
     page.write_text('<script type="application/vnd.jupyter.widget-state+json">{"state": {}}</script>')
-    bad = subprocess.run([str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True,
-                         check=False)
+    bad = subprocess.run(
+        [str(root / "tools" / "check_html.sh"), str(tmp_path)], capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 1 and "ipywidgets state embedded" in bad.stderr and "explore.html" in bad.stderr

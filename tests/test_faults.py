@@ -37,15 +37,22 @@ def _configs() -> list[RunConfig]:
 
 
 def _sweep(cache_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SWEEP, str(cache_dir)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", SWEEP, str(cache_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_killed_sweep_resumes_without_recomputing_and_gives_the_same_numbers(tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     proc = _sweep(cache_dir)
     deadline = time.time() + 120
-    entries = lambda: list((cache_dir / sweeps.KIND).glob("*.npz")) if (cache_dir / sweeps.KIND).exists() else []  # noqa: E731
+
+    def entries() -> list:
+        return list((cache_dir / sweeps.KIND).glob("*.npz")) if (cache_dir / sweeps.KIND).exists() else []
+
     while len(entries()) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)  # no clean-up handlers run
@@ -55,7 +62,9 @@ def test_killed_sweep_resumes_without_recomputing_and_gives_the_same_numbers(tmp
 
     calls: list[int] = []
     real = sweeps.gradient_flow
-    monkeypatch.setattr(sweeps, "gradient_flow", lambda th, *a, **k: calls.append(th.shape[0]) or real(th, *a, **k))
+    monkeypatch.setattr(
+        sweeps, "gradient_flow", lambda th, *a, **k: calls.append(th.shape[0]) or real(th, *a, **k)
+    )
     resumed = run_many(_configs(), ResultCache(cache_dir), max_batch=40, progress=False)
     assert sum(calls) == 40 * (len(SCALES) - done_before)  # only unfinished configurations ran
     monkeypatch.setattr(sweeps, "gradient_flow", real)
@@ -87,7 +96,9 @@ def test_two_sweeps_writing_one_cache_at_once_do_not_corrupt_it(tmp_path):
 def test_step_size_collapse_is_marked_stalled_and_spares_the_other_trials():
     theta0 = initial_parameters([0, 1, 2], 2, 2, 1e-8)
     data = batch_data([DataSpec()] * 3)
-    res = gradient_flow(theta0, data, get_activation("tanh"), FlowConfig(t_max=1e3, h_min_rel=1e-3, rtol=1e-12))
+    res = gradient_flow(
+        theta0, data, get_activation("tanh"), FlowConfig(t_max=1e3, h_min_rel=1e-3, rtol=1e-12)
+    )
     assert (res.status == int(Status.STALLED)).all()  # a required step below 1e-3·t cannot be taken
     theta0[1, 0, 0] = float("inf")
     res = gradient_flow(theta0, data, get_activation("tanh"), FlowConfig(t_max=1e3))

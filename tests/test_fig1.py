@@ -27,7 +27,7 @@ def small_run():
 
 def test_defaults_are_the_paper_grid():
     cfg = fig1.Config()
-    assert cfg.scales == tuple(10.0 ** k for k in range(1, -11, -1)) and cfg.n_values == (2, 3, 4, 5, 6)
+    assert cfg.scales == tuple(10.0**k for k in range(1, -11, -1)) and cfg.n_values == (2, 3, 4, 5, 6)
     assert cfg.designs == ("even", "gaussian") and cfg.trials == 50 and cfg.t_max == 1e7
     assert len(cfg.run_configs()) == 2 * 12 * 5
 
@@ -38,17 +38,20 @@ def test_config_coerces_cli_strings_and_canonicalizes():
     assert cfg.trials == 7
 
 
-@pytest.mark.parametrize("kw, name", [
-    ({"scales": "0"}, "scales[0]"),
-    ({"scales": "1e-2,abc"}, "scales[1]"),
-    ({"scales": [1e4]}, "scales[0]"),
-    ({"n_values": "0"}, "n_values[0]"),
-    ({"n_values": []}, "n_values"),
-    ({"designs": "uniform"}, "designs[0]"),
-    ({"trials": 0}, "trials"),
-    ({"t_max": "inf"}, "t_max"),
-    ({"seeds": 5}, "seeds"),
-])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"scales": "0"}, "scales[0]"),
+        ({"scales": "1e-2,abc"}, "scales[1]"),
+        ({"scales": [1e4]}, "scales[0]"),
+        ({"n_values": "0"}, "n_values[0]"),
+        ({"n_values": []}, "n_values"),
+        ({"designs": "uniform"}, "designs[0]"),
+        ({"trials": 0}, "trials"),
+        ({"t_max": "inf"}, "t_max"),
+        ({"seeds": 5}, "seeds"),
+    ],
+)
 def test_bad_parameters_raise_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig1.Config.from_user(**kw)
@@ -59,8 +62,11 @@ def test_bad_parameters_raise_one_line(kw, name):
 def test_one_run_config_per_cell_gaussian_data_per_trial():
     cfg = fig1.Config.from_user(**SMALL)
     rcs = cfg.run_configs()
-    assert [(r.design, r.init_scale, r.n_samples) for r in rcs[:3]] == [("even", 10.0, 2), ("even", 10.0, 3),
-                                                                        ("even", 10.0, 6)]
+    assert [(r.design, r.init_scale, r.n_samples) for r in rcs[:3]] == [
+        ("even", 10.0, 2),
+        ("even", 10.0, 3),
+        ("even", 10.0, 6),
+    ]
     assert all(r.data_per_trial == (r.design == "gaussian") for r in rcs)
     assert all(r.seeds == 6 and r.t_max == 1e5 for r in rcs)
     g = cfg.run_config("gaussian", 1e-4, 6)
@@ -138,9 +144,13 @@ def test_caption_layout_curves_follow_the_averaging_rule(small_run):
 
 def test_best_scale_is_not_decided_by_round_off():
     cfg = fig1.Config.from_user(scales=[1.0, 1e-2, 1e-8], n_values=[6], designs=["even"], trials=4)
-    ge = np.array([[[1e-13, 1e-13, 1e-14, 1e-13]],    # s = 1: passes, sublinear runs still at 1e-13
-                   [[1e-30, 1e-31, 1e-30, 1e-30]],    # s = 1e-2: round-off
-                   [[1e-30, 1e-31, 1e-30, 1e-3]]])    # s = 1e-8: one trial fails
+    ge = np.array(
+        [
+            [[1e-13, 1e-13, 1e-14, 1e-13]],  # s = 1: passes, sublinear runs still at 1e-13
+            [[1e-30, 1e-31, 1e-30, 1e-30]],  # s = 1e-2: round-off
+            [[1e-30, 1e-31, 1e-30, 1e-3]],
+        ]
+    )  # s = 1e-8: one trial fails
     b = fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]
     assert b["scales"] == [1.0, 1e-2] and b["tie"]  # both pass: a tie, not s = 1e-2 by round-off
     assert b["fraction_passes_threshold"] == 1.0 and b["mean_clipped"] == pytest.approx(1e-8)
@@ -148,7 +158,9 @@ def test_best_scale_is_not_decided_by_round_off():
     assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2], "fraction_passes_threshold": 1.0}
     ge[0, 0, 0] = 2e-8  # one s = 1 trial now fails: s = 1e-2 alone is best
     assert fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]["scales"] == [1e-2]
-    ge[1, 0, 0] = 1e-1  # every scale passes 3 of 4 now: a tie by fraction, the failures' errors decide the mean
+    ge[1, 0, 0] = (
+        1e-1  # every scale passes 3 of 4 now: a tie by fraction, the failures' errors decide the mean
+    )
     b = fig1.best_scales(cfg, {"even_gen_error": ge}, "even")["6"]
     assert b["scales"] == [1.0] and b["mean_clipped"] == pytest.approx((2e-8 + 3e-8) / 4)
     assert b["by_fraction_passing"] == {"scales": [1.0, 1e-2, 1e-8], "fraction_passes_threshold": 0.75}
@@ -162,8 +174,13 @@ def test_caption_layout_checks_fail_on_wrong_inputs(small_run):
     wrong = dict(a, gaussian_curve_passes=np.ones_like(a["gaussian_curve_passes"]))  # n = 2 "passes"
     res = fig1.caption_layout_checks(cfg, s, wrong)
     assert not res["gaussian_n2_never_passes"] and not res["gaussian_passes_consistent"]
-    bad = {**s, "best_scale": {**s["best_scale"], "even": {
-        k: {**v, "scales": list(cfg.scales)} for k, v in s["best_scale"]["even"].items()}}}  # every scale "best"
+    bad = {
+        **s,
+        "best_scale": {
+            **s["best_scale"],
+            "even": {k: {**v, "scales": list(cfg.scales)} for k, v in s["best_scale"]["even"].items()},
+        },
+    }  # every scale "best"
     assert not fig1.caption_layout_checks(cfg, bad, a)["even_best_is_tie_safe"]
 
 
@@ -197,9 +214,19 @@ def test_plots_and_png(small_run, tmp_path):
 
 def test_notebook_reduced_size(tmp_path):
     out = tmp_path / "fig1.ipynb"
-    pm.execute_notebook(str(NB / "fig1_scale_sweep.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"scales": [10, 1e-4, 1e-8], "n_values": [2, 3, 6], "trials": 8,
-                                    "t_max": 1e5, "show_trials": 4})
+    pm.execute_notebook(
+        str(NB / "fig1_scale_sweep.ipynb"),
+        str(out),
+        cwd=str(NB),
+        progress_bar=False,
+        parameters={
+            "scales": [10, 1e-4, 1e-8],
+            "n_values": [2, 3, 6],
+            "trials": 8,
+            "t_max": 1e5,
+            "show_trials": 4,
+        },
+    )
     text = out.read_text()
     assert "all checks passed" in text
     assert "fig1-slider-even" in text and "fig1-slider-gaussian" in text
@@ -208,22 +235,49 @@ def test_notebook_reduced_size(tmp_path):
 
 def test_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig1_scale_sweep.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"scales": [1e-2, -1.0]})
+        pm.execute_notebook(
+            str(NB / "fig1_scale_sweep.ipynb"),
+            str(tmp_path / "bad.ipynb"),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={"scales": [1e-2, -1.0]},
+        )
     assert "invalid scales[1]=-1.0: must be a finite number > 0" in str(e.value)
 
 
 def test_cli_writes_the_table(tmp_path):
     out = tmp_path / "fig1"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig1", "--scales", "10,1e-6", "--n-values", "2,6",
-                        "--trials", "4", "--t-max", "1e4", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recovery",
+            "run",
+            "fig1",
+            "--scales",
+            "10,1e-6",
+            "--n-values",
+            "2,6",
+            "--trials",
+            "4",
+            "--t-max",
+            "1e4",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "result.json").read_text())
     assert s["parameters"]["scales"] == [10.0, 1e-6] and s["parameters"]["trials"] == 4
     for d in ("even", "gaussian"):
         assert len(s["table"][d]) == 4
-        assert {"mean", "median", "q25", "q75", "recovered", "fraction_Q1", "fraction_Q2"} <= set(s["table"][d][0])
+        assert {"mean", "median", "q25", "q75", "recovered", "fraction_Q1", "fraction_Q2"} <= set(
+            s["table"][d][0]
+        )
         assert s["table"][d][0]["recovered"] == 0.0  # n = 2
         assert s["scale_trend"][d]["mean_at_smallest"] < s["scale_trend"][d]["mean_at_largest"]
     assert (out / "figure.png").stat().st_size > 10_000 and (out / "arrays.npz").exists()

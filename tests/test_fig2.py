@@ -56,10 +56,18 @@ def test_theorem1_lags_and_linear_regime():
     assert alignment.linear_regime(np.array([0.5, 1e-3, 1e-6]), floor=1e-6).tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize("kw, name", [({"scales": [1e-4]}, "scales"), ({"scales": [1e-4, 0.0]}, "scales[1]"),
-                                      ({"c_ratio": -1}, "c_ratio"), ({"check_rtol": 1e-6}, "check_rtol"),
-                                      ({"rtol": 0.5}, "rtol"), ({"scan_scales": "2,1e-3"}, "scan_scales[0]"),
-                                      ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"scales": [1e-4]}, "scales"),
+        ({"scales": [1e-4, 0.0]}, "scales[1]"),
+        ({"c_ratio": -1}, "c_ratio"),
+        ({"check_rtol": 1e-6}, "check_rtol"),
+        ({"rtol": 0.5}, "rtol"),
+        ({"scan_scales": "2,1e-3"}, "scan_scales[0]"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig2.Config.from_user(**kw)
@@ -78,7 +86,9 @@ def test_reduced_run_aligns_curves_and_prescribes_the_ratio():
     assert np.allclose(a["C"][:, 1] / a["C"][:, 0], 0.5, rtol=1e-12)
     al, un = np.array(s["aligned_gap"][:-1]), np.array(s["unaligned_gap"][:-1])
     assert (al < un / 100).all() and un.min() > 0.5
-    assert s["shift_used"][-1] == 0.0 and all(x < 0 for x in s["shift_used"][:-1])  # larger scale: earlier escape
+    assert s["shift_used"][-1] == 0.0 and all(
+        x < 0 for x in s["shift_used"][:-1]
+    )  # larger scale: earlier escape
     assert al[0] > al[1]  # the larger scale aligns less well
     assert s["scan_aligned_gap"][0] > s["scan_aligned_gap"][1]
     assert len(s["shift_used"]) == 3 and s["max_aligned_gap"] < s["min_unaligned_gap"] / 100

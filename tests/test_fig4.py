@@ -53,17 +53,20 @@ def test_config_coerces_loose_values():
     assert json.loads(json.dumps(cfg.params()))["data_seeds"] == [0, 4]
 
 
-@pytest.mark.parametrize("kw, name", [
-    (dict(seeds=0), "seeds"),
-    (dict(data_seeds="0,0"), "data_seeds"),
-    (dict(data_seeds=[-1]), "data_seeds[0]"),
-    (dict(n_values=[0, 2]), "n_values[0]"),
-    (dict(n_values=[2, 3], example_n=4), "example_n"),
-    (dict(init_scale=0), "init_scale"),
-    (dict(t_max=1e13), "t_max"),
-    (dict(strict_threshold=1e-6), "strict_threshold"),
-    (dict(nonsense=1), "nonsense"),
-])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        (dict(seeds=0), "seeds"),
+        (dict(data_seeds="0,0"), "data_seeds"),
+        (dict(data_seeds=[-1]), "data_seeds[0]"),
+        (dict(n_values=[0, 2]), "n_values[0]"),
+        (dict(n_values=[2, 3], example_n=4), "example_n"),
+        (dict(init_scale=0), "init_scale"),
+        (dict(t_max=1e13), "t_max"),
+        (dict(strict_threshold=1e-6), "strict_threshold"),
+        (dict(nonsense=1), "nonsense"),
+    ],
+)
 def test_bad_parameters_raise_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig4.Config.from_user(**kw)
@@ -132,8 +135,20 @@ def test_summary_is_json_and_reports_the_science(small_run):
     cfg, by_scale = small_run
     s = fig4.summarize(cfg, by_scale[cfg.init_scale])
     s = json.loads(json.dumps(s))
-    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline",
-                "paper_reports", "test_set", "horizon", "per_cell", "per_n"):
+    for key in (
+        "figure",
+        "paper",
+        "parameters",
+        "package_version",
+        "code_hash",
+        "runtime_s",
+        "headline",
+        "paper_reports",
+        "test_set",
+        "horizon",
+        "per_cell",
+        "per_n",
+    ):
         assert key in s
     assert s["figure"] == "fig4" and 1 <= len(s["headline"]) <= 3
     assert len(s["per_cell"]) == 2 * 4 and [p["n"] for p in s["per_n"]] == [2, 3, 4, 6]
@@ -151,7 +166,13 @@ def test_summary_is_json_and_reports_the_science(small_run):
 
 
 def test_paper_fields_hold_only_the_caption():
-    assert set(fig4.PAPER_FIG4) == {"data_seeds", "init_scale", "threshold", "below_threshold", "example_panel"}
+    assert set(fig4.PAPER_FIG4) == {
+        "data_seeds",
+        "init_scale",
+        "threshold",
+        "below_threshold",
+        "example_panel",
+    }
     assert fig4.PAPER_FIG4["example_panel"] == {"n": 4, "data_seed": 3, "convergence_point": "Q2"}
     assert "n_values" in fig4.OURS_FIG4 and not hasattr(fig4, "SEPARATION_SIZE")
 
@@ -227,9 +248,13 @@ def test_n_slider_shows_one_cell_group_per_step(small_run):
     for s in steps:
         vis = s.args[0]["visible"]
         assert len(vis) == len(fig.data)
-        assert sum(vis) == D + D * 4  # the targets + (2 bundles of other inits, first init, points) per data seed
+        assert (
+            sum(vis) == D + D * 4
+        )  # the targets + (2 bundles of other inits, first init, points) per data seed
     # the training points of the n = 6 step are the data
-    last = [fig.data[k] for k, v in enumerate(steps[-1].args[0]["visible"]) if v and fig.data[k].mode == "markers"]
+    last = [
+        fig.data[k] for k, v in enumerate(steps[-1].args[0]["visible"]) if v and fig.data[k].mode == "markers"
+    ]
     assert len(last) == D and all(len(t.x) == 6 for t in last)
     learned = f4p.learned_functions(st["final_theta"][:, -1, :1], np.array([-1.0, 0.0, 1.0]))
     assert np.allclose(learned[..., 0, :], np.tanh(np.array([-1.0, 0.0, 1.0]) + 1), atol=1e-3)  # recovered
@@ -258,28 +283,71 @@ def test_scale_slider_and_other_figures(small_run, tmp_path):
 def test_fig4_notebook_reduced_size(tmp_path, cache_dir, monkeypatch):
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(cache_dir))
     out = tmp_path / "fig4.ipynb"
-    pm.execute_notebook(str(NB / "fig4_gaussian_recovery.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"data_seeds": [0, 4], "n_values": [2, 3, 4, 6], "seeds": 4, "t_max": 1e7,
-                                    "slider_scales": [1e-8]})
+    pm.execute_notebook(
+        str(NB / "fig4_gaussian_recovery.ipynb"),
+        str(out),
+        cwd=str(NB),
+        progress_bar=False,
+        parameters={
+            "data_seeds": [0, 4],
+            "n_values": [2, 3, 4, 6],
+            "seeds": 4,
+            "t_max": 1e7,
+            "slider_scales": [1e-8],
+        },
+    )
     text = out.read_text()
     assert "all checks passed" in text
-    for div in ("fig4-n-slider", "fig4-scale-slider", "fig4-errors", "fig4-error-vs-ratio", "fig4-horizon", "fig4-3d"):
+    for div in (
+        "fig4-n-slider",
+        "fig4-scale-slider",
+        "fig4-errors",
+        "fig4-error-vs-ratio",
+        "fig4-horizon",
+        "fig4-3d",
+    ):
         assert div in text, div
 
 
 def test_fig4_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig4_gaussian_recovery.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"seeds": -5})
+        pm.execute_notebook(
+            str(NB / "fig4_gaussian_recovery.ipynb"),
+            str(tmp_path / "bad.ipynb"),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={"seeds": -5},
+        )
     assert "invalid seeds=-5: must be an integer >= 1" in str(e.value)
 
 
 def test_cli_run_fig4_writes_result_json(tmp_path, cache_dir):
     out = tmp_path / "fig4"
     env = {**os.environ, "RECOVERY_CACHE_DIR": str(cache_dir)}
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig4", "--data-seeds", "0,4", "--n-values", "2,3,4,6",
-                        "--seeds", "4", "--t-max", "1e7", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=600, env=env)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recovery",
+            "run",
+            "fig4",
+            "--data-seeds",
+            "0,4",
+            "--n-values",
+            "2,3,4,6",
+            "--seeds",
+            "4",
+            "--t-max",
+            "1e7",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "result.json").read_text())
     assert s["parameters"]["data_seeds"] == [0, 4] and s["parameters"]["init_scale"] == 1e-20

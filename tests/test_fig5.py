@@ -52,9 +52,17 @@ def test_torch_threads_restores_the_callers_setting():
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize("kw, name", [({"scales": [1e-8]}, "scales"), ({"active_fraction": 2}, "active_fraction"),
-                                      ({"width": 1}, "width"), ({"check_rtol": 1e-5}, "check_rtol"),
-                                      ({"large_scale": -1}, "large_scale"), ({"unknown": 3}, "unknown")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"scales": [1e-8]}, "scales"),
+        ({"active_fraction": 2}, "active_fraction"),
+        ({"width": 1}, "width"),
+        ({"check_rtol": 1e-5}, "check_rtol"),
+        ({"large_scale": -1}, "large_scale"),
+        ({"unknown": 3}, "unknown"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig5.Config.from_user(**kw)
@@ -71,7 +79,11 @@ def test_trials_are_the_papers_setting():
 
 def test_ratio_readings_are_named_presets():
     cfg = fig5.Config()
-    assert (cfg.ratio_reading, cfg.c_ratio_base, cfg.c_ratio_slope) == ("i_ge_2", 1.5, 0.0015)  # today's reading
+    assert (cfg.ratio_reading, cfg.c_ratio_base, cfg.c_ratio_slope) == (
+        "i_ge_2",
+        1.5,
+        0.0015,
+    )  # today's reading
     p = fig5.Config.from_user(ratio_reading="proportional")
     assert (p.c_ratio_base, p.c_ratio_slope) == (1.0, 0.001)
     # C_i proportional to 1.5 + 0.0015 (i - 1): C_i/C_1 = (1.5 + 0.0015 (i - 1)) / 1.5 for i = 2..width
@@ -81,8 +93,10 @@ def test_ratio_readings_are_named_presets():
     assert p.trials()[0].c_ratio_base == 1.0 and fig5.Config.from_user(**p.params()) == p
     assert fig5.Config.from_user(c_ratio_base=1.0, c_ratio_slope=0.001).ratio_reading == "proportional"
     assert fig5.Config.from_user(c_ratio_base=2.0).ratio_reading == "custom"
-    for kw, name in (({"ratio_reading": "i=1"}, "ratio_reading"),
-                     ({"ratio_reading": "proportional", "c_ratio_slope": 0.0015}, "c_ratio_slope")):
+    for kw, name in (
+        ({"ratio_reading": "i=1"}, "ratio_reading"),
+        ({"ratio_reading": "proportional", "c_ratio_slope": 0.0015}, "c_ratio_slope"),
+    ):
         with pytest.raises(ParameterError) as e:
             fig5.Config.from_user(**kw)
         assert str(e.value).startswith(f"invalid {name}=") and "\n" not in str(e.value)
@@ -94,13 +108,22 @@ def test_ratio_check_fails_on_the_other_reading():
     other = fig5.Config(width=width, ratio_reading="proportional")
     C1 = np.array([[0.7], [-2.0]])
     assert fig5.ratio_check(cfg, np.hstack([C1, C1 * cfg.ratios()]))
-    assert not fig5.ratio_check(cfg, np.hstack([C1, C1 * other.ratios()]))  # the other reading's C: the check fails
+    assert not fig5.ratio_check(
+        cfg, np.hstack([C1, C1 * other.ratios()])
+    )  # the other reading's C: the check fails
     assert fig5.ratio_check(other, np.hstack([C1, C1 * other.ratios()]))
 
 
 def test_reduced_run_prescribes_the_ratios_and_aligns_the_curves():
-    cfg = fig5.Config(scales=(1e-6, 1e-9), width=40, t_max=30, rtol=1e-6, check_rtol=0, large_scale=0,
-                      checkpoints_per_decade=100)
+    cfg = fig5.Config(
+        scales=(1e-6, 1e-9),
+        width=40,
+        t_max=30,
+        rtol=1e-6,
+        check_rtol=0,
+        large_scale=0,
+        checkpoints_per_decade=100,
+    )
     s, a = fig5.run(cfg, progress=False)
     # C_i/C_1 = 1.5 + 0.0015 (i - 1) for i >= 2 (the caption read for i >= 2)
     ratios = a["C"][:, 1:] / a["C"][:, :1]
@@ -109,18 +132,40 @@ def test_reduced_run_prescribes_the_ratios_and_aligns_the_curves():
     assert s["shift_used"][0] < 0 and s["shift_used"][-1] == 0.0
     assert s["aligned_gap"][0] < 0.1 * s["unaligned_gap"][0]
     assert len(s["n_active"]) == 2 and all(1 <= n <= 40 for n in s["n_active"])
-    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline",
-                "active_criterion", "gap_definition", "c_ratio_note"):
+    for key in (
+        "figure",
+        "paper",
+        "parameters",
+        "package_version",
+        "code_hash",
+        "runtime_s",
+        "headline",
+        "active_criterion",
+        "gap_definition",
+        "c_ratio_note",
+    ):
         assert key in s
     json.dumps(s)
 
 
 def test_fig5_notebook_reduced_size(tmp_path):
     out = tmp_path / "fig5.ipynb"
-    pm.execute_notebook(str(NB / "fig5_wide_network.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                        parameters={"scales": [1e-6, 1e-9], "width": 40, "t_max": 30, "rtol": 1e-6, "check_rtol": 0,
-                                    "large_scale": 1e-4, "checkpoints_per_decade": 100,
-                                    "ratio_reading": "proportional"})  # the other reading (the contract test: default)
+    pm.execute_notebook(
+        str(NB / "fig5_wide_network.ipynb"),
+        str(out),
+        cwd=str(NB),
+        progress_bar=False,
+        parameters={
+            "scales": [1e-6, 1e-9],
+            "width": 40,
+            "t_max": 30,
+            "rtol": 1e-6,
+            "check_rtol": 0,
+            "large_scale": 1e-4,
+            "checkpoints_per_decade": 100,
+            "ratio_reading": "proportional",
+        },
+    )  # the other reading (the contract test: default)
     text = out.read_text()
     assert "all checks passed" in text and "ratio reading proportional: C_2/C_1 = 1.0010" in text
     assert "fig5-trial-slider" in text and "fig5-neuron-slider" in text
@@ -128,17 +173,47 @@ def test_fig5_notebook_reduced_size(tmp_path):
 
 def test_fig5_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig5_wide_network.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={"active_fraction": 2})
+        pm.execute_notebook(
+            str(NB / "fig5_wide_network.ipynb"),
+            str(tmp_path / "bad.ipynb"),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={"active_fraction": 2},
+        )
     assert "invalid active_fraction=2: must be a finite number > 0 and <= 1" in str(e.value)
 
 
 def test_cli_run_fig5_writes_gaps_and_active_neurons(tmp_path):
     out = tmp_path / "fig5"
-    r = subprocess.run([sys.executable, "-m", "recovery", "run", "fig5", "--scales", "1e-6,1e-9", "--width", "40",
-                        "--t-max", "30", "--rtol", "1e-6", "--check-rtol", "0", "--large-scale", "0",
-                        "--checkpoints-per-decade", "100", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recovery",
+            "run",
+            "fig5",
+            "--scales",
+            "1e-6,1e-9",
+            "--width",
+            "40",
+            "--t-max",
+            "30",
+            "--rtol",
+            "1e-6",
+            "--check-rtol",
+            "0",
+            "--large-scale",
+            "0",
+            "--checkpoints-per-decade",
+            "100",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "result.json").read_text())
     assert s["parameters"]["width"] == 40 and len(s["shift_used"]) == 2

@@ -25,9 +25,17 @@ def test_config_passes_figure2s_parameters_with_gaussian_data_per_data_set():
     assert fig2.Config().design == "even" and fig2.Config().trials()[0].design == "even"
 
 
-@pytest.mark.parametrize("kw, name", [({"data_seeds": []}, "data_seeds"), ({"data_seeds": [-1]}, "data_seeds[0]"),
-                                      ({"c_ratio": 0}, "c_ratio"), ({"scales": [1e-4]}, "scales"),
-                                      ({"check_rtol": 1e-3}, "check_rtol"), ({"design": "even"}, "design")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"data_seeds": []}, "data_seeds"),
+        ({"data_seeds": [-1]}, "data_seeds[0]"),
+        ({"c_ratio": 0}, "c_ratio"),
+        ({"scales": [1e-4]}, "scales"),
+        ({"check_rtol": 1e-3}, "check_rtol"),
+        ({"design": "even"}, "design"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig7.Config.from_user(**kw)
@@ -41,7 +49,9 @@ def test_reduced_run_aligns_curves_on_every_gaussian_data_set():
     assert np.allclose(a["C"][..., 1] / a["C"][..., 0], 0.5, rtol=1e-12)
     for r in s["per_data_seed"]:
         al, un = np.array(r["aligned_gap"][:-1]), np.array(r["unaligned_gap"][:-1])
-        assert (al < un).all() and (al[1:] < un[1:] / 100).all() and un.min() > 0.5  # s = 1e-3 is not small here
+        assert (
+            (al < un).all() and (al[1:] < un[1:] / 100).all() and un.min() > 0.5
+        )  # s = 1e-3 is not small here
         assert al[0] > al[1]  # the larger scale aligns less well
         assert len(set(r["reached_set"])) == 1  # one run up to a time shift: one limit
     # data sets 0 and 4 converge to Q2 with zero error well before t = 1e5

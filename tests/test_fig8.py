@@ -16,11 +16,15 @@ NB = Path(__file__).resolve().parent.parent / "notebooks"
 
 def test_switch_off_time_is_the_checkpoint_after_the_last_active_one():
     t = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
-    rel = np.array([[1.0, 0.5, 0.05, 1.0],
-                    [1.0, 0.5, 0.05, 0.2],
-                    [1.0, 0.05, 0.05, 0.05],
-                    [1.0, 0.2, 0.05, 0.05],  # neuron 2 comes back once, then leaves for good at t = 4
-                    [1.0, 0.05, 0.05, 0.05]])
+    rel = np.array(
+        [
+            [1.0, 0.5, 0.05, 1.0],
+            [1.0, 0.5, 0.05, 0.2],
+            [1.0, 0.05, 0.05, 0.05],
+            [1.0, 0.2, 0.05, 0.05],  # neuron 2 comes back once, then leaves for good at t = 4
+            [1.0, 0.05, 0.05, 0.05],
+        ]
+    )
     off = fig8.switch_off_times(t, rel, 0.1)
     assert off[0] == np.inf and off[1] == 4.0 and np.isnan(off[2]) and off[3] == 2.0
 
@@ -44,14 +48,23 @@ def test_relative_contributions_are_at_most_one_per_checkpoint():
 def test_config_reuses_figure5s_runs_and_builds_natural_runs():
     cfg = fig8.Config()
     from recovery.figures import fig5
+
     assert cfg.prescribed() == fig5.Config().trials()  # the book size shares Figure 5's cache entries
     nat = fig8.Config.from_user(widths="100,50", seeds="4").natural()
     assert [c.width for c in nat] == [50, 100] and all(c.c_ratio_base is None and c.seeds == 4 for c in nat)
 
 
-@pytest.mark.parametrize("kw, name", [({"widths": [1]}, "widths[0]"), ({"seeds": 0}, "seeds"), ({"width": 1}, "width"),
-                                      ({"active_fraction": 0}, "active_fraction"), ({"init_scale": 1.0}, "init_scale"),
-                                      ({"nope": 1}, "nope")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"widths": [1]}, "widths[0]"),
+        ({"seeds": 0}, "seeds"),
+        ({"width": 1}, "width"),
+        ({"active_fraction": 0}, "active_fraction"),
+        ({"init_scale": 1.0}, "init_scale"),
+        ({"nope": 1}, "nope"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         fig8.Config.from_user(**kw)

@@ -48,8 +48,16 @@ def _jsonable(params: dict) -> dict:
 @pytest.mark.parametrize("name", PAGES)
 def test_notebook_runs_at_reduced_size_and_draws_its_figures(name, tmp_path):
     out = tmp_path / f"{name}.ipynb"
-    run = lambda: pm.execute_notebook(str(NB / f"{NOTEBOOKS[name]}.ipynb"), str(out), cwd=str(NB),  # noqa: E731
-                                      progress_bar=False, parameters=_jsonable(notebook_parameters(name)))
+
+    def run() -> None:
+        pm.execute_notebook(
+            str(NB / f"{NOTEBOOKS[name]}.ipynb"),
+            str(out),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters=_jsonable(notebook_parameters(name)),
+        )
+
     if name in CHECKS_NEED_BOOK_SIZE:
         with pytest.raises(pm.PapermillExecutionError) as e:
             run()
@@ -66,14 +74,21 @@ def test_notebook_runs_at_reduced_size_and_draws_its_figures(name, tmp_path):
 def test_notebook_rejects_a_bad_parameter_with_one_line(name, tmp_path):
     param, value, message = BAD[name]
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / f"{NOTEBOOKS[name]}.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(NB),
-                            progress_bar=False, parameters={param: value})
+        pm.execute_notebook(
+            str(NB / f"{NOTEBOOKS[name]}.ipynb"),
+            str(tmp_path / "bad.ipynb"),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={param: value},
+        )
     assert e.value.ename == "ParameterError"
     assert e.value.evalue.startswith(message) and "\n" not in e.value.evalue
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "recovery", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "recovery", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -87,7 +102,9 @@ def test_cli_run_writes_result_arrays_and_figure(name, tmp_path):
     assert s["parameters"] == json.loads(json.dumps(expected))
     assert len(s["code_hash"]) == 16 and s["figure"] == name
     assert s["cache"] in {"hit", "miss", "none"} and s["scheduler"] == "in-process"
-    assert {"python", "torch", "numpy", "scipy", "device", "torch_threads", "code_hash"} <= set(s["provenance"])
+    assert {"python", "torch", "numpy", "scipy", "device", "torch_threads", "code_hash"} <= set(
+        s["provenance"]
+    )
     assert (out / "arrays.npz").stat().st_size > 0 and (out / "figure.png").stat().st_size > 10_000
     for line in s.get("headline", []):
         assert line in r.stdout

@@ -17,12 +17,24 @@ from recovery.figures import geometry
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 TANH = get_activation("tanh")
-REDUCED = {"n_values": [2, 3, 4], "designs": ["positive"], "points_per_branch": 1, "cloud_samples": 5,
-           "rate_starts": 1, "dim_samples": 12, "dim_nearby": 2}
+REDUCED = {
+    "n_values": [2, 3, 4],
+    "designs": ["positive"],
+    "points_per_branch": 1,
+    "cloud_samples": 5,
+    "rate_starts": 1,
+    "dim_samples": 12,
+    "dim_nearby": 2,
+}
 
 
-@pytest.mark.parametrize("setting, ranks", [("no_bias", {"condensed": 2, "dead1": 3, "dead2": 3}),
-                                            ("bias", {"condensed": 3, "dead1": 4, "dead2": 4})])
+@pytest.mark.parametrize(
+    "setting, ranks",
+    [
+        ("no_bias", {"condensed": 2, "dead1": 3, "dead2": 3}),
+        ("bias", {"condensed": 3, "dead1": 4, "dead2": 4}),
+    ],
+)
 def test_model_ranks_of_the_three_branches_match_science_md(setting, ranks):
     cfg = geometry.Config()
     target = cfg.target_neuron(setting)
@@ -47,7 +59,12 @@ def test_inputs_and_the_symmetric_grid_halving_without_bias():
     p = geometry.branch_points(cfg.target_neuron("no_bias"), 1, seed=0)[1][1]  # a dead-branch point (rank 3)
     from recovery.core.minima import training_jacobian_rank
 
-    for n, pos, sym in ((2, 2, 1), (3, 3, 1), (4, 3, 2), (6, 3, 3)):  # odd functions: only floor(n/2) samples count
+    for n, pos, sym in (
+        (2, 2, 1),
+        (3, 3, 1),
+        (4, 3, 2),
+        (6, 3, 3),
+    ):  # odd functions: only floor(n/2) samples count
         assert training_jacobian_rank(p, geometry.training_data(cfg, "no_bias", "positive", n), TANH) == pos
         assert training_jacobian_rank(p, geometry.training_data(cfg, "no_bias", "even", n), TANH) == sym
     assert geometry.expected_separation("no_bias", "positive", "condensed") == 3
@@ -67,7 +84,9 @@ def test_reduced_run_separation_morse_bott_and_rates():
     assert rows["condensed"]["zero_eigenvalues"]["positive"]["4"] == [2]  # 2 zero eigenvalues, a line: not MB
     assert rows["condensed"]["morse_bott"]["positive"] == {"2": True, "3": False, "4": False}
     assert rows["dead1"]["morse_bott"]["positive"] == {"2": True, "3": True, "4": True}
-    assert s["separation_n"]["bias"]["even"]["dead1"] == 4  # bias: 5 for the condensed branch, not in n_values
+    assert (
+        s["separation_n"]["bias"]["even"]["dead1"] == 4
+    )  # bias: 5 for the condensed branch, not in n_values
     for setting in ("no_bias", "bias"):
         v = s["rates"][setting]
         assert v["dead"]["type"] == "linear" and v["dead"]["ended_dead"] == v["dead"]["starts"] == 2
@@ -78,12 +97,19 @@ def test_reduced_run_separation_morse_bott_and_rates():
     json.dumps(s)
 
 
-@pytest.mark.parametrize("kw, name", [({"settings": ["nobias"]}, "settings[0]"), ({"n_values": [0, 2]}, "n_values[0]"),
-                                      ({"designs": "grid"}, "designs[0]"), ({"target_w": 0}, "target_w"),
-                                      ({"rate_eps": 2}, "rate_eps"),
-                                      ({"condensed_time_window": [1e6, 1e9]}, "condensed_time_window"),
-                                      ({"dead_loss_window": [1e-10, 1e-16]}, "dead_loss_window"),
-                                      ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"settings": ["nobias"]}, "settings[0]"),
+        ({"n_values": [0, 2]}, "n_values[0]"),
+        ({"designs": "grid"}, "designs[0]"),
+        ({"target_w": 0}, "target_w"),
+        ({"rate_eps": 2}, "rate_eps"),
+        ({"condensed_time_window": [1e6, 1e9]}, "condensed_time_window"),
+        ({"dead_loss_window": [1e-10, 1e-16]}, "dead_loss_window"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         geometry.Config.from_user(**kw)
@@ -91,9 +117,12 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
 
 
 def test_reduced_summary_has_the_ranks_and_the_separation_size():
-    s, _ = geometry.run(geometry.Config.from_user(**SIZES["geometry"]), progress=False)  # the contract tests' size
+    s, _ = geometry.run(
+        geometry.Config.from_user(**SIZES["geometry"]), progress=False
+    )  # the contract tests' size
     assert s["model_rank"]["no_bias"]["condensed"] == [2] and s["model_rank"]["no_bias"]["dead1"] == [3]
     assert s["separation_n"]["no_bias"]["positive"]["condensed"] == 3
+
 
 def test_caption_helpers_lines_intersections_and_kernel_angles():
     import numpy as np

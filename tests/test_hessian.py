@@ -39,7 +39,10 @@ def test_branch_points_are_global_minima_of_the_right_shape():
         assert float(loss[0]) < 1e-28, b
         if b == "Q1":
             assert torch.allclose(p[:, 1:], torch.tensor([[1.0, 1.0], [1.0, 1.0]], dtype=torch.float64))
-            assert float(p[:, 0].sum()) == pytest.approx(1.0) and min(abs(float(p[0, 0])), abs(float(p[0, 0]) - 1)) >= 0.1
+            assert (
+                float(p[:, 0].sum()) == pytest.approx(1.0)
+                and min(abs(float(p[0, 0])), abs(float(p[0, 0]) - 1)) >= 0.1
+            )
         if b == "Q2":
             dead = int(torch.argmin(p[:, 0].abs()))
             assert float(p[dead, 0]) == 0.0 and float(p[dead, 1:].norm()) >= 0.3
@@ -71,8 +74,10 @@ def test_projection_lands_on_the_minimum_set_close_to_the_start():
     del d
 
 
-@pytest.mark.parametrize("n, point, dim, zero", [(6, "Q2", 2, 2), (6, "Q1", 1, 3), (5, "Q1", 1, 3),
-                                                 (4, "Q1", 2, 3), (3, "Q1", 3, 3), (2, "Q2", 4, 4)])
+@pytest.mark.parametrize(
+    "n, point, dim, zero",
+    [(6, "Q2", 2, 2), (6, "Q1", 1, 3), (5, "Q1", 1, 3), (4, "Q1", 2, 3), (3, "Q1", 3, 3), (2, "Q2", 4, 4)],
+)
 def test_local_dimension_of_the_minimum_set_and_the_morse_bott_criterion(n, point, dim, zero):
     """Q² is a plane (Morse–Bott for n ≥ 4); Q¹ a line with a 3-dim kernel (n ≥ 5), two crossing sheets (n = 4);
     for n ≤ 3 (resp. n ≤ 4 on Q²) the Jacobian has full row rank and M is a (6 − n)-manifold."""
@@ -97,10 +102,18 @@ def test_smallest_nonzero_eigenvalue_and_crossing_distance():
     assert minima.distance_to_crossing(Q2_PT.numpy(), TARGET) > 0.5
 
 
-@pytest.mark.parametrize("kw, name", [({"n_values": [0, 3]}, "n_values[0]"), ({"designs": ["grid"]}, "designs[0]"),
-                                      ({"zero_rtol": 0}, "zero_rtol"), ({"dim_nearby_radius": 1e-4}, "dim_nearby_radius"),
-                                      ({"q2_loss_window": [1e-10, 1e-16]}, "q2_loss_window"),
-                                      ({"rate_seeds": 0}, "rate_seeds"), ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"n_values": [0, 3]}, "n_values[0]"),
+        ({"designs": ["grid"]}, "designs[0]"),
+        ({"zero_rtol": 0}, "zero_rtol"),
+        ({"dim_nearby_radius": 1e-4}, "dim_nearby_radius"),
+        ({"q2_loss_window": [1e-10, 1e-16]}, "q2_loss_window"),
+        ({"rate_seeds": 0}, "rate_seeds"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         hessian.Config.from_user(**kw)
@@ -123,7 +136,11 @@ def test_reduced_run_geometry_and_rates():
     # n = 3, 4, 6: Q1 zero/dim 3/3, 3/2, 3/1; Q2 3/3, 2/2, 2/2
     assert a["geo_zero"][0, :, i1].tolist() == [3, 3, 3] and a["geo_dim"][0, :, i1].tolist() == [3, 2, 1]
     assert a["geo_zero"][0, :, i2].tolist() == [3, 2, 2] and a["geo_dim"][0, :, i2].tolist() == [3, 2, 2]
-    assert a["geo_morse_bott"][0, :, i2].all() and a["geo_morse_bott"][0, :, i1].tolist() == [True, False, False]
+    assert a["geo_morse_bott"][0, :, i2].all() and a["geo_morse_bott"][0, :, i1].tolist() == [
+        True,
+        False,
+        False,
+    ]
     assert s["model_rank"]["Q1"] == [3] and s["model_rank"]["Q2"] == [4]
     assert sum(s["rate_runs"].values()) == 10 and s["q2_fitted"] >= 1
     assert abs(s["q2_rate_over_2lambda_median"] - 1) < 0.1  # loose tolerance: rtol 1e-6
@@ -131,7 +148,16 @@ def test_reduced_run_geometry_and_rates():
     assert rows["Q1"]["morse_bott_all"] is False and rows["Q2"]["morse_bott_all"] is True
     assert rows["Q1"]["zero_eigenvalues"] == [3] and rows["Q1"]["minimum_set_dimension"] == [1]
     assert s["geometry"]["even n=4 Q1"]["minimum_set_dimension"] == [2]
-    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline",
-                "branch_table", "criterion"):
+    for key in (
+        "figure",
+        "paper",
+        "parameters",
+        "package_version",
+        "code_hash",
+        "runtime_s",
+        "headline",
+        "branch_table",
+        "criterion",
+    ):
         assert key in s
     json.dumps(s)

@@ -120,8 +120,13 @@ def test_no_import_cycles():
 
 
 def test_every_layer_exists_and_holds_modules():
-    for prefix in ("recovery.core", "recovery.related", "recovery.experiments", "recovery.figures",
-                   "recovery.plots"):
+    for prefix in (
+        "recovery.core",
+        "recovery.related",
+        "recovery.experiments",
+        "recovery.figures",
+        "recovery.plots",
+    ):
         assert any(m.startswith(prefix + ".") for m in MODULES), prefix
 
 

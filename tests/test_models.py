@@ -144,6 +144,7 @@ def test_loss_grad_hessian_match_autograd(name, m, d):
     torch.testing.assert_close(loss1, loss2, rtol=0, atol=0)
     torch.testing.assert_close(grad1, grad2, rtol=1e-14, atol=1e-14)
     for b in range(B):
+
         def fn(flat, b=b):
             return loop_loss(flat.reshape(m, 1 + d), data.X[b], data.y[b], data.mask[b], name)
 

@@ -54,7 +54,9 @@ def chapter_titles(book: Path) -> list[str]:
 
 def pdf_pages(pdf: Path) -> list[str]:
     """The text of every page, whitespace collapsed (pdftotext, poppler-utils: installed by `make browser-deps`)."""
-    r = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [PDFTOTEXT, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     return [" ".join(p.split()) for p in r.stdout.split("\f")]
 
 
@@ -79,15 +81,20 @@ def chapter_pages(pages: list[str], titles: list[str]) -> list[int | None]:
 
 
 def test_chapter_pages_finds_chapters_in_order_and_reports_a_missing_one():
-    pages = ["Intro Contents A first chapter The $x$ second one", "A first chapter text", "The y second one text"]
+    pages = [
+        "Intro Contents A first chapter The $x$ second one",
+        "A first chapter text",
+        "The y second one text",
+    ]
     assert chapter_pages(pages, ["Intro", "A first chapter", "The $x$ second one"]) == [1, 2, 3]
     assert chapter_pages(pages, ["Intro", "No such chapter", "A first chapter"]) == [1, None, None]
     assert chapter_pages(pages, ["Intro", "The $x$ second one", "A first chapter"]) == [1, 3, None]  # order
 
 
 def _make(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-s", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=900,
-                          check=False)
+    return subprocess.run(
+        ["make", "-s", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=900, check=False
+    )
 
 
 PAGE_CELLS = [
@@ -109,12 +116,16 @@ def small_book(tmp_path_factory) -> Path:
     (book / "book").mkdir()
     (book / "book" / "vendor").symlink_to(ROOT / "book" / "vendor")  # MathJax and plotly.js (make vendor)
     (book / "notebooks").mkdir()
-    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/explore\n"
-                                   "  - file: notebooks/page\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/explore\n"
+        "  - file: notebooks/page\n"
+    )
     (book / "book" / "intro.md").write_text("# A small book to print\nSee {doc}`../notebooks/explore`.\n")
     shutil.copy(ROOT / "notebooks" / "explore.ipynb", book / "notebooks" / "explore.ipynb")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Printed figures\nMath: $\\dot\\theta = -\\nabla\\ell(\\theta)$.")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Printed figures\nMath: $\\dot\\theta = -\\nabla\\ell(\\theta)$.")
+    ]
     nb.cells += [nbformat.v4.new_code_cell(c) for c in PAGE_CELLS]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, book / "notebooks" / "page.ipynb")
@@ -136,7 +147,9 @@ def test_every_chapter_of_a_small_book_is_printed_in_toc_order(small_book):
     assert "printed slider figure" in text  # the plotly figure was drawn (its SVG text is printed as text)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 3  # each chapter starts a page
-    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    images = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert len(images.splitlines()) >= 3  # header lines + the WebGL figure as an image
 
 
@@ -153,4 +166,6 @@ def test_the_pdf_of_the_whole_book_has_every_chapter(built_book):
     titles = chapter_titles(ROOT)
     where = chapter_pages(pdf_pages(ROOT / "_build" / "pdf" / "book.pdf"), titles)
     missing = [t for t, w in zip(titles, where) if w is None]
-    assert not missing, f"chapters missing from the PDF (or out of toc order, or not starting a page): {missing}"
+    assert not missing, (
+        f"chapters missing from the PDF (or out of toc order, or not starting a page): {missing}"
+    )

@@ -23,10 +23,35 @@ NB = Path(__file__).resolve().parent.parent / "notebooks"
 GARBAGE = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(min_value=-10**30, max_value=10**30),
+    st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([0, -1, 0.0, -0.0, -1e-8, math.nan, math.inf, -math.inf, 10**12, 1e300, 2**63, "", " ",
-                     "nan", "inf", "-1", "1e999", "relu", "NaN", "1,2,3", "[]", "None", "0x10"]),
+    st.sampled_from(
+        [
+            0,
+            -1,
+            0.0,
+            -0.0,
+            -1e-8,
+            math.nan,
+            math.inf,
+            -math.inf,
+            10**12,
+            1e300,
+            2**63,
+            "",
+            " ",
+            "nan",
+            "inf",
+            "-1",
+            "1e999",
+            "relu",
+            "NaN",
+            "1,2,3",
+            "[]",
+            "None",
+            "0x10",
+        ]
+    ),
     st.text(max_size=12),
     st.lists(st.floats(allow_nan=True), max_size=3),
 )
@@ -55,8 +80,9 @@ def test_api_accepts_or_names_the_parameter(figure, field, value):
 @pytest.mark.parametrize("figure", available())
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.data(), value=GARBAGE.filter(lambda v: v is not None).map(str))
-def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(figure, field, value, tmp_path_factory,
-                                                                         capsys):
+def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(
+    figure, field, value, tmp_path_factory, capsys
+):
     name = field.draw(st.sampled_from([f.name for f in dataclasses.fields(get(figure).Config)]))
     try:
         get(figure).Config.from_user(**{name: value})
@@ -79,8 +105,13 @@ def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(figure,
 def test_papermill_rejects_bad_values_with_the_same_line(value, tmp_path_factory):
     out = tmp_path_factory.mktemp("pm") / "bad.ipynb"
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(NB / "fig3_convergence_sets.ipynb"), str(out), cwd=str(NB), progress_bar=False,
-                            parameters={"seeds": value})
+        pm.execute_notebook(
+            str(NB / "fig3_convergence_sets.ipynb"),
+            str(out),
+            cwd=str(NB),
+            progress_bar=False,
+            parameters={"seeds": value},
+        )
     assert e.value.ename == "ParameterError"
     assert e.value.evalue.startswith("invalid seeds=") and "must be an integer >= 1" in e.value.evalue
     assert "\n" not in e.value.evalue

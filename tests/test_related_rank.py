@@ -11,8 +11,14 @@ from recovery.figures import rank_calculator as rc
 from recovery.related import rank as R
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-SMALL_CALC = {"tanh_widths": [3], "tanh_k_max": 2, "conv_length": 4, "conv_kernel": 2, "conv2d_length": 3,
-              "conv2d_kernel": 2}
+SMALL_CALC = {
+    "tanh_widths": [3],
+    "tanh_k_max": 2,
+    "conv_length": 4,
+    "conv_kernel": 2,
+    "conv2d_length": 3,
+    "conv2d_kernel": 2,
+}
 
 
 @pytest.mark.parametrize("k, expected", [(1, 6), (2, 12), (3, 18)])
@@ -41,7 +47,7 @@ def test_cnn_ranks_match_closed_forms_for_any_channel_count(dim, L, K):
     for readout in ("sum", "position"):
         want = R.formula_cnn(1, K, L, dim, readout)
         assert {R.conv_rank(R.ConvNet(L, K, dim, C, readout)) for C in (1, 2)} == {want}
-    assert R.conv_rank(R.ConvNet(L, K, dim, 3, "sum"), k=2) == 2 * (K ** dim + 1)
+    assert R.conv_rank(R.ConvNet(L, K, dim, 3, "sum"), k=2) == 2 * (K**dim + 1)
 
 
 def test_fcn_on_the_cnn_target_pays_for_the_missing_symmetry():
@@ -63,9 +69,17 @@ def test_calculator_rows_all_match():
     assert rows and all(r["match"] for r in rows)
 
 
-@pytest.mark.parametrize("kw, name", [({"mc_ranks": [5]}, "mc_ranks[0]"), ({"mc_scale": 0}, "mc_scale"),
-                                      ({"conv_kernel": 9}, "conv_kernel"), ({"recovery_tol": 2}, "recovery_tol"),
-                                      ({"tanh_n_values": "0,3"}, "tanh_n_values[0]"), ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"mc_ranks": [5]}, "mc_ranks[0]"),
+        ({"mc_scale": 0}, "mc_scale"),
+        ({"conv_kernel": 9}, "conv_kernel"),
+        ({"recovery_tol": 2}, "recovery_tol"),
+        ({"tanh_n_values": "0,3"}, "tanh_n_values[0]"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         rc.Config.from_user(**kw)
@@ -74,8 +88,16 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
 
 def test_reduced_run_no_recovery_below_model_rank(tmp_path, monkeypatch):
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path))
-    cfg = rc.Config.from_user(**SMALL_CALC, mc_ranks=[1, 2], mc_n_values=[5, 6, 12], mc_patterns=3, mc_t_max=1e4,
-                              tanh_n_values=[2, 6], tanh_seeds=2, tanh_t_max=1e4)
+    cfg = rc.Config.from_user(
+        **SMALL_CALC,
+        mc_ranks=[1, 2],
+        mc_n_values=[5, 6, 12],
+        mc_patterns=3,
+        mc_t_max=1e4,
+        tanh_n_values=[2, 6],
+        tanh_seeds=2,
+        tanh_t_max=1e4,
+    )
     s, a = rc.run(cfg, progress=False)
     assert s["all_formulas_match"]
     assert s["mc_recovered_below_model_rank"] == 0

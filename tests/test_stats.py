@@ -11,7 +11,9 @@ from scipy.stats import binomtest
 from recovery.core import stats
 
 
-@pytest.mark.parametrize("k, n", [(0, 20), (1, 20), (7, 20), (19, 20), (20, 20), (0, 200), (3, 1000), (400, 400)])
+@pytest.mark.parametrize(
+    "k, n", [(0, 20), (1, 20), (7, 20), (19, 20), (20, 20), (0, 200), (3, 1000), (400, 400)]
+)
 def test_wilson_interval_agrees_with_scipy(k, n):
     lo, hi = stats.wilson_interval(k, n)
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
@@ -47,7 +49,9 @@ def test_rate_fits_recover_exact_exponentials_and_power_laws():
     loss = 1e-4 * np.exp(-3e-3 * t) + 1e-40
     r, k = stats.fit_exponential_rate(t, loss, (1e-16, 1e-10))
     assert r == pytest.approx(3e-3, rel=1e-6) and k >= 4
-    assert math.isnan(stats.fit_exponential_rate(t, 1e-12 * np.ones_like(t), (1e-16, 1e-10))[0])  # never leaves
+    assert math.isnan(
+        stats.fit_exponential_rate(t, 1e-12 * np.ones_like(t), (1e-16, 1e-10))[0]
+    )  # never leaves
     p, k = stats.fit_power_law(t, 5.0 * np.maximum(t, 1e-3) ** -2.0, (1e4, 1e6))
     assert p == pytest.approx(-2.0, abs=1e-9) and k >= 4
     assert math.isnan(stats.fit_power_law(t, t, (1e7, 1e8))[0])

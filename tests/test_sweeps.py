@@ -68,13 +68,33 @@ def test_mixed_sample_sizes_share_one_padded_program(tmp_path, monkeypatch):
 def test_summary_fields_and_validation():
     arrays = run_many([SMALL], progress=False)[0]
     s = fig3_summary(SMALL, arrays)
-    for key in ("threshold_low", "threshold_high", "fraction_Q1", "fraction_Q2", "fraction_neither", "seeds",
-                "reached_set", "ratio_abs_C1_over_C2", "code_hash", "package_version", "runtime_s", "parameters"):
+    for key in (
+        "threshold_low",
+        "threshold_high",
+        "fraction_Q1",
+        "fraction_Q2",
+        "fraction_neither",
+        "seeds",
+        "reached_set",
+        "ratio_abs_C1_over_C2",
+        "code_hash",
+        "package_version",
+        "runtime_s",
+        "parameters",
+    ):
         assert key in s
     assert abs(s["fraction_Q1"] + s["fraction_Q2"] + s["fraction_neither"] - 1) < 1e-12
     assert len(s["reached_set"]) == 12
-    for bad in ({"seeds": 0}, {"init_scale": 0.0}, {"init_scale": float("nan")}, {"n_samples": -1}, {"width": 0},
-                {"activation": "relu"}, {"design": "uniform"}, {"bogus": 1}):
+    for bad in (
+        {"seeds": 0},
+        {"init_scale": 0.0},
+        {"init_scale": float("nan")},
+        {"n_samples": -1},
+        {"width": 0},
+        {"activation": "relu"},
+        {"design": "uniform"},
+        {"bogus": 1},
+    ):
         with pytest.raises(ParameterError) as e:
             RunConfig.from_user(**bad)
         assert list(bad)[0] in str(e.value) and "\n" not in str(e.value)
@@ -84,15 +104,27 @@ def test_run_config_options_reach_the_trials(tmp_path):
     from recovery.core.data import batch_data
     from recovery.core.theory import imbalance_vector
 
-    cfg = RunConfig(seeds=3, design="gaussian", data_per_trial=True, data_seed=10, width=3, c_ratio_base=0.5,
-                    c_ratio_slope=0.25, target_a=2.0, target_w=(1.0, -0.5), t_max=10.0)
+    cfg = RunConfig(
+        seeds=3,
+        design="gaussian",
+        data_per_trial=True,
+        data_seed=10,
+        width=3,
+        c_ratio_base=0.5,
+        c_ratio_slope=0.25,
+        target_a=2.0,
+        target_w=(1.0, -0.5),
+        t_max=10.0,
+    )
     specs = cfg.data_specs()
     assert [s.data_seed for s in specs] == [10, 11, 12]  # one data set per trial
     assert not torch.equal(specs[0].train_inputs(), specs[1].train_inputs())
     assert specs[0].target(torch.tensor([0.0])).item() == pytest.approx(2.0 * np.tanh(-0.5))
     data = batch_data(specs)
     C = imbalance_vector(cfg.initial_parameters(data), data)
-    assert torch.allclose(C[:, 1:] / C[:, :1], torch.tensor([[0.75, 1.0]], dtype=torch.float64).expand(3, 2))  # base + slope·(k − 1)
+    assert torch.allclose(
+        C[:, 1:] / C[:, :1], torch.tensor([[0.75, 1.0]], dtype=torch.float64).expand(3, 2)
+    )  # base + slope·(k − 1)
     shared = dataclasses.replace(cfg, data_per_trial=False)
     assert {s.data_seed for s in shared.data_specs()} == {10}
     arrays = run_many([cfg], ResultCache(tmp_path), progress=False)[0]

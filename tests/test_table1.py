@@ -49,8 +49,11 @@ def test_branch_tangent_is_tangent_to_the_branch():
 def test_second_order_test_separates_q2_from_n4_and_q1_from_n5(design):
     q1 = minima.q1_point(0.3, TARGET)
     q2 = minima.q2_point(np.array([0.4, -0.8]), TARGET)
-    res = {(b, n): minima.second_order_separation(b, p, _X(n, design), ACT) for n in (3, 4, 5)
-           for b, p in (("Q1", q1), ("Q2", q2))}
+    res = {
+        (b, n): minima.second_order_separation(b, p, _X(n, design), ACT)
+        for n in (3, 4, 5)
+        for b, p in (("Q1", q1), ("Q2", q2))
+    }
     # n = 3: J has full row rank, no second-order constraint: a manifold of interpolants of dim 3 around both
     assert res["Q1", 3].constraints == 0 and res["Q1", 3].leaving == 2 and not res["Q1", 3].separated
     assert res["Q2", 3].constraints == 0 and res["Q2", 3].leaving == 1 and not res["Q2", 3].separated
@@ -69,10 +72,18 @@ def test_separation_size_is_the_start_of_the_last_run_of_separated_n():
     assert minima.holds_from([2, 3, 4], [True, True, False]) is None
 
 
-@pytest.mark.parametrize("kw, name", [({"n_values": [2, 0]}, "n_values[1]"), ({"designs": ["grid"]}, "designs[0]"),
-                                      ({"reference_n": 5}, "reference_n"), ({"sep_tol": 0}, "sep_tol"),
-                                      ({"rate_seeds": -1}, "rate_seeds"),
-                                      ({"q1_time_window": [1e6, 1e8]}, "q1_time_window"), ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"n_values": [2, 0]}, "n_values[1]"),
+        ({"designs": ["grid"]}, "designs[0]"),
+        ({"reference_n": 5}, "reference_n"),
+        ({"sep_tol": 0}, "sep_tol"),
+        ({"rate_seeds": -1}, "rate_seeds"),
+        ({"q1_time_window": [1e6, 1e8]}, "q1_time_window"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         table1.Config.from_user(**kw)
@@ -80,8 +91,14 @@ def test_config_rejects_bad_values_with_one_line(kw, name):
 
 
 def test_reduced_run_gives_the_table_and_agrees_with_recovery_runs():
-    cfg = table1.Config(n_values=(3, 4, 5, 6), gaussian_seeds=(0,), points_per_branch=1, reference_n=9,
-                        rate_seeds=0, xcheck_seeds=24)
+    cfg = table1.Config(
+        n_values=(3, 4, 5, 6),
+        gaussian_seeds=(0,),
+        points_per_branch=1,
+        reference_n=9,
+        rate_seeds=0,
+        xcheck_seeds=24,
+    )
     s, a = table1.run(cfg, progress=False)
     rows = {r["branch"]: r for r in s["rows"]}
     assert s["optimistic_sample_size"] == 3 == s["min_model_rank_over_branches"]
@@ -98,4 +115,6 @@ def test_reduced_run_gives_the_table_and_agrees_with_recovery_runs():
     fig = __import__("recovery.plots.table1", fromlist=["x"]).separation_slider(s, a)
     steps = fig.layout.sliders[0].steps
     assert [st.label for st in steps] == ["3", "4", "5", "6"]
-    assert steps[0].args[0]["visible"] != steps[-1].args[0]["visible"] and steps[0].args[1] != steps[1].args[1]
+    assert (
+        steps[0].args[0]["visible"] != steps[-1].args[0]["visible"] and steps[0].args[1] != steps[1].args[1]
+    )

@@ -49,8 +49,14 @@ def short_run():
     """One real trajectory (Example 1, c = 0.3, s = 1e-3) to build exact copies from."""
     cfg = theorem1.Config.from_user(**REDUCED["theorem1"])
     arr = run_one(cfg.trial(0.3, 1e-3), progress=False)
-    return {"times": arr["times"], "theta": arr["theta_traj"][0], "loss": arr["loss_traj"][0], "C": arr["C"][0],
-            "t_end": float(arr["final_time"][0]), "rate": float(arr["growth_rate"][0])}
+    return {
+        "times": arr["times"],
+        "theta": arr["theta_traj"][0],
+        "loss": arr["loss_traj"][0],
+        "C": arr["C"][0],
+        "t_end": float(arr["final_time"][0]),
+        "rate": float(arr["growth_rate"][0]),
+    }
 
 
 def test_align_a_run_with_itself_its_mirror_and_a_shifted_copy(short_run):
@@ -90,10 +96,19 @@ def test_mask_floor_and_spread_helpers():
     assert alignment.limit_spread(th, C) == 0.0
 
 
-@pytest.mark.parametrize("kw, name", [({"scales": [1e-2]}, "scales"), ({"scales": [1e-2, 2.0]}, "scales[1]"),
-                                      ({"c_ratios": [0.3, -1]}, "c_ratios[1]"), ({"check_rtol": 3e-9}, "check_rtol"),
-                                      ({"tau_min": 5, "tau_max": 1}, "tau_max"), ({"seeds": 0}, "seeds"),
-                                      ({"limit_seeds": 1}, "limit_seeds"), ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"scales": [1e-2]}, "scales"),
+        ({"scales": [1e-2, 2.0]}, "scales[1]"),
+        ({"c_ratios": [0.3, -1]}, "c_ratios[1]"),
+        ({"check_rtol": 3e-9}, "check_rtol"),
+        ({"tau_min": 5, "tau_max": 1}, "tau_max"),
+        ({"seeds": 0}, "seeds"),
+        ({"limit_seeds": 1}, "limit_seeds"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_config_rejects_bad_values_with_one_line(kw, name):
     with pytest.raises(ParameterError) as e:
         theorem1.Config.from_user(**kw)
@@ -119,10 +134,23 @@ def test_reduced_run_distance_is_linear_in_s_and_limits_agree():
     fin = np.isfinite(a["slope"])
     assert fin.any() and (np.abs(a["slope"][fin] - 1) < 0.2).all()
     assert np.isfinite(a["seed_distance"][:, 1]).all() and np.isnan(a["seed_distance"][:, 0]).all()
-    assert s["limit_same_set_small_scale"] and s["limit_sets_small_scale"] == {"0.3": ["Q2"] * 3, "1": ["Q1"] * 3}
+    assert s["limit_same_set_small_scale"] and s["limit_sets_small_scale"] == {
+        "0.3": ["Q2"] * 3,
+        "1": ["Q1"] * 3,
+    }
     assert (a["limit_spread"][:, 1] < 1e-2 * a["limit_spread"][:, 0]).all()
     assert 0.8 < s["slope_median"] < 1.2
-    for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline",
-                "slope_median", "numerical_floor", "check_distance"):
+    for key in (
+        "figure",
+        "paper",
+        "parameters",
+        "package_version",
+        "code_hash",
+        "runtime_s",
+        "headline",
+        "slope_median",
+        "numerical_floor",
+        "check_distance",
+    ):
         assert key in s
     json.dumps(s)

@@ -77,8 +77,9 @@ def test_unstable_direction_is_the_unit_growing_eigenvector(example1):
     z = growth_vector(example1)
     lam = growth_rate(example1)
     assert u.shape == (3, 3)
-    torch.testing.assert_close(torch.linalg.vector_norm(u, dim=-1), torch.ones(3, dtype=torch.float64),
-                               rtol=1e-15, atol=0)
+    torch.testing.assert_close(
+        torch.linalg.vector_norm(u, dim=-1), torch.ones(3, dtype=torch.float64), rtol=1e-15, atol=0
+    )
     M = system_matrix(z[0])
     torch.testing.assert_close(M @ u[0], lam[0] * u[0], rtol=1e-13, atol=1e-13)
     # ‖z‖ is the largest eigenvalue, and the only positive one
@@ -120,8 +121,12 @@ def test_linear_phase_solves_the_linearized_flow(example1):
         dth = (linear_phase(theta0, example1, t + h) - linear_phase(theta0, example1, t - h)) / (2 * h)
         torch.testing.assert_close(dth, torch.einsum("pq,bkq->bkp", M, th), rtol=1e-8, atol=1e-8)
     # semigroup: flowing 0.4 then 0.9 is flowing 1.3
-    torch.testing.assert_close(linear_phase(linear_phase(theta0, example1, 0.4), example1, 0.9),
-                               linear_phase(theta0, example1, 1.3), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        linear_phase(linear_phase(theta0, example1, 0.4), example1, 0.9),
+        linear_phase(theta0, example1, 1.3),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     # one time per trial
     ts = torch.tensor([0.1, 0.7, 1.5], dtype=torch.float64)
     per_trial = linear_phase(theta0, example1, ts)
@@ -142,8 +147,15 @@ def full_flow(theta0: torch.Tensor, data: Data, times, rtol: float = 1e-12) -> n
         return -g.reshape(-1).numpy()
 
     atol = 1e-8 * float(theta0.abs().max())
-    sol = solve_ivp(rhs, (0.0, max(times)), theta0.reshape(-1).numpy(), method="DOP853", t_eval=times,
-                    rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        rhs,
+        (0.0, max(times)),
+        theta0.reshape(-1).numpy(),
+        method="DOP853",
+        t_eval=times,
+        rtol=rtol,
+        atol=atol,
+    )
     assert sol.success
     return sol.y.T.reshape(len(times), *shape)
 
@@ -172,7 +184,8 @@ def test_linear_phase_matches_gradient_flow_integrator():
     for k, t in enumerate(res.times):
         lin = linear_phase(theta0, data, float(t))
         rel = torch.linalg.vector_norm((res.theta[:, k] - lin).flatten(1), dim=-1) / torch.linalg.vector_norm(
-            lin.flatten(1), dim=-1)
+            lin.flatten(1), dim=-1
+        )
         assert rel.max().item() < 2e-3  # global error ≈ (number of steps) × rtol ≈ 3e-4 here
 
 
@@ -183,8 +196,9 @@ def test_theorem1_time_shift_linear_phase(example1):
     for c in (1e-2, 0.3, 5.0):
         shift = theorem1_time_shift(C, c * C, lam)
         assert shift.shape == (3,)
-        torch.testing.assert_close(shift, torch.full((3,), math.log(1.0 / c), dtype=torch.float64) / lam,
-                                   rtol=1e-12, atol=1e-15)
+        torch.testing.assert_close(
+            shift, torch.full((3,), math.log(1.0 / c), dtype=torch.float64) / lam, rtol=1e-12, atol=1e-15
+        )
         # a smaller start lags (positive shift), a larger one leads
         assert (shift > 0).all() if c < 1 else (shift < 0).all()
         u = unstable_direction(example1)
@@ -290,8 +304,9 @@ def test_distance_to_Q2_closed_form_for_normal_perturbations():
     nu[0] = torch.randn(3, generator=g, dtype=torch.float64)
     nu[1, 0] = torch.randn((), generator=g, dtype=torch.float64)
     nu *= 0.02 / torch.linalg.vector_norm(nu)
-    torch.testing.assert_close(distance_to_Q2(base + nu, NEURON), torch.tensor(0.02, dtype=torch.float64),
-                               rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        distance_to_Q2(base + nu, NEURON), torch.tensor(0.02, dtype=torch.float64), rtol=1e-12, atol=0
+    )
     tangent = base.clone()
     tangent[1, 1:] += torch.tensor([0.3, -0.2], dtype=torch.float64)
     assert distance_to_Q2(tangent, NEURON).item() < 1e-14
@@ -323,8 +338,9 @@ def test_distance_to_Q1_closed_form_for_normal_perturbations():
     nu = torch.randn(2, 3, generator=g, dtype=torch.float64)
     nu[:, 0] = nu[:, 0].mean()  # remove the tangent component
     nu *= 0.03 / torch.linalg.vector_norm(nu)
-    torch.testing.assert_close(distance_to_Q1(base + nu, NEURON), torch.tensor(0.03, dtype=torch.float64),
-                               rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        distance_to_Q1(base + nu, NEURON), torch.tensor(0.03, dtype=torch.float64), rtol=1e-12, atol=0
+    )
     tangent = base.clone()
     tangent[0, 0] += 5.0
     tangent[1, 0] -= 5.0
@@ -402,8 +418,12 @@ def test_generalization_error_is_the_mean_squared_difference():
         torch.testing.assert_close(err[b], ((f - torch.tanh(x_test + 1.0)) ** 2).mean(), rtol=1e-13, atol=0)
     # the origin predicts 0: the error is the mean of f*² over the grid
     zero = torch.zeros(1, 2, 3, dtype=torch.float64)
-    torch.testing.assert_close(generalization_error(zero, x_test, TARGET, TANH)[0],
-                               (torch.tanh(x_test + 1.0) ** 2).mean(), rtol=1e-14, atol=0)
+    torch.testing.assert_close(
+        generalization_error(zero, x_test, TARGET, TANH)[0],
+        (torch.tanh(x_test + 1.0) ** 2).mean(),
+        rtol=1e-14,
+        atol=0,
+    )
     # leading dimensions are kept: (trials, checkpoints, m, 1+d) → (trials, checkpoints)
     stacked = torch.stack([theta, q1_points()[:4]], dim=1)
     many = generalization_error(stacked, x_test, TARGET, TANH)

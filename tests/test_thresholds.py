@@ -61,8 +61,12 @@ def test_classify_outcomes_covers_every_branch_of_the_rule():
 def test_separation_rule_is_the_smallest_n_with_a_positive_wilson_lower_bound():
     n = [2, 3, 4, 5]
     assert outcomes.separation_size_by_recovery(n, [0, 0, 3, 50], 100) == 4
-    assert outcomes.separation_size_by_recovery(n, [0, 0, 0, 0], 100) is None  # a zero count has lower bound 0 (not 1e-18)
-    assert outcomes.separation_size_by_recovery(n, [0, 0, 3, 50], 100, min_fraction=0.1) == 5  # 3/100 has lower bound ~0.01
+    assert (
+        outcomes.separation_size_by_recovery(n, [0, 0, 0, 0], 100) is None
+    )  # a zero count has lower bound 0 (not 1e-18)
+    assert (
+        outcomes.separation_size_by_recovery(n, [0, 0, 3, 50], 100, min_fraction=0.1) == 5
+    )  # 3/100 has lower bound ~0.01
     assert outcomes.separation_size_by_recovery(n, np.array([0, 1, 0, 0]), np.array([10, 10, 10, 10])) == 3
 
 

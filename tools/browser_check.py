@@ -27,8 +27,16 @@ import sys
 from pathlib import Path
 
 CHROMIUM = os.environ.get("RECOVERY_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 # Known harmless messages of the book theme (see shared/TOOLCHAIN.md): thebe's duplicated inline script and
 # the theme's mode switch on file:// pages.
 KNOWN_CONSOLE = ("Identifier 'THEBE_JS_URL' has already been declared", "Got invalid theme mode")
@@ -100,8 +108,10 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
         if target:
             gd = page.locator(f"[id='{target}']")
         else:  # else the nearest plot sharing an enclosing block with the input
-            gd = rng.locator("xpath=ancestor::div[.//div[contains(@class,'js-plotly-plot')]][1]"
-                             "//div[contains(@class,'js-plotly-plot')]").first
+            gd = rng.locator(
+                "xpath=ancestor::div[.//div[contains(@class,'js-plotly-plot')]][1]"
+                "//div[contains(@class,'js-plotly-plot')]"
+            ).first
             target = gd.get_attribute("id") if gd.count() else None
         if not target or gd.count() == 0:
             problems.append(f"range input {k} ({rng.get_attribute('id')}) drives no plot")
@@ -142,12 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     root = Path(a.html).resolve()
-    pages = sorted(q for q in root.rglob("*.html") if fnmatch.fnmatch(q.relative_to(root).as_posix(), a.pages))
+    pages = sorted(
+        q for q in root.rglob("*.html") if fnmatch.fnmatch(q.relative_to(root).as_posix(), a.pages)
+    )
     if not pages:
-        print(f"browser_check: no pages matching {a.pages} under {root} (run make book first)", file=sys.stderr)
+        print(
+            f"browser_check: no pages matching {a.pages} under {root} (run make book first)", file=sys.stderr
+        )
         return 1
     if not Path(CHROMIUM).exists():
-        print(f"browser_check: {CHROMIUM} not found (make browser-deps installs Debian's chromium)", file=sys.stderr)
+        print(
+            f"browser_check: {CHROMIUM} not found (make browser-deps installs Debian's chromium)",
+            file=sys.stderr,
+        )
         return 1
     failed = 0
     report = {}

@@ -28,22 +28,29 @@ def main() -> None:
     p.add_argument("--device", default="cuda")
     args = p.parse_args()
     cfg = RunConfig(seeds=args.seeds)
-    out = {"seeds": args.seeds, "device_name": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    out = {
+        "seeds": args.seeds,
+        "device_name": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
     runs = {}
     for device in ("cpu", args.device):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            runs[device] = run_many([cfg], ResultCache(d), max_batch=args.seeds, progress=False, device=device)[0]
+            runs[device] = run_many(
+                [cfg], ResultCache(d), max_batch=args.seeds, progress=False, device=device
+            )[0]
             out[f"wall_s_{device}"] = round(time.perf_counter() - t0, 3)
     a, b = runs["cpu"], runs[args.device]
     sa, sb = fig3_summary(cfg, a), fig3_summary(cfg, b)
-    out.update({
-        "labels_identical": bool((a["label"] == b["label"]).all()),
-        "labels_differing": int((a["label"] != b["label"]).sum()),
-        "threshold_low": [sa["threshold_low"], sb["threshold_low"]],
-        "threshold_high": [sa["threshold_high"], sb["threshold_high"]],
-        "max_abs_final_theta_difference": float(np.abs(a["final_theta"] - b["final_theta"]).max()),
-    })
+    out.update(
+        {
+            "labels_identical": bool((a["label"] == b["label"]).all()),
+            "labels_differing": int((a["label"] != b["label"]).sum()),
+            "threshold_low": [sa["threshold_low"], sb["threshold_low"]],
+            "threshold_high": [sa["threshold_high"], sb["threshold_high"]],
+            "max_abs_final_theta_difference": float(np.abs(a["final_theta"] - b["final_theta"]).max()),
+        }
+    )
     print(json.dumps(out), flush=True)
 
 

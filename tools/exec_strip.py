@@ -17,7 +17,9 @@ from nbclient import NotebookClient
 
 def exec_strip(path: str) -> None:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": "notebooks"}}).execute()
+    NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": "notebooks"}}
+    ).execute()
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

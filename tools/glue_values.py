@@ -58,7 +58,10 @@ def dump_notebooks(paths: list[Path], markdown: bool = False) -> dict[str, dict[
             for o in cell.get("outputs", []):
                 name = o.get("metadata", {}).get("scrapbook", {}).get("name")
                 if name is not None:  # papermill prefixes the mime types with application/papermill.record/
-                    data = {k.removeprefix("application/papermill.record/"): v for k, v in o.get("data", {}).items()}
+                    data = {
+                        k.removeprefix("application/papermill.record/"): v
+                        for k, v in o.get("data", {}).items()
+                    }
                     values[name] = _glue_text(data, markdown)
         if values:
             out[f"notebooks/{Path(path).stem}"] = values
@@ -85,8 +88,15 @@ def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]],
                 lines.append(f"{page}: {key} added ({a[key]!r})")
             elif a[key] != b[key]:
                 x, y = _number(b[key]), _number(a[key])
-                if x is not None and y is not None and (x == y or (math.isnan(x) and math.isnan(y))
-                                                        or math.isclose(x, y, rel_tol=rtol, abs_tol=0.0)):
+                if (
+                    x is not None
+                    and y is not None
+                    and (
+                        x == y
+                        or (math.isnan(x) and math.isnan(y))
+                        or math.isclose(x, y, rel_tol=rtol, abs_tol=0.0)
+                    )
+                ):
                     continue
                 lines.append(f"{page}: {key} moved {b[key]!r} -> {a[key]!r}")
     return lines
@@ -116,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "dump-notebook":
         values = dump_notebooks(args.notebooks, args.markdown)
         args.out.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
-        print(f"{sum(len(v) for v in values.values())} glued values from {len(values)} notebooks -> {args.out}")
+        print(
+            f"{sum(len(v) for v in values.values())} glued values from {len(values)} notebooks -> {args.out}"
+        )
         return 0
     before, after = json.loads(args.before.read_text()), json.loads(args.after.read_text())
     if args.subset:

@@ -81,8 +81,10 @@ _MATHJAX_JS = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; return true; }
   return false;
 }"""
-FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+FOOTER = (
+    '<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+)
 
 
 def single_page(book: Path) -> Path:
@@ -114,7 +116,9 @@ def print_pdf(html: Path, out: Path, timeout_ms: int = 120_000) -> dict[str, int
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         ctx = browser.new_context(viewport={"width": VIEWPORT_WIDTH, "height": 1000}, offline=True)
         page = ctx.new_page()
-        page.on("pageerror", lambda e: None if any(k in str(e) for k in KNOWN_ERRORS) else errors.append(str(e)))
+        page.on(
+            "pageerror", lambda e: None if any(k in str(e) for k in KNOWN_ERRORS) else errors.append(str(e))
+        )
 
         def route(r):
             if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
@@ -129,17 +133,26 @@ def print_pdf(html: Path, out: Path, timeout_ms: int = 120_000) -> dict[str, int
             page.wait_for_function(_PLOTS_READY_JS, timeout=timeout_ms)
         except PlaywrightTimeout as e:
             missing = page.evaluate(_NOT_RENDERED_JS)
-            raise RuntimeError(f"{len(missing)} plots did not render in {timeout_ms / 1000:.0f} s: "
-                               f"{', '.join(missing[:5])}") from e
+            raise RuntimeError(
+                f"{len(missing)} plots did not render in {timeout_ms / 1000:.0f} s: {', '.join(missing[:5])}"
+            ) from e
         page.emulate_media(media="print")
         page.add_style_tag(content=PRINT_CSS)
         n_plots = page.evaluate(_RELAYOUT_JS)
         page.wait_for_timeout(500)
         n_gl = page.evaluate(_GL_TO_IMAGE_JS)
         out.parent.mkdir(parents=True, exist_ok=True)
-        page.pdf(path=str(out), format=PAPER, print_background=True, outline=True, tagged=True,
-                 margin={k: f"{MARGIN_MM}mm" for k in ("top", "bottom", "left", "right")},
-                 display_header_footer=True, header_template="<div></div>", footer_template=FOOTER)
+        page.pdf(
+            path=str(out),
+            format=PAPER,
+            print_background=True,
+            outline=True,
+            tagged=True,
+            margin={k: f"{MARGIN_MM}mm" for k in ("top", "bottom", "left", "right")},
+            display_header_footer=True,
+            header_template="<div></div>",
+            footer_template=FOOTER,
+        )
         ctx.close()
         browser.close()
     if remote:
@@ -151,7 +164,9 @@ def print_pdf(html: Path, out: Path, timeout_ms: int = 120_000) -> dict[str, int
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tools/print_pdf.py")
-    p.add_argument("book", nargs="?", default=".", help="the book folder (holds _toc.yml and _build/singlehtml)")
+    p.add_argument(
+        "book", nargs="?", default=".", help="the book folder (holds _toc.yml and _build/singlehtml)"
+    )
     p.add_argument("--out", default=None, help="the PDF (default BOOK/_build/pdf/book.pdf)")
     a = p.parse_args(argv)
     book = Path(a.book)
@@ -162,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"print_pdf: {e}", file=sys.stderr)
         return 1
     if not Path(CHROMIUM).exists():
-        print(f"print_pdf: {CHROMIUM} not found (make browser-deps installs Debian's chromium)", file=sys.stderr)
+        print(
+            f"print_pdf: {CHROMIUM} not found (make browser-deps installs Debian's chromium)", file=sys.stderr
+        )
         return 1
     from playwright.sync_api import Error as PlaywrightError
 
@@ -172,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, PlaywrightError) as e:  # one line, naming the problem
         print(f"print_pdf: {type(e).__name__}: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
-    print(f"print_pdf: wrote {out} ({info['bytes'] / 1e6:.1f} MB, {info['plots']} plots, "
-          f"{info['webgl_as_images']} of them WebGL, printed as images) in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"print_pdf: wrote {out} ({info['bytes'] / 1e6:.1f} MB, {info['plots']} plots, "
+        f"{info['webgl_as_images']} of them WebGL, printed as images) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     return 0
 
 

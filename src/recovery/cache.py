@@ -45,8 +45,18 @@ os.umask(_UMASK)
 #: change how results are shown or where they are computed, never what they are.
 SCIENCE: tuple[str, ...] = ("core", "related", "experiments", "figures", "sweeps.py", "cache.py", "config.py")
 #: Everything else in the package, which the numbers do not depend on (a test checks that the two lists cover it).
-PRESENTATION: tuple[str, ...] = ("plots", "__init__.py", "__main__.py", "cli.py", "bench.py", "bench_scale.py",
-                                 "distributed.py", "record.py", "progress.py", "explore.py")
+PRESENTATION: tuple[str, ...] = (
+    "plots",
+    "__init__.py",
+    "__main__.py",
+    "cli.py",
+    "bench.py",
+    "bench_scale.py",
+    "distributed.py",
+    "record.py",
+    "progress.py",
+    "explore.py",
+)
 
 
 def science_files(root: Path = _PKG) -> list[Path]:
@@ -225,11 +235,23 @@ class ResultCache:
             meta = json.loads(str(arrays.pop("__meta__")))
             if meta.get("key") != p.stem:
                 raise CorruptEntry("key inside the file does not match its name")
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, CorruptEntry, json.JSONDecodeError) as e:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            EOFError,
+            zipfile.BadZipFile,
+            CorruptEntry,
+            json.JSONDecodeError,
+        ) as e:
             bad = p.with_suffix(".corrupt")
             os.replace(p, bad)
-            warnings.warn(f"recovery cache: corrupt entry {p} ({type(e).__name__}: {e}); moved to {bad.name}, "
-                          "recomputing", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"recovery cache: corrupt entry {p} ({type(e).__name__}: {e}); moved to {bad.name}, "
+                "recomputing",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             _record(False)
             return None
         _record(True)
@@ -239,6 +261,12 @@ class ResultCache:
         """Write an entry atomically (temporary file, fsync, rename); :class:`~recovery.config.WriteError` if
         the disk refuses it (nothing partial is left)."""
         p = self.path(kind, params)
-        meta = {"key": p.stem, "kind": kind, "params": json.loads(_canonical(params)), "code_hash": code_hash()}
+        meta = {
+            "key": p.stem,
+            "kind": kind,
+            "params": json.loads(_canonical(params)),
+            "code_hash": code_hash(),
+        }
         return atomic_write(  # streamed into the temporary file: no copy of the arrays in memory
-            p, lambda f: np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays), "cache entry")
+            p, lambda f: np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays), "cache entry"
+        )

@@ -56,17 +56,23 @@ class _Parser(argparse.ArgumentParser):
 
 def _parameter_rows(name: str) -> list[tuple[str, str, str]]:
     """Option, default and allowed values of every parameter of figure ``name`` (from its Config's specs)."""
-    return [(f"--{k.replace('_', '-')}", f"(default {json.dumps(_jsonable(v))})", allowed)
-            for k, v, allowed in get(name).Config.parameter_help()]
+    return [
+        (f"--{k.replace('_', '-')}", f"(default {json.dumps(_jsonable(v))})", allowed)
+        for k, v, allowed in get(name).Config.parameter_help()
+    ]
 
 
 class _RunHelp(argparse.Action):
     """``run FIGURE --help``: the usage, then that figure's parameters."""
 
     def __init__(self, option_strings: list[str], dest: str, **kw: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, help="show this help; after FIGURE, its parameters too")
+        super().__init__(
+            option_strings, dest, nargs=0, help="show this help; after FIGURE, its parameters too"
+        )
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None
+    ) -> None:
         parser.print_help()
         name = getattr(namespace, "figure", None)
         if name in available():
@@ -83,8 +89,12 @@ def _parser() -> _Parser:
     sub.add_parser("list", help="name the figures that can be run")
     pp = sub.add_parser("params", help="list a figure's parameters, their defaults and allowed values")
     pp.add_argument("figure")
-    r = sub.add_parser("run", help="run one figure and write OUT/result.json", add_help=False,
-                       epilog="Any parameter shown by 'params FIGURE' is an option: --init-scale 1e-6 --seeds 100")
+    r = sub.add_parser(
+        "run",
+        help="run one figure and write OUT/result.json",
+        add_help=False,
+        epilog="Any parameter shown by 'params FIGURE' is an option: --init-scale 1e-6 --seeds 100",
+    )
     r.add_argument("-h", "--help", action=_RunHelp)
     r.add_argument("figure", help="figure name (see 'list')")
     r.add_argument("--out", default=None, help="output folder (default results/FIGURE)")
@@ -100,13 +110,19 @@ def _parser() -> _Parser:
 
 
 def _compute_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scheduler", default=None,
-                   help="where the batches run: in-process (default), local:N (a Dask LocalCluster of N worker "
-                   "processes) or tcp://HOST:PORT (a running Dask scheduler)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="where the batches run: in-process (default), local:N (a Dask LocalCluster of N worker "
+        "processes) or tcp://HOST:PORT (a running Dask scheduler)",
+    )
     p.add_argument("--device", default="cpu", help="where the integrator runs: cpu (default), cuda or cuda:N")
-    p.add_argument("--batch-size", default=None,
-                   help="trials per batch (default $RECOVERY_BATCH_SIZE or 4000): bounds the memory; each batch is "
-                   "cached as it finishes, so an interrupted run resumes from the last one")
+    p.add_argument(
+        "--batch-size",
+        default=None,
+        help="trials per batch (default $RECOVERY_BATCH_SIZE or 4000): bounds the memory; each batch is "
+        "cached as it finishes, so an interrupted run resumes from the last one",
+    )
 
 
 def _check_compute(args: argparse.Namespace) -> tuple[str | None, str]:
@@ -120,8 +136,15 @@ def _check_compute(args: argparse.Namespace) -> tuple[str | None, str]:
     return args.scheduler, check_device(args.device)
 
 
-def _write(mod: Any, name: str, cfg: Any, out: Path, progress: bool, scheduler: str | None = None,
-           device: str = "cpu") -> dict[str, Any]:
+def _write(
+    mod: Any,
+    name: str,
+    cfg: Any,
+    out: Path,
+    progress: bool,
+    scheduler: str | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
     """Run one figure and write result.json, arrays.npz and figure.png into ``out`` (all or none)."""
     from . import provenance
 
@@ -135,8 +158,10 @@ def _write(mod: Any, name: str, cfg: Any, out: Path, progress: bool, scheduler: 
     summary["workers"] = log.workers if scheduler else 1
     summary["provenance"] = provenance(device, scheduler=summary["scheduler"], workers=summary["workers"])
     _write_outputs(name, summary, arrays, out)
-    print(f"{name}: wrote {out / 'result.json'}, arrays.npz, figure.png ({summary['call_time_s']:.1f} s, "
-          f"cache {summary['cache']})")
+    print(
+        f"{name}: wrote {out / 'result.json'}, arrays.npz, figure.png ({summary['call_time_s']:.1f} s, "
+        f"cache {summary['cache']})"
+    )
     for line in summary.get("headline", []):
         print("  " + line)
     return summary
@@ -150,8 +175,12 @@ def _write_outputs(name: str, summary: dict[str, Any], arrays: dict[str, np.ndar
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        staged.append((_stage(out / "arrays.npz", lambda f: np.savez_compressed(f, **arrays), "arrays"),
-                       out / "arrays.npz"))
+        staged.append(
+            (
+                _stage(out / "arrays.npz", lambda f: np.savez_compressed(f, **arrays), "arrays"),
+                out / "arrays.npz",
+            )
+        )
         try:
             importlib.import_module(f"recovery.plots.{name}").write_png(summary, arrays, tmp_png)
         except OSError as e:
@@ -189,6 +218,7 @@ class Terminated(KeyboardInterrupt):
 @contextmanager
 def _interrupts() -> Iterator[None]:
     """SIGTERM raises :class:`Terminated` inside the block (SIGINT already raises KeyboardInterrupt)."""
+
     def handler(signum: int, frame: Any) -> None:
         raise Terminated()
 
@@ -210,8 +240,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     """Every figure at its paper size (``PAPER_SIZE`` of its module) or, with --quick, ``QUICK_SIZE``."""
     names = available() if args.figures is None else [n.strip() for n in args.figures.split(",") if n.strip()]
     mods = {n: get(n) for n in names}  # validate every name before running anything
-    cfgs = {n: m.Config.from_user(**getattr(m, "QUICK_SIZE" if args.quick else "PAPER_SIZE", {}))
-            for n, m in mods.items()}
+    cfgs = {
+        n: m.Config.from_user(**getattr(m, "QUICK_SIZE" if args.quick else "PAPER_SIZE", {}))
+        for n, m in mods.items()
+    }
     scheduler, device = _check_compute(args)
     _check_places([Path(args.out) / n for n in mods])
     for n, m in mods.items():
@@ -226,7 +258,9 @@ def _options(tokens: list[str]) -> dict[str, str]:
     while i < len(tokens):
         tok = tokens[i]
         if not tok.startswith("--") or len(tok) < 3:
-            raise ParameterError("option", tok, "expected --NAME VALUE (see 'python -m recovery params FIGURE')")
+            raise ParameterError(
+                "option", tok, "expected --NAME VALUE (see 'python -m recovery params FIGURE')"
+            )
         name, eq, value = tok[2:].partition("=")
         if not eq:
             if i + 1 >= len(tokens):
@@ -263,13 +297,17 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"recovery: error: {e}\n")
             return 2
         except WriteError as e:
-            sys.stderr.write(f"recovery: error: {e} (nothing partial was left; {log.batches} batch(es) finished "
-                             "in this run are kept in the cache: free space and run the same command to resume)\n")
+            sys.stderr.write(
+                f"recovery: error: {e} (nothing partial was left; {log.batches} batch(es) finished "
+                "in this run are kept in the cache: free space and run the same command to resume)\n"
+            )
             return 1
         except KeyboardInterrupt as e:
             sig = "SIGTERM" if isinstance(e, Terminated) else "SIGINT"
-            sys.stderr.write(f"recovery: interrupted by {sig}; {log.batches} finished batch(es) of this run are kept "
-                             f"in the cache ({ResultCache().root}); run the same command to resume\n")
+            sys.stderr.write(
+                f"recovery: interrupted by {sig}; {log.batches} finished batch(es) of this run are kept "
+                f"in the cache ({ResultCache().root}); run the same command to resume\n"
+            )
             return 143 if isinstance(e, Terminated) else 130
         finally:
             if "recovery.distributed" in sys.modules:

@@ -48,8 +48,9 @@ def _int_allowed(low: int, high: int | None = None) -> str:
     return f"must be an integer >= {low}" + (f" and <= {high}" if high is not None else "")
 
 
-def _float_allowed(low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
-                   high_open: bool = False) -> str:
+def _float_allowed(
+    low: float = -math.inf, high: float = math.inf, *, low_open: bool = False, high_open: bool = False
+) -> str:
     lo = ("> " if low_open else ">= ") + f"{low:g}" if math.isfinite(low) else ""
     hi = ("< " if high_open else "<= ") + f"{high:g}" if math.isfinite(high) else ""
     bounds = " and ".join(b for b in (lo, hi) if b)
@@ -67,7 +68,9 @@ def _choice_allowed(choices: Iterable[str]) -> str:
 def _float_list_allowed(min_len: int = 1, max_len: int | None = None) -> str:
     if max_len == min_len:
         return f"must be a list of exactly {min_len} numbers"
-    return f"must be a list of at least {min_len}" + (f" and at most {max_len}" if max_len else "") + " numbers"
+    return (
+        f"must be a list of at least {min_len}" + (f" and at most {max_len}" if max_len else "") + " numbers"
+    )
 
 
 _DISTINCT = "must not repeat a value"
@@ -178,8 +181,15 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
 
 
 def check_float_list(
-    name: str, values: Any, low: float = -math.inf, *, high: float = math.inf, low_open: bool = False,
-    min_len: int = 1, max_len: int | None = None, distinct: bool = False,
+    name: str,
+    values: Any,
+    low: float = -math.inf,
+    *,
+    high: float = math.inf,
+    low_open: bool = False,
+    min_len: int = 1,
+    max_len: int | None = None,
+    distinct: bool = False,
 ) -> tuple[float, ...]:
     """Validate a list of ``min_len`` to ``max_len`` finite floats, each in ``[low, high]`` (``low`` excluded
     when ``low_open``), pairwise different when ``distinct``. Returned in the order given.
@@ -222,7 +232,11 @@ def check_int_list(
     """Distinct integers in ``[low, high]``, sorted ascending (``"2,3,4"`` from the CLI is split)."""
     allowed = _int_list_allowed(low, high, min_len=min_len, max_len=max_len)
     values = _split(values)
-    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not min_len <= len(values) <= max_len:
+    if (
+        isinstance(values, (bytes, dict))
+        or not isinstance(values, Sequence)
+        or not min_len <= len(values) <= max_len
+    ):
         raise ParameterError(name, values, allowed)
     out = [check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(values)]
     if len(set(out)) != len(out):
@@ -234,7 +248,11 @@ def check_choice_list(name: str, values: Any, choices: Sequence[str]) -> tuple[s
     """Distinct entries of ``choices``, returned in the order of ``choices`` (``"even,gaussian"`` is split)."""
     allowed = _choice_list_allowed(choices)
     values = _split(values)
-    if isinstance(values, (bytes, dict)) or not isinstance(values, Sequence) or not 1 <= len(values) <= len(choices):
+    if (
+        isinstance(values, (bytes, dict))
+        or not isinstance(values, Sequence)
+        or not 1 <= len(values) <= len(choices)
+    ):
         raise ParameterError(name, values, allowed)
     got = [check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values)]
     if len(set(got)) != len(got):
@@ -246,10 +264,19 @@ def check_choice_list(name: str, values: Any, choices: Sequence[str]) -> tuple[s
 # Parameters declared once: a Config field carries its check and bounds (``spec``), UserConfig validates them all
 
 
-def _describe_float_list(low: float = -math.inf, *, high: float = math.inf, low_open: bool = False,
-                         min_len: int = 1, max_len: int | None = None, distinct: bool = False) -> str:
+def _describe_float_list(
+    low: float = -math.inf,
+    *,
+    high: float = math.inf,
+    low_open: bool = False,
+    min_len: int = 1,
+    max_len: int | None = None,
+    distinct: bool = False,
+) -> str:
     each = _float_allowed(low, high, low_open=low_open).removeprefix("must be ")
-    return _float_list_allowed(min_len, max_len) + f", each {each}" + (", no value repeated" if distinct else "")
+    return (
+        _float_list_allowed(min_len, max_len) + f", each {each}" + (", no value repeated" if distinct else "")
+    )
 
 
 def _describe_window(low: float = 0.0) -> str:
@@ -257,8 +284,13 @@ def _describe_window(low: float = 0.0) -> str:
 
 
 _DESCRIBE: dict[Callable[..., Any], Callable[..., str]] = {
-    check_int: _int_allowed, check_float: _float_allowed, check_bool: _bool_allowed, check_choice: _choice_allowed,
-    check_float_list: _describe_float_list, check_window: _describe_window, check_int_list: _int_list_allowed,
+    check_int: _int_allowed,
+    check_float: _float_allowed,
+    check_bool: _bool_allowed,
+    check_choice: _choice_allowed,
+    check_float_list: _describe_float_list,
+    check_window: _describe_window,
+    check_int_list: _int_list_allowed,
     check_choice_list: _choice_list_allowed,
 }
 
@@ -331,8 +363,15 @@ class Spec:
         return dataclasses.field(default=default, metadata=meta)
 
 
-def spec(default: Any, check: Callable[..., Any], *args: Any, then: Callable[[Any], Any] | None = None,
-         optional: bool = False, order: int = 0, **kwargs: Any) -> Any:
+def spec(
+    default: Any,
+    check: Callable[..., Any],
+    *args: Any,
+    then: Callable[[Any], Any] | None = None,
+    optional: bool = False,
+    order: int = 0,
+    **kwargs: Any,
+) -> Any:
     """A Config field declared with its bounds, e.g. ``init_scale: float = spec(1e-8, check_float, 0.0, 1e3,
     low_open=True)``: :class:`UserConfig` checks it on construction, ``params FIGURE`` shows the range."""
     return Spec(check, args, kwargs, then, optional, order).field(default)
@@ -400,5 +439,4 @@ class UserConfig:
 
     def params(self) -> dict[str, Any]:
         """Every parameter, JSON-able (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v
-                for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]

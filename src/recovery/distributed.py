@@ -31,8 +31,9 @@ from .progress import bar
 _CLIENTS: dict[tuple[str, Any], tuple[Any, Any]] = {}
 
 
-def _remote(work: Callable[[list[Any], str], list[dict[str, Any]]], group: list[Any], device: str
-            ) -> tuple[str, list[dict[str, Any]]]:
+def _remote(
+    work: Callable[[list[Any], str], list[dict[str, Any]]], group: list[Any], device: str
+) -> tuple[str, list[dict[str, Any]]]:
     """What a worker runs: ``work(group, device)`` (one batch; the caller's function, sent by reference), and the
     worker's code hash."""
     from .cache import code_hash

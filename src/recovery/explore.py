@@ -69,20 +69,44 @@ _LAYOUT = widgets.Layout(width="440px")
 _STYLE = {"description_width": "150px"}
 
 
-def _log_slider(value: float, lo: int, hi: int, description: str, step: float = 0.5,
-                fmt: str = ".1e") -> widgets.FloatLogSlider:
-    return widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description=description,
-                                  readout_format=fmt, continuous_update=False, layout=_LAYOUT, style=_STYLE)
+def _log_slider(
+    value: float, lo: int, hi: int, description: str, step: float = 0.5, fmt: str = ".1e"
+) -> widgets.FloatLogSlider:
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=lo,
+        max=hi,
+        step=step,
+        description=description,
+        readout_format=fmt,
+        continuous_update=False,
+        layout=_LAYOUT,
+        style=_STYLE,
+    )
 
 
 def _int_slider(value: int, lo: int, hi: int, description: str, step: int = 1) -> widgets.IntSlider:
-    return widgets.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
-                             continuous_update=False, layout=_LAYOUT, style=_STYLE)
+    return widgets.IntSlider(
+        value=value,
+        min=lo,
+        max=hi,
+        step=step,
+        description=description,
+        continuous_update=False,
+        layout=_LAYOUT,
+        style=_STYLE,
+    )
 
 
 def _design() -> widgets.Dropdown:
-    return widgets.Dropdown(options=[("evenly spaced", "even"), ("Gaussian", "gaussian")], value="even",
-                            description="design", layout=_LAYOUT, style=_STYLE)
+    return widgets.Dropdown(
+        options=[("evenly spaced", "even"), ("Gaussian", "gaussian")],
+        value="even",
+        description="design",
+        layout=_LAYOUT,
+        style=_STYLE,
+    )
 
 
 def parse_extra(text: str) -> dict[str, str]:
@@ -129,23 +153,39 @@ def _fig3_controls() -> dict[str, widgets.ValueWidget]:
 
 
 def _fig3_config(v: dict[str, Any], extra: dict[str, str]) -> RunConfig:
-    return RunConfig.from_user(**extra, init_scale=v["init_scale"], n_samples=v["n_samples"], seeds=v["seeds"],
-                               design=v["design"], t_max=v["t_max"])
+    return RunConfig.from_user(
+        **extra,
+        init_scale=v["init_scale"],
+        n_samples=v["n_samples"],
+        seeds=v["seeds"],
+        design=v["design"],
+        t_max=v["t_max"],
+    )
 
 
 def _fig3_draw(cfg: RunConfig, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
-    params = {"n": cfg.n_samples, "design": cfg.design, "s": cfg.init_scale, "seeds": cfg.seeds, "rtol": cfg.rtol}
+    params = {
+        "n": cfg.n_samples,
+        "design": cfg.design,
+        "s": cfg.init_scale,
+        "seeds": cfg.seeds,
+        "rtol": cfg.rtol,
+    }
     fig = fig3_ratio_scatter(arrays, summary, params)
-    fig.update_layout(title=f"Figure 3, live: n = {cfg.n_samples} ({cfg.design}), s = {cfg.init_scale:.1e}: "
-                            f"Q¹ {summary['fraction_Q1']:.0%}, Q² {summary['fraction_Q2']:.0%}",
-                      title_font=dict(size=13))
+    fig.update_layout(
+        title=f"Figure 3, live: n = {cfg.n_samples} ({cfg.design}), s = {cfg.init_scale:.1e}: "
+        f"Q¹ {summary['fraction_Q1']:.0%}, Q² {summary['fraction_Q2']:.0%}",
+        title_font=dict(size=13),
+    )
     return fig
 
 
 def _fig3_headline(s: dict[str, Any]) -> str:
-    return (f"Q¹ band of |C₁/C₂|: {s['threshold_low']:.3f} – {s['threshold_high']:.3f} (paper "
-            f"{s['paper_threshold_low']} – {s['paper_threshold_high']} at n = 6, s = 1e-8); reached Q¹ "
-            f"{s['fraction_Q1']:.1%}, Q² {s['fraction_Q2']:.1%}, unresolved {s['fraction_neither']:.1%}")
+    return (
+        f"Q¹ band of |C₁/C₂|: {s['threshold_low']:.3f} – {s['threshold_high']:.3f} (paper "
+        f"{s['paper_threshold_low']} – {s['paper_threshold_high']} at n = 6, s = 1e-8); reached Q¹ "
+        f"{s['fraction_Q1']:.1%}, Q² {s['fraction_Q2']:.1%}, unresolved {s['fraction_neither']:.1%}"
+    )
 
 
 FIG3 = Experiment(
@@ -173,8 +213,13 @@ def _fig1_controls() -> dict[str, widgets.ValueWidget]:
 
 
 def _fig1_config(v: dict[str, Any], extra: dict[str, str]) -> fig1.Config:
-    return fig1.Config.from_user(**extra, scales=(v["init_scale"],), n_values=(v["n_samples"],),
-                                 designs=(v["design"],), trials=v["trials"])
+    return fig1.Config.from_user(
+        **extra,
+        scales=(v["init_scale"],),
+        n_values=(v["n_samples"],),
+        designs=(v["design"],),
+        trials=v["trials"],
+    )
 
 
 def _fig1_draw(cfg: fig1.Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
@@ -186,40 +231,92 @@ def _fig1_draw(cfg: fig1.Config, summary: dict[str, Any], arrays: dict[str, np.n
     x = plot_grid(d)
     f = fig1.learned_functions(cfg, arrays[f"{d}_final_theta"][0, 0, :show], x)
     xs = arrays[f"{d}_train_x"][0, :show]
-    fig = make_subplots(1, 2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
-                        subplot_titles=(f"learned functions (first {show} trials)", "generalization error per trial"))
-    fig.add_trace(go.Scatter(x=x, y=fig1.target_function(cfg, x), mode="lines", name="target tanh(x + 1)",
-                             line=dict(color="black", width=4), opacity=0.35), 1, 1)
+    fig = make_subplots(
+        1,
+        2,
+        column_widths=[0.6, 0.4],
+        horizontal_spacing=0.1,
+        subplot_titles=(f"learned functions (first {show} trials)", "generalization error per trial"),
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=fig1.target_function(cfg, x),
+            mode="lines",
+            name="target tanh(x + 1)",
+            line=dict(color="black", width=4),
+            opacity=0.35,
+        ),
+        1,
+        1,
+    )
     for k in range(show):
         c = TRIAL_COLORS[k % len(TRIAL_COLORS)]
-        fig.add_trace(go.Scatter(x=x, y=f[k], mode="lines", line=dict(color=c, width=1.5), showlegend=False,
-                                 name=f"trial {k}", hovertemplate=f"trial {k}: error {ge[k]:.1e}<extra></extra>"), 1, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=f[k],
+                mode="lines",
+                line=dict(color=c, width=1.5),
+                showlegend=False,
+                name=f"trial {k}",
+                hovertemplate=f"trial {k}: error {ge[k]:.1e}<extra></extra>",
+            ),
+            1,
+            1,
+        )
         xt = xs[k][np.isfinite(xs[k])]
         if d == "gaussian" or k == 0:
-            fig.add_trace(go.Scatter(x=xt, y=fig1.target_function(cfg, xt), mode="markers", showlegend=k == 0,
-                                     name="training points", marker=dict(color="black" if d == "even" else c,
-                                                                         size=7, symbol="x")), 1, 1)
+            fig.add_trace(
+                go.Scatter(
+                    x=xt,
+                    y=fig1.target_function(cfg, xt),
+                    mode="markers",
+                    showlegend=k == 0,
+                    name="training points",
+                    marker=dict(color="black" if d == "even" else c, size=7, symbol="x"),
+                ),
+                1,
+                1,
+            )
     rec = ge < RECOVERY_THRESHOLD
-    fig.add_trace(go.Scatter(x=np.arange(cfg.trials), y=np.maximum(ge, ERROR_FLOOR), mode="markers",
-                             name="error per trial (green: recovered)",
-                             marker=dict(size=6, color=np.where(rec, "#2ca02c", "#d62728"))), 1, 2)
+    fig.add_trace(
+        go.Scatter(
+            x=np.arange(cfg.trials),
+            y=np.maximum(ge, ERROR_FLOOR),
+            mode="markers",
+            name="error per trial (green: recovered)",
+            marker=dict(size=6, color=np.where(rec, "#2ca02c", "#d62728")),
+        ),
+        1,
+        2,
+    )
     fig.add_hline(y=RECOVERY_THRESHOLD, line=dict(color="black", dash="dash", width=1), row=1, col=2)
     fig.update_yaxes(range=list(Y_RANGE), title_text="f(x)", row=1, col=1)
     fig.update_yaxes(type="log", exponentformat="power", range=[-32.5, 1.5], row=1, col=2)
     fig.update_xaxes(title_text="x", row=1, col=1)
     fig.update_xaxes(title_text="trial", row=1, col=2)
-    fig.update_layout(height=460, title_font=dict(size=13), legend=dict(orientation="h", x=0, y=-0.15),
-                      title=f"Figure 1, live: s = {s:.1e}, n = {n} ({d}): median error {np.median(ge):.1e}, "
-                            f"recovered {rec.mean():.0%} of {cfg.trials}")
-    return stamp(fig, {"design": d, "s": s, "n": n, "trials": cfg.trials, "horizon": cfg.t_max, "rtol": cfg.rtol},
-                 below_px=95)
+    fig.update_layout(
+        height=460,
+        title_font=dict(size=13),
+        legend=dict(orientation="h", x=0, y=-0.15),
+        title=f"Figure 1, live: s = {s:.1e}, n = {n} ({d}): median error {np.median(ge):.1e}, "
+        f"recovered {rec.mean():.0%} of {cfg.trials}",
+    )
+    return stamp(
+        fig,
+        {"design": d, "s": s, "n": n, "trials": cfg.trials, "horizon": cfg.t_max, "rtol": cfg.rtol},
+        below_px=95,
+    )
 
 
 def _fig1_headline(s: dict[str, Any]) -> str:
     d = next(iter(s["table"]))
     row = s["table"][d][0]
-    return (f"median generalization error {row['median']:.1e} (mean {row['mean']:.1e}); recovered "
-            f"{row['recovered']:.0%}; reached Q¹ {row['fraction_Q1']:.0%}, Q² {row['fraction_Q2']:.0%}")
+    return (
+        f"median generalization error {row['median']:.1e} (mean {row['mean']:.1e}); recovered "
+        f"{row['recovered']:.0%}; reached Q¹ {row['fraction_Q1']:.0%}, Q² {row['fraction_Q2']:.0%}"
+    )
 
 
 FIG1 = Experiment(
@@ -258,7 +355,9 @@ def _phase_controls() -> dict[str, widgets.ValueWidget]:
 
 
 def _phase_config(v: dict[str, Any], extra: dict[str, str]) -> PhaseCell:
-    rule = phase.Config.from_user(**extra, n_values=(v["n_samples"],), scales=(v["init_scale"],), seeds=v["seeds"])
+    rule = phase.Config.from_user(
+        **extra, n_values=(v["n_samples"],), scales=(v["init_scale"],), seeds=v["seeds"]
+    )
     c = float(v["c_ratio"])
     if not (np.isfinite(c) and c != 0.0):
         raise ParameterError("c_ratio", c, "must be a finite nonzero ratio C2/C1")
@@ -270,41 +369,71 @@ def _phase_compute(cell: PhaseCell) -> tuple[dict[str, Any], dict[str, np.ndarra
     arrays = with_outcomes(cell.rule, [rc], run_many([rc], progress=False))[0]
     spec = rc.data_spec()
     traj = torch.from_numpy(np.ascontiguousarray(arrays["theta_traj"]))
-    arrays["gen_error_traj"] = generalization_error(traj, spec.eval_inputs(), spec.target,
-                                                    get_activation(rc.activation)).numpy()
+    arrays["gen_error_traj"] = generalization_error(
+        traj, spec.eval_inputs(), spec.target, get_activation(rc.activation)
+    ).numpy()
     outcome = arrays["outcome"]
     counts = {OUTCOME_NAMES[Outcome(int(o))]: int((outcome == o).sum()) for o in np.unique(outcome)}
-    summary = {"parameters": {**cell.rule.params(), "c": cell.c}, "outcomes": counts,
-               "gen_error": [float(g) for g in arrays["gen_error"]], "c": cell.c,
-               "measured_ratio_C2_over_C1": [float(r) for r in arrays["C"][:, 1] / arrays["C"][:, 0]]}
+    summary = {
+        "parameters": {**cell.rule.params(), "c": cell.c},
+        "outcomes": counts,
+        "gen_error": [float(g) for g in arrays["gen_error"]],
+        "c": cell.c,
+        "measured_ratio_C2_over_C1": [float(r) for r in arrays["C"][:, 1] / arrays["C"][:, 0]],
+    }
     return summary, arrays
 
 
 def _phase_draw(cell: PhaseCell, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> go.Figure:
     t = arrays["times"]
     ok = t > 0
-    fig = make_subplots(1, 2, horizontal_spacing=0.1, subplot_titles=("training loss", "generalization error"))
+    fig = make_subplots(
+        1, 2, horizontal_spacing=0.1, subplot_titles=("training loss", "generalization error")
+    )
     shown: set[int] = set()
     for k, seed in enumerate(arrays["seeds"]):
         o = int(arrays["outcome"][k])
         color = OUTCOME_COLORS[Outcome(o)]
         for col, key in ((1, "loss_traj"), (2, "gen_error_traj")):
-            fig.add_trace(go.Scatter(x=t[ok], y=np.maximum(arrays[key][k][ok], ERROR_FLOOR), mode="lines",
-                                     line=dict(color=color, width=1.5), name=OUTCOME_NAMES[Outcome(o)],
-                                     legendgroup=str(o), showlegend=col == 1 and o not in shown,
-                                     hovertemplate=f"seed {int(seed)}, t=%{{x:.1e}}: %{{y:.1e}}<extra></extra>"),
-                          1, col)
+            fig.add_trace(
+                go.Scatter(
+                    x=t[ok],
+                    y=np.maximum(arrays[key][k][ok], ERROR_FLOOR),
+                    mode="lines",
+                    line=dict(color=color, width=1.5),
+                    name=OUTCOME_NAMES[Outcome(o)],
+                    legendgroup=str(o),
+                    showlegend=col == 1 and o not in shown,
+                    hovertemplate=f"seed {int(seed)}, t=%{{x:.1e}}: %{{y:.1e}}<extra></extra>",
+                ),
+                1,
+                col,
+            )
         shown.add(o)
     fig.add_hline(y=cell.rule.threshold, line=dict(color="black", dash="dash", width=1), row=1, col=2)
     fig.update_xaxes(type="log", title_text="time t", exponentformat="power")
     fig.update_yaxes(type="log", exponentformat="power")
     n, s = cell.rule.n_values[0], cell.rule.scales[0]
     counts = ", ".join(f"{v} {k}" for k, v in summary["outcomes"].items())
-    fig.update_layout(height=440, title_font=dict(size=13), legend=dict(orientation="h", x=0, y=-0.18),
-                      title=f"Phase diagram, one cell: n = {n} ({cell.rule.design}), C₂/C₁ = {cell.c:.3g}, "
-                            f"s = {s:.1e}: {counts}")
-    return stamp(fig, {"n": n, "c": cell.c, "s": s, "seeds": cell.rule.seeds, "horizon": cell.rule.t_max,
-                       "rtol": cell.rule.rtol}, below_px=100)
+    fig.update_layout(
+        height=440,
+        title_font=dict(size=13),
+        legend=dict(orientation="h", x=0, y=-0.18),
+        title=f"Phase diagram, one cell: n = {n} ({cell.rule.design}), C₂/C₁ = {cell.c:.3g}, "
+        f"s = {s:.1e}: {counts}",
+    )
+    return stamp(
+        fig,
+        {
+            "n": n,
+            "c": cell.c,
+            "s": s,
+            "seeds": cell.rule.seeds,
+            "horizon": cell.rule.t_max,
+            "rtol": cell.rule.rtol,
+        },
+        below_px=100,
+    )
 
 
 PHASE = Experiment(
@@ -326,9 +455,14 @@ EXPERIMENTS: dict[str, Experiment] = {"fig1": FIG1, "fig3": FIG3, "phase": PHASE
 
 def figure_output(fig: go.Figure) -> dict[str, Any]:
     """One ``display_data`` output (nbformat) showing ``fig`` with plotly's mime renderer."""
-    return {"output_type": "display_data", "metadata": {},
-            "data": {PLOTLY_MIME: json.loads(pio.to_json(fig, validate=False)),
-                     "text/plain": f"<plotly figure: {fig.layout.title.text}>"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            PLOTLY_MIME: json.loads(pio.to_json(fig, validate=False)),
+            "text/plain": f"<plotly figure: {fig.layout.title.text}>",
+        },
+    }
 
 
 class Panel(widgets.VBox):
@@ -349,13 +483,24 @@ class Panel(widgets.VBox):
         self.controls: dict[str, widgets.ValueWidget] = self.experiment.controls()
         unknown = sorted(set(values) - set(self.controls))
         if unknown:
-            raise ParameterError(unknown[0], values[unknown[0]],
-                                 f"not a control of panel {kind!r}; controls: {', '.join(self.controls)}")
+            raise ParameterError(
+                unknown[0],
+                values[unknown[0]],
+                f"not a control of panel {kind!r}; controls: {', '.join(self.controls)}",
+            )
         for k, v in values.items():
             self._set_control(k, v)
-        self.extra = widgets.Text(value="", description="more parameters", placeholder="e.g. rtol=1e-6, first_seed=400",
-                                  continuous_update=False, layout=_LAYOUT, style=_STYLE)
-        self.progress = widgets.IntProgress(value=0, min=0, max=_STEPS, description="", layout=widgets.Layout(width="200px"))
+        self.extra = widgets.Text(
+            value="",
+            description="more parameters",
+            placeholder="e.g. rtol=1e-6, first_seed=400",
+            continuous_update=False,
+            layout=_LAYOUT,
+            style=_STYLE,
+        )
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=_STEPS, description="", layout=widgets.Layout(width="200px")
+        )
         self.status = widgets.HTML(value="")
         self.output = widgets.Output()
         self.result: dict[str, Any] | None = None
@@ -368,8 +513,15 @@ class Panel(widgets.VBox):
         self._last_key: str | None = None
         self._last_status = ""
         self._busy = False
-        super().__init__([widgets.HTML(f"<b>{self.experiment.title}</b>"), *self.controls.values(), self.extra,
-                          widgets.HBox([self.progress, self.status]), self.output])
+        super().__init__(
+            [
+                widgets.HTML(f"<b>{self.experiment.title}</b>"),
+                *self.controls.values(),
+                self.extra,
+                widgets.HBox([self.progress, self.status]),
+                self.output,
+            ]
+        )
         if auto:
             for w in (*self.controls.values(), self.extra):
                 w.observe(self._on_change, names="value")
@@ -395,8 +547,9 @@ class Panel(widgets.VBox):
         a one-line error."""
         w = self.controls.get(name)
         if w is None:
-            raise ParameterError(name, value, f"not a control of panel {self.kind!r}; controls: "
-                                 f"{', '.join(self.controls)}")
+            raise ParameterError(
+                name, value, f"not a control of panel {self.kind!r}; controls: {', '.join(self.controls)}"
+            )
         if isinstance(w, widgets.Dropdown):
             allowed = [v for _, v in w.options]
             if value not in allowed:
@@ -438,16 +591,23 @@ class Panel(widgets.VBox):
         cache = ResultCache()
         cached = all(cache.path(KIND, c.params()).exists() for c in configs)
         trials = sum(c.seeds for c in configs)
-        self._say(1, "loading from the cache…" if cached else
-                  f"computing {trials} trial{'s' * (trials != 1)} (gradient flow to t = {configs[0].t_max:.0e})…")
+        self._say(
+            1,
+            "loading from the cache…"
+            if cached
+            else f"computing {trials} trial{'s' * (trials != 1)} (gradient flow to t = {configs[0].t_max:.0e})…",
+        )
         t0 = time.perf_counter()
         try:
             summary, arrays = exp.compute(cfg)
             self._say(2, "drawing…")
             fig = exp.draw(cfg, summary, arrays)
         except Exception as e:  # show it in the panel, then let the kernel report it
-            self._say(0, f"<span style='color:#b00'>failed: {_esc(type(e).__name__ + ': ' + str(e))}</span>",
-                      "danger")
+            self._say(
+                0,
+                f"<span style='color:#b00'>failed: {_esc(type(e).__name__ + ': ' + str(e))}</span>",
+                "danger",
+            )
             raise
         self.output.outputs = (figure_output(fig),)  # swap: the old plot stays until this assignment
         self.config, self.result, self.arrays, self.figure = cfg, summary, arrays, fig

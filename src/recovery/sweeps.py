@@ -48,7 +48,6 @@ from .progress import enabled as progress_enabled
 DEFAULT_BATCH = 4000  # trials per batch: ≈ 0.3 GB of working memory at width 2 and t_max = 1e7
 
 
-
 @dataclass(frozen=True)
 class RunConfig(UserConfig):
     """One group of gradient-flow trials of arXiv:2405.13787 that share data, model and initialization scale.
@@ -93,7 +92,9 @@ class RunConfig(UserConfig):
         return [self.data_spec(s) for s in self.seed_list()]
 
     def flow(self) -> FlowConfig:
-        return FlowConfig(t_max=self.t_max, rtol=self.rtol, checkpoints_per_decade=self.checkpoints_per_decade)
+        return FlowConfig(
+            t_max=self.t_max, rtol=self.rtol, checkpoints_per_decade=self.checkpoints_per_decade
+        )
 
     def seed_list(self) -> list[int]:
         return list(range(self.first_seed, self.first_seed + self.seeds))
@@ -107,7 +108,9 @@ class RunConfig(UserConfig):
         return rescale_to_ratios(theta0, data, ratios)
 
 
-def _analyse(cfg: RunConfig, theta0: torch.Tensor, data: Data, res_slice: dict[str, Any]) -> dict[str, np.ndarray]:
+def _analyse(
+    cfg: RunConfig, theta0: torch.Tensor, data: Data, res_slice: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """Per-configuration arrays from its slice (``theta0``, ``data``, results) of a batched run.
 
     Distances to Q¹/Q² and the reached set are computed for widths up to 12 (they enumerate sign patterns);
@@ -190,7 +193,8 @@ def run_many(
         total = sum(c.seeds for c in configs)
         raise ResourceError(
             f"refusing to run {total} trials: estimated memory {est / 2**30:.1f} GiB exceeds the "
-            f"{avail / 2**30:.1f} GiB available (use fewer seeds, or fewer checkpoints_per_decade)")
+            f"{avail / 2**30:.1f} GiB available (use fewer seeds, or fewer checkpoints_per_decade)"
+        )
     done: dict[RunConfig, dict[str, np.ndarray]] = {}
     todo: list[RunConfig] = []
     for u in dict.fromkeys(u for us in units for u in us):  # each distinct unit once, in order
@@ -201,8 +205,11 @@ def run_many(
             done[u] = r
     groups: list[list[RunConfig]] = []
     for u in todo:
-        if groups and _batch_key(groups[-1][0]) == _batch_key(u) and \
-                sum(c.seeds for c in groups[-1]) + u.seeds <= max_batch:
+        if (
+            groups
+            and _batch_key(groups[-1][0]) == _batch_key(u)
+            and sum(c.seeds for c in groups[-1]) + u.seeds <= max_batch
+        ):
             groups[-1].append(u)
         else:
             groups.append([u])
@@ -231,27 +238,39 @@ def run_many(
     return out
 
 
-
 def compute_on_worker(group: list[RunConfig], device: str) -> list[dict[str, np.ndarray]]:
     """One batch as a Dask worker runs it (:func:`recovery.distributed.run_batches`): the device is checked
     there, then :func:`compute_batch`."""
     return compute_batch(group, check_device(device))
 
+
 def _last_use(units: list[list[RunConfig]], k: int, u: RunConfig) -> bool:
     """True if configuration ``k`` is the last one using chunk ``u`` (its arrays can then be released)."""
-    return all(u not in us for us in units[k + 1:])
+    return all(u not in us for us in units[k + 1 :])
 
 
-def compute_batch(cs: list[RunConfig], device: str = "cpu", *, progress: bool = False) -> list[dict[str, np.ndarray]]:
+def compute_batch(
+    cs: list[RunConfig], device: str = "cpu", *, progress: bool = False
+) -> list[dict[str, np.ndarray]]:
     """Integrate the trials of ``cs`` (compatible configurations) as ONE batched gradient-flow program on
     ``device`` and analyse each configuration's slice on the CPU. Pure: the same input gives the same arrays
     wherever it runs (in-process or on a Dask worker)."""
     data = batch_data([s for c in cs for s in c.data_specs()])
     bounds = np.cumsum([0] + [c.seeds for c in cs])
-    theta0 = torch.cat([c.initial_parameters(data.select(torch.arange(int(bounds[j]), int(bounds[j + 1]))))
-                        for j, c in enumerate(cs)])  # drawn on the CPU per seed
-    res = gradient_flow(theta0.to(device), data.to(device), get_activation(cs[0].activation), cs[0].flow(),
-                        progress=progress, desc=f"gradient flow ({theta0.shape[0]} trials)")
+    theta0 = torch.cat(
+        [
+            c.initial_parameters(data.select(torch.arange(int(bounds[j]), int(bounds[j + 1]))))
+            for j, c in enumerate(cs)
+        ]
+    )  # drawn on the CPU per seed
+    res = gradient_flow(
+        theta0.to(device),
+        data.to(device),
+        get_activation(cs[0].activation),
+        cs[0].flow(),
+        progress=progress,
+        desc=f"gradient flow ({theta0.shape[0]} trials)",
+    )
     out = []
     for j, c in enumerate(cs):
         sl = slice(int(bounds[j]), int(bounds[j + 1]))
@@ -286,8 +305,10 @@ def _chunks(c: RunConfig, max_batch: int) -> list[RunConfig]:
     configuration of its own, so each is cached as an entry of its own)."""
     if c.seeds <= max_batch:
         return [c]
-    return [replace(c, first_seed=c.first_seed + a, seeds=min(max_batch, c.seeds - a))
-            for a in range(0, c.seeds, max_batch)]
+    return [
+        replace(c, first_seed=c.first_seed + a, seeds=min(max_batch, c.seeds - a))
+        for a in range(0, c.seeds, max_batch)
+    ]
 
 
 _SHARED = ("times",)  # the same in every chunk
@@ -317,7 +338,7 @@ def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         m = len(p["seeds"])
         for k, v in out.items():
             if k not in _SHARED and k not in _SUMMED:
-                v[i:i + m] = p[k]
+                v[i : i + m] = p[k]
         i += m
         del p
     return out
@@ -345,7 +366,9 @@ def check_device(device: Any) -> str:
 def check_scheduler(scheduler: Any) -> tuple[str, Any] | None:
     """``None`` (in-process), ``("local", N)`` or ``("address", "tcp://HOST:PORT")``; a one-line
     :class:`~recovery.config.ParameterError` for anything else."""
-    if scheduler is None or (isinstance(scheduler, str) and scheduler.strip().lower() in ("", "in-process", "none")):
+    if scheduler is None or (
+        isinstance(scheduler, str) and scheduler.strip().lower() in ("", "in-process", "none")
+    ):
         return None
     allowed = "must be local:N (N Dask worker processes) or tcp://HOST:PORT (a running Dask scheduler)"
     if not isinstance(scheduler, str):
@@ -353,12 +376,18 @@ def check_scheduler(scheduler: Any) -> tuple[str, Any] | None:
     s = scheduler.strip()
     if s.startswith("local:"):
         return ("local", check_int("scheduler", s.partition(":")[2], 1, 512))
-    if "://" in s and s.split("://", 1)[0] in ("tcp", "tls", "ws", "wss", "inproc", "ucx") and s.split("://", 1)[1]:
+    if (
+        "://" in s
+        and s.split("://", 1)[0] in ("tcp", "tls", "ws", "wss", "inproc", "ucx")
+        and s.split("://", 1)[1]
+    ):
         return ("address", s)
     raise ParameterError("scheduler", scheduler, allowed)
 
 
-def memory_estimate(configs: list[RunConfig], max_batch: int = DEFAULT_BATCH, *, in_process: bool = True) -> int:
+def memory_estimate(
+    configs: list[RunConfig], max_batch: int = DEFAULT_BATCH, *, in_process: bool = True
+) -> int:
     """Estimated peak memory (bytes) of :func:`run_many`: the arrays kept for every trial (trajectories at the
     checkpoints) plus, in-process, the working memory of one batch of the integrator and its analysis.
 
@@ -374,7 +403,9 @@ def memory_estimate(configs: list[RunConfig], max_batch: int = DEFAULT_BATCH, *,
         per_trial = K * (8 * P + 8 + 1) + 8 * (4 * P + c.width + 16)
         solver = P * P if P <= max(24, 2 * c.n_samples) else P * (c.n_samples + 3)  # dense LU or low rank
         kept += KEPT_FACTOR * c.seeds * per_trial
-        work = max(work, min(c.seeds, max_batch) * (WORK_FACTOR * per_trial + 8 * (solver + c.n_samples * P) * 12))
+        work = max(
+            work, min(c.seeds, max_batch) * (WORK_FACTOR * per_trial + 8 * (solver + c.n_samples * P) * 12)
+        )
     return int(BASE_MEMORY + kept + (work if in_process else 0))
 
 

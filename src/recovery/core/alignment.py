@@ -35,8 +35,15 @@ def _valid_end(times: np.ndarray, loss: np.ndarray, loss_floor: float, t_end: fl
 
 
 def log_loss_difference(
-    times: np.ndarray, loss: np.ndarray, times_ref: np.ndarray, loss_ref: np.ndarray, lag: float = 0.0, *,
-    loss_floor: float = 1e-20, t_end: float = math.inf, t_end_ref: float = math.inf,
+    times: np.ndarray,
+    loss: np.ndarray,
+    times_ref: np.ndarray,
+    loss_ref: np.ndarray,
+    lag: float = 0.0,
+    *,
+    loss_floor: float = 1e-20,
+    t_end: float = math.inf,
+    t_end_ref: float = math.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
     """log10 ℓ(t + lag) − log10 ℓ_ref(t) at the reference's checkpoint times t in the common window.
 
@@ -47,7 +54,10 @@ def log_loss_difference(
     """
     times, loss = np.asarray(times, float), np.asarray(loss, float)
     times_ref, loss_ref = np.asarray(times_ref, float), np.asarray(loss_ref, float)
-    hi_run, hi_ref = _valid_end(times, loss, loss_floor, t_end), _valid_end(times_ref, loss_ref, loss_floor, t_end_ref)
+    hi_run, hi_ref = (
+        _valid_end(times, loss, loss_floor, t_end),
+        _valid_end(times_ref, loss_ref, loss_floor, t_end_ref),
+    )
     lo = max(times_ref[0], times[0] - lag)
     hi = min(hi_ref, hi_run - lag)
     sel = (times_ref >= lo) & (times_ref <= hi)
@@ -61,20 +71,33 @@ def log_loss_difference(
 
 
 def log_loss_gap(
-    times: np.ndarray, loss: np.ndarray, times_ref: np.ndarray, loss_ref: np.ndarray, lag: float = 0.0, *,
-    loss_floor: float = 1e-20, t_end: float = math.inf, t_end_ref: float = math.inf,
+    times: np.ndarray,
+    loss: np.ndarray,
+    times_ref: np.ndarray,
+    loss_ref: np.ndarray,
+    lag: float = 0.0,
+    *,
+    loss_floor: float = 1e-20,
+    t_end: float = math.inf,
+    t_end_ref: float = math.inf,
 ) -> Gap:
     """The log-loss gap of Figures 2 and 5: max |log10 ℓ(t + lag) − log10 ℓ_ref(t)| (see
     :func:`log_loss_difference`), with where it is reached; NaN if the window is empty."""
-    t, d = log_loss_difference(times, loss, times_ref, loss_ref, lag, loss_floor=loss_floor, t_end=t_end,
-                               t_end_ref=t_end_ref)
+    t, d = log_loss_difference(
+        times, loss, times_ref, loss_ref, lag, loss_floor=loss_floor, t_end=t_end, t_end_ref=t_end_ref
+    )
     if t.size == 0:
         nan = float("nan")
         return Gap(nan, nan, nan, nan, nan)
     j = int(np.argmax(np.abs(d)))
     loss_ref = np.asarray(loss_ref, float)
-    return Gap(float(abs(d[j])), float(t[j]), float(loss_ref[np.searchsorted(times_ref, t[j])]), float(t[0]),
-               float(t[-1]))
+    return Gap(
+        float(abs(d[j])),
+        float(t[j]),
+        float(loss_ref[np.searchsorted(times_ref, t[j])]),
+        float(t[0]),
+        float(t[-1]),
+    )
 
 
 def theorem1_lags(C: np.ndarray, C_ref: np.ndarray, rate: float) -> np.ndarray:
@@ -84,7 +107,9 @@ def theorem1_lags(C: np.ndarray, C_ref: np.ndarray, rate: float) -> np.ndarray:
     return theorem1_time_shift(ref, C_t, float(rate)).numpy()
 
 
-def linear_regime(gaps: np.ndarray, floor: float, *, upper: float = 0.1, above_floor: float = 10.0) -> np.ndarray:
+def linear_regime(
+    gaps: np.ndarray, floor: float, *, upper: float = 0.1, above_floor: float = 10.0
+) -> np.ndarray:
     """Mask of gaps in the O(s) regime: above ``above_floor`` × the numerical floor, below ``upper``."""
     g = np.asarray(gaps, float)
     return np.isfinite(g) & (g > above_floor * floor) & (g < upper)
@@ -100,7 +125,9 @@ def canonical_sign(C: np.ndarray) -> float:
     return 1.0 if float(np.asarray(C).reshape(-1)[0]) >= 0 else -1.0
 
 
-def flow_jets(theta: np.ndarray, data: Data, act_name: str = "tanh") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def flow_jets(
+    theta: np.ndarray, data: Data, act_name: str = "tanh"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """θ, θ̇ = −∇ℓ(θ) and θ̈ = ∇²ℓ(θ)∇ℓ(θ) at each checkpoint of one run, flattened: ``(K, m, 1+d)`` → 3 × ``(K, P)``.
 
     ``data`` is the run's training set (batch of one); gradient and Hessian are the closed forms of
@@ -130,8 +157,14 @@ def hermite5(t: np.ndarray, y: np.ndarray, v: np.ndarray, a: np.ndarray, tq: np.
     h01 = 10 * u3 - 15 * u4 + 6 * u5
     h11 = -4 * u3 + 7 * u4 - 3 * u5
     h21 = 0.5 * (u3 - 2 * u4 + u5)
-    return (h00 * y[j] + h * h10 * v[j] + h * h * h20 * a[j]
-            + h01 * y[j + 1] + h * h11 * v[j + 1] + h * h * h21 * a[j + 1])
+    return (
+        h00 * y[j]
+        + h * h10 * v[j]
+        + h * h * h20 * a[j]
+        + h01 * y[j + 1]
+        + h * h11 * v[j + 1]
+        + h * h * h21 * a[j + 1]
+    )
 
 
 def interpolation_error(times: np.ndarray, theta: np.ndarray, data: Data, t_end: float = math.inf) -> float:
@@ -171,8 +204,16 @@ class Alignment:
     profile: np.ndarray  # ‖θ(τ) − θ_ref(τ)‖ over the window
 
 
-def align(run: dict[str, Any], ref: dict[str, Any], rate: float, data: Data, *, tau_min: float = -math.inf,
-          tau_max: float = math.inf, loss_floor: float = 1e-20) -> Alignment:
+def align(
+    run: dict[str, Any],
+    ref: dict[str, Any],
+    rate: float,
+    data: Data,
+    *,
+    tau_min: float = -math.inf,
+    tau_max: float = math.inf,
+    loss_floor: float = 1e-20,
+) -> Alignment:
     """Compare a run with a reference after the Theorem-1 shift (both mapped to C₁ > 0).
 
     ``run`` / ``ref``: dicts with ``times (K,)``, ``theta (K, m, 1+d)``, ``loss (K,)``, ``C (m,)`` and
@@ -199,11 +240,17 @@ def align(run: dict[str, Any], ref: dict[str, Any], rate: float, data: Data, *, 
     loss_run = losses_at(th, data, m)
     loss_ref = np.asarray(ref["loss"], float)[ok]
     both = (loss_run >= loss_floor) & (loss_ref >= loss_floor)
-    gap = float(np.max(np.abs(np.log10(loss_run[both]) - np.log10(loss_ref[both])))) if both.any() else float("nan")
+    gap = (
+        float(np.max(np.abs(np.log10(loss_run[both]) - np.log10(loss_ref[both]))))
+        if both.any()
+        else float("nan")
+    )
     return Alignment(float(prof[j]), float(tau_ref[ok][j]), gap, float(prof[-1]), tau_ref[ok], prof)
 
 
-def converged_mask(d: np.ndarray, d_check: np.ndarray | None, tol: float, *, upper: float = 0.1) -> np.ndarray:
+def converged_mask(
+    d: np.ndarray, d_check: np.ndarray | None, tol: float, *, upper: float = 0.1
+) -> np.ndarray:
     """Distances that are not integrator-limited (relative change < ``tol`` between the two tolerances) and in
     the small-s regime (< ``upper``). Without a check, every finite distance below ``upper`` counts."""
     d = np.asarray(d, float)

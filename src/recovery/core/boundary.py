@@ -42,8 +42,9 @@ SIDES = ("low", "high")
 RULES = ("strict", "forced")
 
 
-def on_growing_direction(ratios: np.ndarray | Sequence[float], scales: np.ndarray | Sequence[float] | float,
-                         data: Data) -> Tensor:
+def on_growing_direction(
+    ratios: np.ndarray | Sequence[float], scales: np.ndarray | Sequence[float] | float, data: Data
+) -> Tensor:
     """θ₀ ``(B, 2, 1+d)`` with neuron k = s·c_k·u, c = (r, 1)/‖(r, 1)‖, so C(θ₀) = s·c and C₁/C₂ = r (Theorem 1).
 
     ``ratios: (B,)`` positive; ``scales`` one number or ``(B,)``; ``data`` the batch's training data (``B``
@@ -59,8 +60,9 @@ def on_growing_direction(ratios: np.ndarray | Sequence[float], scales: np.ndarra
     return (s[:, None] * c)[..., None] * u[:, None, :]
 
 
-def label_rules(theta: Tensor, target_neuron: np.ndarray, odd: bool = True, *, tol: float = 0.1,
-                margin: float = 2.0) -> np.ndarray:
+def label_rules(
+    theta: Tensor, target_neuron: np.ndarray, odd: bool = True, *, tol: float = 0.1, margin: float = 2.0
+) -> np.ndarray:
     """Labels (Q1=1, Q2=2, unresolved=0) of ``theta: (..., m, 1+d)`` under both rules, ``(..., 2)``: [strict,
     forced]. NaN parameters (a diverged run) are unresolved under both."""
     strict = classify_limit(theta, target_neuron, odd, tol=tol, margin=margin)
@@ -113,7 +115,7 @@ def edge_bracket(ratios: np.ndarray, labels: np.ndarray, side: str, window: tupl
     outer = float(r[j]) if q2.size else outside_end
     monotone = j < i
     a, b = (j, i) if monotone else (i, j)
-    unres = tuple(float(v) for v, lv in zip(r[a + 1:b], lab[a + 1:b]) if lv == NEITHER)
+    unres = tuple(float(v) for v, lv in zip(r[a + 1 : b], lab[a + 1 : b]) if lv == NEITHER)
     lo, hi = min(outer, inner), max(outer, inner)
     return Bracket(lo, hi, outer, inner, tuple(sorted(unres)), bool(monotone), bool(q1.size and q2.size))
 
@@ -133,10 +135,17 @@ def refine_points(br: Bracket, n: int) -> np.ndarray:
 Evaluate = Callable[[list[tuple[object, np.ndarray]]], list[np.ndarray]]
 
 
-def bisect_edges(evaluate: Evaluate, groups: Sequence[object], n_checkpoints: int, *,
-                 windows: dict[str, tuple[float, float]], n_initial: int = 24, n_refine: int = 8, rounds: int = 3,
-                 wanted: Callable[[object, str, int, int], bool] | None = None,
-                 ) -> dict[tuple[object, str], tuple[np.ndarray, np.ndarray]]:
+def bisect_edges(
+    evaluate: Evaluate,
+    groups: Sequence[object],
+    n_checkpoints: int,
+    *,
+    windows: dict[str, tuple[float, float]],
+    n_initial: int = 24,
+    n_refine: int = 8,
+    rounds: int = 3,
+    wanted: Callable[[object, str, int, int], bool] | None = None,
+) -> dict[tuple[object, str], tuple[np.ndarray, np.ndarray]]:
     """Batched bisection of both edges for every group (a scale, a learning rate, …).
 
     ``evaluate([(group, ratios), ...])`` runs all requested ratios (of all groups) as one batched program and
@@ -173,8 +182,13 @@ def bisect_edges(evaluate: Evaluate, groups: Sequence[object], n_checkpoints: in
     return store
 
 
-def bracket_table(store: dict[tuple[object, str], tuple[np.ndarray, np.ndarray]], groups: Sequence[object],
-                  n_checkpoints: int, n_rules: int, windows: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
+def bracket_table(
+    store: dict[tuple[object, str], tuple[np.ndarray, np.ndarray]],
+    groups: Sequence[object],
+    n_checkpoints: int,
+    n_rules: int,
+    windows: dict[str, tuple[float, float]],
+) -> dict[str, np.ndarray]:
     """Arrays ``(len(groups), 2 sides, n_checkpoints, n_rules)``: edge, lo, hi, half_width, the unresolved count,
     monotone and found flags, and the number of probed ratios per (group, side)."""
     shape = (len(groups), len(SIDES), n_checkpoints, n_rules)
@@ -212,8 +226,16 @@ def crossing_time(times: np.ndarray, edges: np.ndarray, value: float) -> float:
     return float("nan")
 
 
-def flow_evaluator(data: Data, act: Activation, cfg: FlowConfig, target_neuron: np.ndarray, *, tol: float = 0.1,
-                   margin: float = 2.0, progress: bool = False) -> Evaluate:
+def flow_evaluator(
+    data: Data,
+    act: Activation,
+    cfg: FlowConfig,
+    target_neuron: np.ndarray,
+    *,
+    tol: float = 0.1,
+    margin: float = 2.0,
+    progress: bool = False,
+) -> Evaluate:
     """An ``evaluate`` for :func:`bisect_edges` by gradient flow: groups are initialization scales; all requested
     ratios of all scales start on the growing direction (:func:`on_growing_direction`) and run as ONE call of
     :func:`recovery.core.dynamics.gradient_flow`; labels at every checkpoint after t = 0, both rules.
@@ -224,16 +246,31 @@ def flow_evaluator(data: Data, act: Activation, cfg: FlowConfig, target_neuron: 
         scales = np.concatenate([np.full(len(r), float(g)) for g, r in requests])  # type: ignore[arg-type]
         idx = torch.zeros(len(ratios), dtype=torch.long)
         d = data.select(idx)
-        res = gradient_flow(on_growing_direction(ratios, scales, d), d, act, cfg, progress=progress,
-                            desc=f"bisection ({len(ratios)} runs)")
+        res = gradient_flow(
+            on_growing_direction(ratios, scales, d),
+            d,
+            act,
+            cfg,
+            progress=progress,
+            desc=f"bisection ({len(ratios)} runs)",
+        )
         lab = label_rules(res.theta[:, 1:], target_neuron, act.odd, tol=tol, margin=margin)
         return np.split(lab, np.cumsum([len(r) for _, r in requests])[:-1])
 
     return evaluate
 
 
-def descent_evaluator(data: Data, activation: str, scale: float, epochs: Sequence[int], target_neuron: np.ndarray,
-                      *, odd: bool = True, tol: float = 0.1, margin: float = 2.0) -> Evaluate:
+def descent_evaluator(
+    data: Data,
+    activation: str,
+    scale: float,
+    epochs: Sequence[int],
+    target_neuron: np.ndarray,
+    *,
+    odd: bool = True,
+    tol: float = 0.1,
+    margin: float = 2.0,
+) -> Evaluate:
     """An ``evaluate`` for :func:`bisect_edges` by plain gradient descent: groups are learning rates; every run
     starts on the growing direction at ``scale`` and is labelled after each epoch count (both rules)."""
 
@@ -248,6 +285,18 @@ def descent_evaluator(data: Data, activation: str, scale: float, epochs: Sequenc
     return evaluate
 
 
-__all__ = ["SIDES", "RULES", "NEITHER", "Bracket", "on_growing_direction", "label_rules", "edge_bracket",
-           "refine_points", "bisect_edges", "bracket_table", "crossing_time",
-           "flow_evaluator", "descent_evaluator"]
+__all__ = [
+    "SIDES",
+    "RULES",
+    "NEITHER",
+    "Bracket",
+    "on_growing_direction",
+    "label_rules",
+    "edge_bracket",
+    "refine_points",
+    "bisect_edges",
+    "bracket_table",
+    "crossing_time",
+    "flow_evaluator",
+    "descent_evaluator",
+]

@@ -58,14 +58,18 @@ def sample_inputs(design: str, n: int, *, data_seed: int = 0, half_width: float 
     n = check_int("n_samples", n, 1, 100_000)
     half_width = check_float("half_width", half_width, 0.0, low_open=True)
     if design == "even":
-        return torch.linspace(-half_width, half_width, n, dtype=torch.float64) if n > 1 else torch.zeros(
-            1, dtype=torch.float64
+        return (
+            torch.linspace(-half_width, half_width, n, dtype=torch.float64)
+            if n > 1
+            else torch.zeros(1, dtype=torch.float64)
         )
     gen = torch.Generator().manual_seed(check_int("data_seed", data_seed, 0))
     return torch.randn(n, generator=gen, dtype=torch.float64)
 
 
-def generalization_inputs(design: str, *, n_test: int = 1000, half_width: float = 2.0, seed: int = 12345) -> torch.Tensor:
+def generalization_inputs(
+    design: str, *, n_test: int = 1000, half_width: float = 2.0, seed: int = 12345
+) -> torch.Tensor:
     """The test set of the generalization error: a 1000-point grid on [−h, h] for evenly spaced data,
     1000 N(0, 1) draws (fixed seed) for Gaussian data."""
     check_choice("design", design, DESIGNS)
@@ -95,7 +99,9 @@ class DataSpec:
         object.__setattr__(self, "n_test", check_int("n_test", self.n_test, 1, 1_000_000))
 
     def train_inputs(self) -> torch.Tensor:
-        return sample_inputs(self.design, self.n_samples, data_seed=self.data_seed, half_width=self.half_width)
+        return sample_inputs(
+            self.design, self.n_samples, data_seed=self.data_seed, half_width=self.half_width
+        )
 
     def eval_inputs(self) -> torch.Tensor:
         return generalization_inputs(self.design, n_test=self.n_test, half_width=self.half_width)

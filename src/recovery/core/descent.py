@@ -27,8 +27,14 @@ _ACT = {
 }
 
 
-def gradient_descent(theta0: Tensor, data: Data, lr: np.ndarray | Sequence[float], epochs: Sequence[int], *,
-                     activation: str = "tanh") -> np.ndarray:
+def gradient_descent(
+    theta0: Tensor,
+    data: Data,
+    lr: np.ndarray | Sequence[float],
+    epochs: Sequence[int],
+    *,
+    activation: str = "tanh",
+) -> np.ndarray:
     """Run full-batch GD on every trial of ``theta0: (B, m, 1+d)`` with per-trial learning rates ``lr: (B,)``.
 
     Returns the parameters after each epoch count in ``epochs`` (increasing positive integers),

@@ -170,8 +170,9 @@ class Problem(Protocol):
         """Block results back into one array of states."""
 
 
-def rosenbrock_step(problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
-                    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+def rosenbrock_step(
+    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """One ode23s step of size ``h`` (per trial) from ``x`` (module docstring; pure: ``x`` is not modified).
 
     Returns the proposed state x⁺, its loss, the error ratio ‖err‖/(rtol·max(‖x‖, ‖x⁺‖) + atol) (accept where
@@ -194,14 +195,17 @@ def rosenbrock_step(problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: 
     return xn, loss_n, ratio, finite
 
 
-def blocked_step(problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
-                 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+def blocked_step(
+    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`rosenbrock_step` block by block (``problem.blocks``); the same numbers, less memory traffic."""
     cuts = problem.blocks(len(h))
     if len(cuts) == 1:
         return rosenbrock_step(problem, x, h, rtol, atol)
     outs = [rosenbrock_step(problem.part(sl), problem.view(x, sl), h[sl], rtol, atol) for sl in cuts]
-    return (problem.join([o[0] for o in outs]),) + tuple(np.concatenate([o[i] for o in outs]) for i in (1, 2, 3))
+    return (problem.join([o[0] for o in outs]),) + tuple(
+        np.concatenate([o[i] for o in outs]) for i in (1, 2, 3)
+    )
 
 
 def step_factor(ratio: np.ndarray, finite: np.ndarray) -> np.ndarray:
@@ -252,8 +256,17 @@ class Checkpoints:
         self.loss_traj[trials, j] = loss
         self.next[trials] = j + 1
 
-    def finish(self, trials: np.ndarray, code: Status, record: np.ndarray, flat: np.ndarray, loss: np.ndarray,
-               t: np.ndarray, steps: np.ndarray, rejected: np.ndarray) -> None:
+    def finish(
+        self,
+        trials: np.ndarray,
+        code: Status,
+        record: np.ndarray,
+        flat: np.ndarray,
+        loss: np.ndarray,
+        t: np.ndarray,
+        steps: np.ndarray,
+        rejected: np.ndarray,
+    ) -> None:
         self.status[trials] = int(code)
         self.final_x[trials] = flat
         self.final_loss[trials] = loss
@@ -285,8 +298,17 @@ class RawFlow:
     wall_time: float
 
 
-def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int, ...], cfg: FlowConfig, *,
-              progress: bool = False, desc: str = "gradient flow") -> RawFlow:
+def integrate(
+    problem: Problem,
+    x0: Any,
+    B: int,
+    P: int,
+    record_shape: tuple[int, ...],
+    cfg: FlowConfig,
+    *,
+    progress: bool = False,
+    desc: str = "gradient flow",
+) -> RawFlow:
     """Integrate the gradient flow of ``problem`` from ``x0`` (``B`` trials of ``P`` parameters) to
     ``cfg.t_max`` with per-trial step control, statuses and checkpoints (see the module docstring).
 
@@ -306,7 +328,9 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
     steps = np.zeros(B, dtype=np.int64)
     rejected = np.zeros(B, dtype=np.int64)
     live = np.ones(B, dtype=bool)
-    with np.errstate(all="ignore"):  # a non-finite initial state is reported as DIVERGED below, not warned about
+    with np.errstate(
+        all="ignore"
+    ):  # a non-finite initial state is reported as DIVERGED below, not warned about
         loss = np.array(prob.loss_grad(x)[0], dtype=np.float64)
     book.start(ws, prob.record(x, ws), loss)
 
@@ -315,8 +339,16 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
         if sel.dtype == bool and not sel.any():
             return
         idx = np.flatnonzero(sel) if sel.dtype == bool else sel
-        book.finish(ws[idx], code, prob.record(x, idx), prob.flat(x, idx), loss[idx], t[idx], steps[idx],
-                    rejected[idx])
+        book.finish(
+            ws[idx],
+            code,
+            prob.record(x, idx),
+            prob.flat(x, idx),
+            loss[idx],
+            t[idx],
+            steps[idx],
+            rejected[idx],
+        )
         live[idx] = False
 
     bad = ~(prob.finite(x) & np.isfinite(loss))
@@ -327,8 +359,12 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
     if progress:
         from tqdm.std import tqdm  # text bars only: a notebook widget would leak into the HTML
 
-        bar = tqdm(total=int(math.ceil(math.log10(cfg.t_max / cfg.t_first_checkpoint) + 1)), desc=desc,
-                   unit="decade", leave=False)
+        bar = tqdm(
+            total=int(math.ceil(math.log10(cfg.t_max / cfg.t_first_checkpoint) + 1)),
+            desc=desc,
+            unit="decade",
+            leave=False,
+        )
     shown = 0
     with np.errstate(all="ignore"):
         while True:
@@ -338,7 +374,14 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
             if n_live < 0.9 * len(ws):  # compact the working set
                 keep = np.flatnonzero(live)
                 ws, x, prob = ws[keep], prob.take(x, keep), prob.select(keep)
-                t, h, steps, rejected, loss, live = t[keep], h[keep], steps[keep], rejected[keep], loss[keep], live[keep]
+                t, h, steps, rejected, loss, live = (
+                    t[keep],
+                    h[keep],
+                    steps[keep],
+                    rejected[keep],
+                    loss[keep],
+                    live[keep],
+                )
             if time.perf_counter() - started > cfg.wall_time_limit:
                 finish(live, Status.TIME_BUDGET)
                 break
@@ -378,8 +421,18 @@ def integrate(problem: Problem, x0: Any, B: int, P: int, record_shape: tuple[int
                     shown = dec
     if bar is not None:
         bar.close()
-    return RawFlow(times, book.traj, book.loss_traj, book.final_x, book.final_time, book.final_loss, book.status,
-                   book.steps, book.rejected, time.perf_counter() - started)
+    return RawFlow(
+        times,
+        book.traj,
+        book.loss_traj,
+        book.final_x,
+        book.final_time,
+        book.final_loss,
+        book.status,
+        book.steps,
+        book.rejected,
+        time.perf_counter() - started,
+    )
 
 
 # ------------------------------------------------------------------------------------------ torch problems
@@ -505,8 +558,13 @@ class NetworkProblem(TorchProblem):
         self.device = data.X.device
 
     def select(self, idx: np.ndarray) -> NetworkProblem:
-        return NetworkProblem(self.data.select(torch.as_tensor(idx, device=self.device)), self.act, self.m,
-                              self.p1, self.lowrank)
+        return NetworkProblem(
+            self.data.select(torch.as_tensor(idx, device=self.device)),
+            self.act,
+            self.m,
+            self.p1,
+            self.lowrank,
+        )
 
     def loss_grad(self, x: Tensor) -> tuple[np.ndarray, Tensor]:
         loss, g = loss_and_grad(x.reshape(-1, self.m, self.p1), self.data, self.act)
@@ -582,10 +640,18 @@ def gradient_flow(
         prob, x0 = network_problem(theta0, data, act, cfg)
         raw = integrate(prob, x0, B, m * p1, (m, p1), cfg, progress=progress, desc=desc)
     as_t = torch.from_numpy
-    return FlowResult(times=raw.times, theta=as_t(raw.traj), loss=as_t(raw.loss),
-                      final_theta=as_t(raw.final_x).reshape(B, m, p1), final_time=as_t(raw.final_time),
-                      final_loss=as_t(raw.final_loss), status=as_t(raw.status), steps=as_t(raw.steps),
-                      rejected=as_t(raw.rejected), wall_time=raw.wall_time)
+    return FlowResult(
+        times=raw.times,
+        theta=as_t(raw.traj),
+        loss=as_t(raw.loss),
+        final_theta=as_t(raw.final_x).reshape(B, m, p1),
+        final_time=as_t(raw.final_time),
+        final_loss=as_t(raw.final_loss),
+        status=as_t(raw.status),
+        steps=as_t(raw.steps),
+        rejected=as_t(raw.rejected),
+        wall_time=raw.wall_time,
+    )
 
 
 @contextlib.contextmanager

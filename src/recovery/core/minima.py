@@ -73,8 +73,9 @@ def jacobians(theta: torch.Tensor, data: Data, act: Activation) -> torch.Tensor:
     return J.reshape(theta.shape[0], data.X.shape[1], -1) * data.mask[..., None]
 
 
-def project_to_minima(theta: torch.Tensor, data: Data, act: Activation, *, tol: float = 1e-12,
-                      max_iter: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+def project_to_minima(
+    theta: torch.Tensor, data: Data, act: Activation, *, tol: float = 1e-12, max_iter: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Pull each point of ``theta: (R, m, 1+d)`` onto the zero-loss set of its training set (row r of ``data``)
     by Levenberg–Marquardt on the residuals (damping relative to the largest diagonal entry of JᵀJ, ×10 on a
     rejected step, ÷10 on an accepted one; rows stop once their residual norm is below ``tol``).
@@ -87,8 +88,9 @@ def project_to_minima(theta: torch.Tensor, data: Data, act: Activation, *, tol: 
         return _levenberg_marquardt(theta, data, act, tol, max_iter)
 
 
-def _levenberg_marquardt(theta: torch.Tensor, data: Data, act: Activation, tol: float, max_iter: int
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
+def _levenberg_marquardt(
+    theta: torch.Tensor, data: Data, act: Activation, tol: float, max_iter: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     shape = theta.shape
     th = theta.reshape(shape[0], -1).clone()
     eye = torch.eye(th.shape[1], dtype=th.dtype)
@@ -140,9 +142,19 @@ def _pca_rank(D: torch.Tensor, radius: float, tol: float) -> tuple[int, np.ndarr
     return int((sv > tol).sum()), sv.numpy()
 
 
-def minimum_set_dimensions(theta: torch.Tensor, data: Data, act: Activation, *, radius: float = 1e-3,
-                           samples: int = 16, nearby: int = 3, nearby_radius: float = 3e-2, tol: float = 0.05,
-                           residual_tol: float = 1e-12, seed: int = 0) -> list[MinSetDimension]:
+def minimum_set_dimensions(
+    theta: torch.Tensor,
+    data: Data,
+    act: Activation,
+    *,
+    radius: float = 1e-3,
+    samples: int = 16,
+    nearby: int = 3,
+    nearby_radius: float = 3e-2,
+    tol: float = 0.05,
+    residual_tol: float = 1e-12,
+    seed: int = 0,
+) -> list[MinSetDimension]:
     """Local dimension of the zero-loss set M through each zero-loss point ``theta: (B, m, 1+d)`` (row b on
     training set b of ``data``), all points in two batched projections.
 
@@ -159,7 +171,9 @@ def minimum_set_dimensions(theta: torch.Tensor, data: Data, act: Activation, *, 
     g = torch.Generator().manual_seed(seed)
 
     def rows(k: int) -> Data:
-        return Data(data.X.repeat_interleave(k, 0), data.y.repeat_interleave(k, 0), data.mask.repeat_interleave(k, 0))
+        return Data(
+            data.X.repeat_interleave(k, 0), data.y.repeat_interleave(k, 0), data.mask.repeat_interleave(k, 0)
+        )
 
     near0 = theta.reshape(B, 1, P) + nearby_radius * _unit(g, (B, nearby, P))
     near, rn = project_to_minima(near0.reshape(B * nearby, m, p1), rows(nearby), act, tol=residual_tol)
@@ -175,9 +189,13 @@ def minimum_set_dimensions(theta: torch.Tensor, data: Data, act: Activation, *, 
     out = []
     for b in range(B):
         span, sv = _pca_rank(pts[b, 0][ok[b, 0]] - centers[b, 0], radius, tol)
-        dims = tuple(P - int(n_b[b]) if regular[b, j - 1] else _pca_rank(pts[b, j][ok[b, j]] - centers[b, j],
-                                                                          radius, tol)[0]
-                     for j in range(1, 1 + nearby) if center_ok[b, j])
+        dims = tuple(
+            P - int(n_b[b])
+            if regular[b, j - 1]
+            else _pca_rank(pts[b, j][ok[b, j]] - centers[b, j], radius, tol)[0]
+            for j in range(1, 1 + nearby)
+            if center_ok[b, j]
+        )
         unconv = int((~ok[b]).sum()) + int((~center_ok[b]).sum())
         out.append(MinSetDimension(max(dims) if dims else span, span, dims, sv, unconv))
     return out
@@ -260,13 +278,23 @@ class SecondOrder:
     zero: int  # zero eigenvalues of the Hessian (dim K)
     leaving: int  # dim K ∩ T⊥: kernel directions that leave the branch
     constraints: int  # n − rank J: second-order equations on them
-    margin: float  # min over unit v in K ∩ T⊥ of |P⊥ q(v)| / |P⊥ q| (inf if leaving = 0, 0 if constraints = 0)
+    margin: (
+        float  # min over unit v in K ∩ T⊥ of |P⊥ q(v)| / |P⊥ q| (inf if leaving = 0, 0 if constraints = 0)
+    )
     separated: bool
 
 
-def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, act: Activation, *,
-                            zero_rtol: float = 1e-8, sep_tol: float = 1e-8, starts: int = 12, seed: int = 0
-                            ) -> SecondOrder:
+def second_order_separation(
+    branch: str,
+    theta: torch.Tensor,
+    X: torch.Tensor,
+    act: Activation,
+    *,
+    zero_rtol: float = 1e-8,
+    sep_tol: float = 1e-8,
+    starts: int = 12,
+    seed: int = 0,
+) -> SecondOrder:
     """Is the branch the whole set of global minima near ``theta`` (a zero-loss point of it) on the training inputs
     ``X: (n, d)``? Second-order test (see the module docstring): no real zero of v ↦ P⊥q(v) on K ∩ T⊥.
 
@@ -281,10 +309,10 @@ def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, a
     K = V[:, zero]
     T = branch_tangent(branch, theta).T  # (P, b), inside K at a point of the branch
     Q, _ = np.linalg.qr(K.T @ T, mode="complete")
-    E = K @ Q[:, T.shape[1]:]  # (P, k): kernel directions orthogonal to the branch
+    E = K @ Q[:, T.shape[1] :]  # (P, k): kernel directions orthogonal to the branch
     k = E.shape[1]
     U = np.linalg.svd(J)[0]
-    Uperp = U[:, P - z:]  # (n, c): range(J)^⊥ (rank J = P − z at zero loss)
+    Uperp = U[:, P - z :]  # (n, c): range(J)^⊥ (rank J = P − z at zero loss)
     c = Uperp.shape[1]
     if k == 0:
         return SecondOrder(z, 0, c, math.inf, True)
@@ -292,8 +320,8 @@ def second_order_separation(branch: str, theta: torch.Tensor, X: torch.Tensor, a
         return SecondOrder(z, k, 0, 0.0, False)
     H = output_hessians(theta, X, act).numpy()
     A = np.einsum("ij,ipq,pa,qb->jab", Uperp, H, E, E)  # (c, k, k)
-    scale = float(np.sqrt((A ** 2).sum()))
-    if scale <= 1e-10 * float(np.sqrt((H ** 2).sum())):  # zero up to round-off: nothing bends the kernel away
+    scale = float(np.sqrt((A**2).sum()))
+    if scale <= 1e-10 * float(np.sqrt((H**2).sum())):  # zero up to round-off: nothing bends the kernel away
         return SecondOrder(z, k, c, 0.0, False)
     A = A / scale
 

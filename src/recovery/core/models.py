@@ -130,8 +130,9 @@ def loss_and_grad(theta: Tensor, data: Data, act: Activation) -> tuple[Tensor, T
     return 0.5 * (r * r).sum(-1), torch.cat([g_a[..., None], g_w], dim=-1)
 
 
-def loss_grad_hessian_parts(theta: Tensor, data: Data, act: Activation
-                            ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def loss_grad_hessian_parts(
+    theta: Tensor, data: Data, act: Activation
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Loss ``(B,)``, gradient ``(B, m, 1+d)`` and the two parts of the Hessian H = JᵀJ + blockdiag(R).
 
     ``J: (B, n, P)`` is the masked Jacobian of the outputs (P = m(1+d)) and ``R: (B, m, 1+d, 1+d)`` the
@@ -151,8 +152,10 @@ def loss_grad_hessian_parts(theta: Tensor, data: Data, act: Activation
     XX = (X[..., :, None] * X[..., None, :]).reshape(B, -1, d * d)
     S = torch.bmm(r[:, None, :] * s2, XX).reshape(B, m, d, d) * a[..., None, None]
     blocks = torch.cat(
-        [torch.cat([torch.zeros_like(g_a)[..., None, None], g_w0[..., None, :]], -1),
-         torch.cat([g_w0[..., :, None], S], -1)],
+        [
+            torch.cat([torch.zeros_like(g_a)[..., None, None], g_w0[..., None, :]], -1),
+            torch.cat([g_w0[..., :, None], S], -1),
+        ],
         dim=-2,
     )  # (B, m, 1+d, 1+d)
     return 0.5 * (r * r).sum(-1), grad, J, blocks
@@ -177,8 +180,14 @@ def initial_parameters(seeds: list[int], width: int, dim: int, scale: float | li
     seed on its own generator makes a trial's start independent of the batch it runs in and of the device.
     """
     hat = torch.stack(
-        [torch.randn(width, 1 + dim, generator=torch.Generator().manual_seed(int(s)), dtype=torch.float64)
-         for s in seeds]
+        [
+            torch.randn(width, 1 + dim, generator=torch.Generator().manual_seed(int(s)), dtype=torch.float64)
+            for s in seeds
+        ]
     )
-    sc = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1, 1) if not isinstance(scale, float) else scale
+    sc = (
+        torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1, 1)
+        if not isinstance(scale, float)
+        else scale
+    )
     return hat * sc

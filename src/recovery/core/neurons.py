@@ -17,9 +17,9 @@ def neuron_contributions(theta: np.ndarray, x: np.ndarray = X_GRID, chunk: int =
     flat = theta.reshape(-1, *theta.shape[-2:])
     out = np.empty(flat.shape[:2])
     for i in range(0, flat.shape[0], chunk):
-        th = flat[i:i + chunk]
+        th = flat[i : i + chunk]
         u = th[..., 1, None] * x + th[..., 2, None]  # (c, m, N)
-        out[i:i + chunk] = np.abs(th[..., 0, None] * u / (1.0 + u * u)).max(-1)
+        out[i : i + chunk] = np.abs(th[..., 0, None] * u / (1.0 + u * u)).max(-1)
     return out.reshape(*lead, flat.shape[1])
 
 

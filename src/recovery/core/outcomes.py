@@ -263,5 +263,9 @@ def thresholds_over_horizon(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarr
         lows.append(th["threshold_low"])
         highs.append(th["threshold_high"])
         fq1.append(float((arrays["label_traj"][:, k] == Q1).mean()))
-    return {"times": times, "threshold_low": np.array(lows), "threshold_high": np.array(highs),
-            "fraction_Q1": np.array(fq1)}
+    return {
+        "times": times,
+        "threshold_low": np.array(lows),
+        "threshold_high": np.array(highs),
+        "fraction_Q1": np.array(fq1),
+    }

@@ -12,8 +12,14 @@ from scipy.integrate import solve_ivp
 from .models import Activation, Data, loss_and_grad, loss_grad_hessian
 
 
-def lsoda_trajectory(theta0: torch.Tensor, data: Data, act: Activation, times: np.ndarray,
-                     rtol: float = 1e-10, atol: float = 1e-12) -> np.ndarray:
+def lsoda_trajectory(
+    theta0: torch.Tensor,
+    data: Data,
+    act: Activation,
+    times: np.ndarray,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> np.ndarray:
     """States ``(K, m, 1+d)`` of one trial (``theta0: (m, 1+d)``, ``data`` of batch size 1) at ``times``.
 
     Two phases: through the escape from the tiny initialization (until ‖θ‖ ≥ 1e-2, in closed form a time

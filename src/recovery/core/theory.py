@@ -105,9 +105,9 @@ def generalization_error(theta: Tensor, x_test: Tensor, target, act: Activation)
     step = max(1, (1 << 20) // max(1, flat.shape[1] * len(x_test)))  # bounded (B, m, N) temporaries
     err = torch.empty(flat.shape[0], dtype=flat.dtype)
     for i in range(0, flat.shape[0], step):
-        part = flat[i:i + step]
+        part = flat[i : i + step]
         f = (part[..., 0, None] * act.fn(part[..., 1:] @ X.T)).sum(-2)  # f_θ on the test inputs, (b, N)
-        err[i:i + step] = ((f - y) ** 2).mean(-1)
+        err[i : i + step] = ((f - y) ** 2).mean(-1)
     return err.reshape(lead)
 
 
@@ -147,7 +147,7 @@ def distance_to_Q2(theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool 
     others = 1.0 - torch.eye(m, dtype=theta.dtype, device=theta.device)  # summed directly: no cancellation
     dead = torch.einsum("...k,jk->...j", a2, others)  # (..., m): Σ_{k≠j} a_k²
     best = None
-    for s in ([1.0, -1.0] if odd else [1.0]):
+    for s in [1.0, -1.0] if odd else [1.0]:
         dj = ((theta - s * tn) ** 2).sum(-1)  # (..., m): neuron j matches the target
         cand = (dj + dead).min(-1).values
         best = cand if best is None else torch.minimum(best, cand)
@@ -160,7 +160,12 @@ SET_NAMES = {Q1: "Q1", Q2: "Q2", NEITHER: "neither"}
 
 
 def classify_limit(
-    theta: Tensor, target_neuron: np.ndarray | Tensor, odd: bool = True, *, tol: float = 0.1, margin: float = 2.0
+    theta: Tensor,
+    target_neuron: np.ndarray | Tensor,
+    odd: bool = True,
+    *,
+    tol: float = 0.1,
+    margin: float = 2.0,
 ) -> Tensor:
     """Label the end point of each run: Q¹, Q² or neither (``(B,)`` ints, see :data:`SET_NAMES`).
 
@@ -172,11 +177,13 @@ def classify_limit(
     lead = theta.shape[:-2]
     flat = theta.reshape(-1, *theta.shape[-2:])
     out = torch.full((flat.shape[0],), NEITHER, dtype=torch.int64)
-    for i in range(0, flat.shape[0], _CLASSIFY_CHUNK):  # bounded temporaries (2^width sign patterns per point)
-        part = flat[i:i + _CLASSIFY_CHUNK]
+    for i in range(
+        0, flat.shape[0], _CLASSIFY_CHUNK
+    ):  # bounded temporaries (2^width sign patterns per point)
+        part = flat[i : i + _CLASSIFY_CHUNK]
         d1 = distance_to_Q1(part, target_neuron, odd)
         d2 = distance_to_Q2(part, target_neuron, odd)
-        o = out[i:i + _CLASSIFY_CHUNK]
+        o = out[i : i + _CLASSIFY_CHUNK]
         o[(d1 < tol) & (d1 * margin < d2)] = Q1
         o[(d2 < tol) & (d2 * margin < d1)] = Q2
     return out.reshape(lead)
@@ -199,8 +206,16 @@ def ratio_thresholds(ratio: np.ndarray, label: np.ndarray) -> dict[str, float | 
     q1, q2 = ratio[label == Q1], ratio[label == Q2]
     nan = float("nan")
     if q1.size == 0:
-        return {"threshold_low": nan, "threshold_high": nan, "threshold_symmetric": nan,
-                "q1_min": nan, "q1_max": nan, "q2_below_max": nan, "q2_above_min": nan, "band_is_interval": False}
+        return {
+            "threshold_low": nan,
+            "threshold_high": nan,
+            "threshold_symmetric": nan,
+            "q1_min": nan,
+            "q1_max": nan,
+            "q2_below_max": nan,
+            "q2_above_min": nan,
+            "band_is_interval": False,
+        }
     lo, hi = float(q1.min()), float(q1.max())
     below, above = q2[q2 < lo], q2[q2 > hi]
     b = float(below.max()) if below.size else nan
@@ -242,8 +257,16 @@ def numerical_rank(M: Tensor, rtol: float = 1e-9) -> int:
     return int((sv > rtol * sv[0]).sum())
 
 
-def jacobian_rank(theta: Tensor, act: Activation, *, dim: int = 2, bias: bool = True, n_inputs: int = 400,
-                  seed: int = 0, rtol: float = 1e-9) -> int:
+def jacobian_rank(
+    theta: Tensor,
+    act: Activation,
+    *,
+    dim: int = 2,
+    bias: bool = True,
+    n_inputs: int = 400,
+    seed: int = 0,
+    rtol: float = 1e-9,
+) -> int:
     """Model rank at θ: dim of span{∂f_θ/∂θ_p} as functions, via the Jacobian on generic inputs.
 
     Inputs are ``n_inputs`` Gaussian points (x ∈ R^{dim−1} with a constant 1 appended when ``bias``, else
@@ -292,5 +315,3 @@ def zero_eigenvalue_count(eigenvalues: Tensor, rtol: float = 1e-8) -> int:
     """Eigenvalues with |λ| ≤ rtol·max|λ| (numerically zero)."""
     scale = float(eigenvalues.abs().max())
     return int((eigenvalues.abs() <= rtol * scale).sum()) if scale > 0 else int(eigenvalues.numel())
-
-

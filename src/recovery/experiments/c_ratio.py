@@ -48,12 +48,20 @@ from ..core.stats import loglog_fit
 from ..core.theory import SET_NAMES
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = "Figure 2: loss curves with C2/C1 = 0.5 (five seeds and scales) coincide after the Theorem-1 time shift"
+DESCRIPTION = (
+    "Figure 2: loss curves with C2/C1 = 0.5 (five seeds and scales) coincide after the Theorem-1 time shift"
+)
 
 # `python -m recovery reproduce`: the book size is the paper's (five trials); --quick: a smoke size
 PAPER_SIZE: dict[str, Any] = {}
-QUICK_SIZE: dict[str, Any] = {"scales": (1e-3, 1e-6), "scan_scales": (1e-3, 1e-4), "t_max": 30, "rtol": 1e-6,
-                              "check_rtol": 0, "checkpoints_per_decade": 50}
+QUICK_SIZE: dict[str, Any] = {
+    "scales": (1e-3, 1e-6),
+    "scan_scales": (1e-3, 1e-4),
+    "t_max": 30,
+    "rtol": 1e-6,
+    "check_rtol": 0,
+    "checkpoints_per_decade": 50,
+}
 
 PAPER_FIG2 = {
     "claim": "loss curves of trials with the same C2/C1 = 0.5 but different seeds and scales coincide after "
@@ -83,8 +91,17 @@ class Config(UserConfig):
       unused) or ``gaussian`` (n i.i.d. N(0, 1) draws with this data seed; Figure 7, reconstructed).
     """
 
-    scales: tuple[float, ...] = spec((1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=1.0,
-                                     low_open=True, min_len=2, max_len=20, then=largest_first, order=-1)
+    scales: tuple[float, ...] = spec(
+        (1e-4, 1e-6, 1e-8, 1e-10, 1e-12),
+        check_float_list,
+        0.0,
+        high=1.0,
+        low_open=True,
+        min_len=2,
+        max_len=20,
+        then=largest_first,
+        order=-1,
+    )
     first_seed: int = spec(0, check_int, 0)
     c_ratio: float = spec(0.5, check_float, 0.0, 100.0, low_open=True)
     n_samples: int = spec(6, check_int, 2, 1000)
@@ -93,24 +110,44 @@ class Config(UserConfig):
     check_rtol: float = spec(2e-9, check_float, 0.0, 1e-3)
     checkpoints_per_decade: int = spec(200, check_int, 10, 1000)
     loss_floor: float = spec(1e-20, check_float, 0.0, 1e-2, low_open=True)
-    scan_scales: tuple[float, ...] = spec((1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8), check_float_list, 0.0,
-                                          high=1.0, low_open=True, min_len=1, max_len=30, then=unique_largest_first,
-                                          order=-1)
+    scan_scales: tuple[float, ...] = spec(
+        (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8),
+        check_float_list,
+        0.0,
+        high=1.0,
+        low_open=True,
+        min_len=1,
+        max_len=30,
+        then=unique_largest_first,
+        order=-1,
+    )
     scan_seed: int = spec(0, check_int, 0)
     design: str = spec("even", check_choice, DESIGNS)
     data_seed: int = spec(0, check_int, 0)
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.check_rtol >= self.rtol:
-            raise ParameterError("check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}")
+            raise ParameterError(
+                "check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}"
+            )
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
         """One trial: Example 1 with C₂/C₁ = ``c_ratio`` (width 2, tanh, n points of ``design``)."""
-        return RunConfig(seeds=1, first_seed=seed, init_scale=scale, n_samples=self.n_samples, design=self.design,
-                         data_seed=self.data_seed,
-                         width=2, activation="tanh", c_ratio_base=self.c_ratio, c_ratio_slope=0.0,
-                         t_max=self.t_max, rtol=self.rtol if rtol is None else rtol,
-                         checkpoints_per_decade=self.checkpoints_per_decade)
+        return RunConfig(
+            seeds=1,
+            first_seed=seed,
+            init_scale=scale,
+            n_samples=self.n_samples,
+            design=self.design,
+            data_seed=self.data_seed,
+            width=2,
+            activation="tanh",
+            c_ratio_base=self.c_ratio,
+            c_ratio_slope=0.0,
+            t_max=self.t_max,
+            rtol=self.rtol if rtol is None else rtol,
+            checkpoints_per_decade=self.checkpoints_per_decade,
+        )
 
     def trials(self, rtol: float | None = None) -> list[RunConfig]:
         """The figure's trials, largest scale first; trial k has seed ``first_seed + k``."""
@@ -118,7 +155,9 @@ class Config(UserConfig):
 
     def scan(self) -> list[RunConfig]:
         """One seed at every scan scale, then its reference at the smallest of ``scales``."""
-        return [self.trial(self.scan_seed, s) for s in self.scan_scales] + [self.trial(self.scan_seed, self.scales[-1])]
+        return [self.trial(self.scan_seed, s) for s in self.scan_scales] + [
+            self.trial(self.scan_seed, self.scales[-1])
+        ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -129,25 +168,48 @@ class Config(UserConfig):
 # The figure
 
 
-def _gaps(arrs: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_floor: float) -> dict[str, np.ndarray]:
+def _gaps(
+    arrs: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_floor: float
+) -> dict[str, np.ndarray]:
     """Lags, aligned and unaligned gaps of each run in ``arrs`` against ``ref``."""
     rate = float(ref["growth_rate"][0])
     C = np.concatenate([a["C"] for a in arrs])
     lags = theorem1_lags(C, ref["C"][0], rate)
-    out: dict[str, list[float]] = {k: [] for k in ("aligned", "unaligned", "t_at_max", "loss_at_max", "t_lo", "t_hi")}
+    out: dict[str, list[float]] = {
+        k: [] for k in ("aligned", "unaligned", "t_at_max", "loss_at_max", "t_lo", "t_hi")
+    }
     for a, lag in zip(arrs, lags):
-        kw = dict(loss_floor=loss_floor, t_end=float(a["final_time"][0]), t_end_ref=float(ref["final_time"][0]))
+        kw = dict(
+            loss_floor=loss_floor, t_end=float(a["final_time"][0]), t_end_ref=float(ref["final_time"][0])
+        )
         g = log_loss_gap(a["times"], a["loss_traj"][0], ref["times"], ref["loss_traj"][0], float(lag), **kw)
         u = log_loss_gap(a["times"], a["loss_traj"][0], ref["times"], ref["loss_traj"][0], 0.0, **kw)
-        for k, v in (("aligned", g.gap), ("unaligned", u.gap), ("t_at_max", g.t_at_max),
-                     ("loss_at_max", g.loss_at_max), ("t_lo", g.t_lo), ("t_hi", g.t_hi)):
+        for k, v in (
+            ("aligned", g.gap),
+            ("unaligned", u.gap),
+            ("t_at_max", g.t_at_max),
+            ("loss_at_max", g.loss_at_max),
+            ("t_lo", g.t_lo),
+            ("t_hi", g.t_hi),
+        ):
             out[k].append(v)
     return {"lag": lags, **{k: np.array(v) for k, v in out.items()}}
 
 
 def _stack(arrs: list[dict[str, np.ndarray]], prefix: str) -> dict[str, np.ndarray]:
-    keys = ("seeds", "C", "theta_traj", "loss_traj", "final_theta", "final_loss", "final_time", "status", "steps",
-            "label", "gen_error")
+    keys = (
+        "seeds",
+        "C",
+        "theta_traj",
+        "loss_traj",
+        "final_theta",
+        "final_loss",
+        "final_time",
+        "status",
+        "steps",
+        "label",
+        "gen_error",
+    )
     return {f"{prefix}{k}": np.concatenate([a[k] for a in arrs]) for k in keys}
 
 
@@ -157,16 +219,20 @@ def run_configs(cfg: Config) -> list[RunConfig]:
     return list(dict.fromkeys(cfg.trials() + cfg.scan() + check))
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of Figure 2 in one batched call and measure the gaps."""
     t0 = time.perf_counter()
     unique = run_configs(cfg)  # one run per distinct configuration
-    return analyse(cfg, dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device))), t0=t0)
+    return analyse(
+        cfg, dict(zip(unique, run_many(unique, progress=progress, scheduler=scheduler, device=device))), t0=t0
+    )
 
 
-def analyse(cfg: Config, results: dict[RunConfig, dict[str, np.ndarray]], *, t0: float
-            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def analyse(
+    cfg: Config, results: dict[RunConfig, dict[str, np.ndarray]], *, t0: float
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Gaps, lags and the summary from the runs of :func:`run_configs` (``results`` may hold other runs too)."""
     main, scan = cfg.trials(), cfg.scan()
     check = cfg.trials(cfg.check_rtol) if cfg.check_rtol > 0 else []
@@ -197,13 +263,28 @@ def analyse(cfg: Config, results: dict[RunConfig, dict[str, np.ndarray]], *, t0:
         arrays["check_aligned_gap"] = g_check["aligned"]
         arrays["check_loss_traj"] = np.concatenate([a["loss_traj"] for a in arr_check])
     wall = float(sum(float(results[c]["wall_time"]) for c in run_configs(cfg)))
-    summary = fig2_summary(cfg, arrays, floor=floor, slope=slope, intercept=intercept, compute_s=wall,
-                           runtime_s=time.perf_counter() - t0)
+    summary = fig2_summary(
+        cfg,
+        arrays,
+        floor=floor,
+        slope=slope,
+        intercept=intercept,
+        compute_s=wall,
+        runtime_s=time.perf_counter() - t0,
+    )
     return summary, arrays
 
 
-def fig2_summary(cfg: Config, arrays: dict[str, np.ndarray], *, floor: float, slope: float, intercept: float,
-                 compute_s: float, runtime_s: float) -> dict[str, Any]:
+def fig2_summary(
+    cfg: Config,
+    arrays: dict[str, np.ndarray],
+    *,
+    floor: float,
+    slope: float,
+    intercept: float,
+    compute_s: float,
+    runtime_s: float,
+) -> dict[str, Any]:
     """The JSON-able summary (``result.json``) of a Figure 2 run."""
     al, un = arrays["aligned_gap"][:-1], arrays["unaligned_gap"][:-1]  # the last trial is the reference
     scales = np.array(cfg.scales)[:-1]
@@ -244,13 +325,14 @@ def fig2_summary(cfg: Config, arrays: dict[str, np.ndarray], *, floor: float, sl
         "scan_aligned_gap": [float(x) for x in arrays["scan_aligned_gap"]],
         "scan_unaligned_gap": [float(x) for x in arrays["scan_unaligned_gap"]],
         "scan_slope": slope,
-        "scan_gap_over_scale": float(10 ** intercept) if np.isfinite(intercept) else float("nan"),
+        "scan_gap_over_scale": float(10**intercept) if np.isfinite(intercept) else float("nan"),
         "reached_set": [SET_NAMES[int(v)] for v in arrays["label"]],
         "final_loss": [float(x) for x in arrays["final_loss"]],
         "gen_error": [float(x) for x in arrays["gen_error"]],
         "horizon": cfg.t_max,
-        "test_set": ("1000 points, grid on [-2, 2]" if cfg.design == "even"
-                     else "1000 N(0, 1) draws (seed 12345)"),
+        "test_set": (
+            "1000 points, grid on [-2, 2]" if cfg.design == "even" else "1000 N(0, 1) draws (seed 12345)"
+        ),
         "compute_s": compute_s,
         "runtime_s": runtime_s,
         "headline": [
@@ -259,5 +341,3 @@ def fig2_summary(cfg: Config, arrays: dict[str, np.ndarray], *, floor: float, sl
             f"one-seed scan: gap ~ s^{slope:.2f} above the numerical floor {floor:.1e}; shrinks with s: {shrinks}",
         ],
     }
-
-

@@ -21,7 +21,9 @@ def fig3_summary(cfg: RunConfig, arrays: dict[str, np.ndarray]) -> dict[str, Any
     label = arrays["label"]
     th = ratio_thresholds(arrays["ratio"], label)
     n = len(label)
-    statuses = {Status(s).name.lower(): int((arrays["status"] == s).sum()) for s in np.unique(arrays["status"])}
+    statuses = {
+        Status(s).name.lower(): int((arrays["status"] == s).sum()) for s in np.unique(arrays["status"])
+    }
     return {
         "figure": "fig3",
         "paper": "arXiv:2405.13787, Figure 3",

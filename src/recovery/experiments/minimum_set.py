@@ -72,7 +72,9 @@ from ..core.theory import (
 )
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = "Hessian at Q1/Q2: zero eigenvalues vs dimension of the minimum set (Morse-Bott), measured rates"
+DESCRIPTION = (
+    "Hessian at Q1/Q2: zero eigenvalues vs dimension of the minimum set (Morse-Bott), measured rates"
+)
 
 PAPER_HESSIAN = {
     "claim": "SCIENCE.md (derived, not the paper's printed statement): Q2 is reached at a linear (exponential) "
@@ -121,13 +123,23 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.dim_nearby_radius <= self.dim_radius:
-            raise ParameterError("dim_nearby_radius", given["dim_nearby_radius"],
-                                 f"must be > dim_radius={self.dim_radius:g}")
+            raise ParameterError(
+                "dim_nearby_radius", given["dim_nearby_radius"], f"must be > dim_radius={self.dim_radius:g}"
+            )
 
     def rate_config(self) -> RunConfig:
-        return RunConfig(seeds=self.rate_seeds, first_seed=0, init_scale=self.rate_scale, n_samples=self.rate_n,
-                         design="even", width=2, activation="tanh", t_max=self.rate_t_max, rtol=self.rate_rtol,
-                         checkpoints_per_decade=self.rate_cpd)
+        return RunConfig(
+            seeds=self.rate_seeds,
+            first_seed=0,
+            init_scale=self.rate_scale,
+            n_samples=self.rate_n,
+            design="even",
+            width=2,
+            activation="tanh",
+            t_max=self.rate_t_max,
+            rtol=self.rate_rtol,
+            checkpoints_per_decade=self.rate_cpd,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -158,8 +170,11 @@ def geometry(cfg: Config, *, progress: bool = True) -> dict[str, np.ndarray]:
     spectra = np.zeros((G, N, Pn, pts[0][1].numel()))
     lam_min = np.zeros((G, N, Pn))
     model_rank = np.array([jacobian_rank(p, act) for _, p in pts])
-    specs = [DataSpec(design=design, n_samples=n, data_seed=cfg.data_seed) for design in cfg.designs
-             for n in cfg.n_values]
+    specs = [
+        DataSpec(design=design, n_samples=n, data_seed=cfg.data_seed)
+        for design in cfg.designs
+        for n in cfg.n_values
+    ]
     data_all = batch_data([s for s in specs for _ in pts])  # one row per (design, n, point)
     thetas = torch.stack([p for _ in specs for _, p in pts])
     for j, (gi, ni, pi) in enumerate(np.ndindex(G, N, Pn)):
@@ -169,9 +184,18 @@ def geometry(cfg: Config, *, progress: bool = True) -> dict[str, np.ndarray]:
         out["zero"][gi, ni, pi] = zero_eigenvalue_count(ev, cfg.zero_rtol)
         lam_min[gi, ni, pi] = smallest_nonzero_eigenvalue(ev, cfg.zero_rtol)
         out["rank_train"][gi, ni, pi] = training_jacobian_rank(thetas[j], one, act, cfg.zero_rtol)
-    dims = minimum_set_dimensions(thetas, data_all, act, radius=cfg.dim_radius, samples=cfg.dim_samples,
-                                  nearby=cfg.dim_nearby, nearby_radius=cfg.dim_nearby_radius, tol=cfg.dim_tol,
-                                  residual_tol=cfg.dim_residual_tol, seed=cfg.point_seed)
+    dims = minimum_set_dimensions(
+        thetas,
+        data_all,
+        act,
+        radius=cfg.dim_radius,
+        samples=cfg.dim_samples,
+        nearby=cfg.dim_nearby,
+        nearby_radius=cfg.dim_nearby_radius,
+        tol=cfg.dim_tol,
+        residual_tol=cfg.dim_residual_tol,
+        seed=cfg.point_seed,
+    )
     for j, (gi, ni, pi) in enumerate(np.ndindex(G, N, Pn)):
         out["dim"][gi, ni, pi], out["span"][gi, ni, pi] = dims[j].dim, dims[j].span
         out["unconverged"][gi, ni, pi] = dims[j].unconverged
@@ -193,8 +217,10 @@ def rates(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     target = SingleNeuronTarget().neuron
     S = len(arrays["label"])
     t = arrays["times"]
-    out = {k: np.full(S, np.nan) for k in ("q2_rate", "q2_lambda_min", "q2_dead_w_norm", "q1_loss_exponent",
-                                           "q1_distance_exponent")}
+    out = {
+        k: np.full(S, np.nan)
+        for k in ("q2_rate", "q2_lambda_min", "q2_dead_w_norm", "q1_loss_exponent", "q1_distance_exponent")
+    }
     out["q2_points"] = np.zeros(S, dtype=int)
     out["distance_to_crossing"] = np.array([distance_to_crossing(th, target) for th in arrays["final_theta"]])
     out["q1_distance_traj"] = np.full(arrays["loss_traj"].shape, np.nan)
@@ -205,7 +231,9 @@ def rates(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             r, k = fit_exponential_rate(t[end], L[end], cfg.q2_loss_window)
             out["q2_rate"][i], out["q2_points"][i] = r, k
             th = torch.as_tensor(arrays["final_theta"][i])
-            out["q2_lambda_min"][i] = smallest_nonzero_eigenvalue(hessian_spectrum_at(th, data, act), cfg.zero_rtol)
+            out["q2_lambda_min"][i] = smallest_nonzero_eigenvalue(
+                hessian_spectrum_at(th, data, act), cfg.zero_rtol
+            )
             dead = int(np.argmin(np.abs(arrays["final_theta"][i][:, 0])))
             out["q2_dead_w_norm"][i] = float(np.linalg.norm(arrays["final_theta"][i][dead, 1:]))
         elif arrays["label"][i] == Q1:
@@ -217,8 +245,9 @@ def rates(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Geometry at the sampled points and the measured rates (ONE run_many call for all seeds)."""
     t0 = time.perf_counter()
     geo = geometry(cfg, progress=progress)
@@ -240,13 +269,15 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         "rate_status": arr["status"],
         **{f"rate_{k}": v for k, v in fits.items()},
     }
-    summary = hessian_summary(cfg, arrays, compute_s=float(arr["wall_time"]), geometry_s=t_geo,
-                              runtime_s=time.perf_counter() - t0)
+    summary = hessian_summary(
+        cfg, arrays, compute_s=float(arr["wall_time"]), geometry_s=t_geo, runtime_s=time.perf_counter() - t0
+    )
     return summary, arrays
 
 
-def branch_table(cfg: Config, arrays: dict[str, np.ndarray], design: str = "even", n: int | None = None
-                 ) -> list[dict[str, Any]]:
+def branch_table(
+    cfg: Config, arrays: dict[str, np.ndarray], design: str = "even", n: int | None = None
+) -> list[dict[str, Any]]:
     """One row per branch at sample size ``n`` (default: ``rate_n``): model rank, zero eigenvalues, training
     Jacobian rank, local dimension of the minimum set, Morse–Bott at every sampled point, and the measured rate."""
     n = cfg.rate_n if n is None else n
@@ -270,15 +301,18 @@ def branch_table(cfg: Config, arrays: dict[str, np.ndarray], design: str = "even
             "branch_dimension": BRANCH_DIM[b],
             "morse_bott_all": bool((z == d).all()),
             "morse_bott_any": bool((z == d).any()),
-            "lambda_min_range": [float(np.nanmin(arrays["geo_lambda_min"][gi, ni, sel])),
-                                 float(np.nanmax(arrays["geo_lambda_min"][gi, ni, sel]))],
+            "lambda_min_range": [
+                float(np.nanmin(arrays["geo_lambda_min"][gi, ni, sel])),
+                float(np.nanmax(arrays["geo_lambda_min"][gi, ni, sel])),
+            ],
         }
         rows.append(row)
     return rows
 
 
-def hessian_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, geometry_s: float,
-                    runtime_s: float) -> dict[str, Any]:
+def hessian_summary(
+    cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, geometry_s: float, runtime_s: float
+) -> dict[str, Any]:
     """The JSON-able ``result.json`` of the Hessian page."""
     lab = arrays["rate_label"]
     ratio = arrays["rate_q2_ratio"]
@@ -314,10 +348,17 @@ def hessian_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: fl
         "zero_count_equals_P_minus_training_rank": identity,
         "geometry": mb,
         "branch_table": table,
-        "model_rank": {b: sorted({int(x) for x in arrays["geo_model_rank"][arrays["geo_branch"] == b]})
-                       for b in BRANCHES if (arrays["geo_branch"] == b).any()},
+        "model_rank": {
+            b: sorted({int(x) for x in arrays["geo_model_rank"][arrays["geo_branch"] == b]})
+            for b in BRANCHES
+            if (arrays["geo_branch"] == b).any()
+        },
         "paper_model_rank": PAPER_HESSIAN["model_rank"],
-        "rate_runs": {"Q1": int((lab == Q1).sum()), "Q2": int((lab == Q2).sum()), "neither": int((lab == NEITHER).sum())},
+        "rate_runs": {
+            "Q1": int((lab == Q1).sum()),
+            "Q2": int((lab == Q2).sum()),
+            "neither": int((lab == NEITHER).sum()),
+        },
         "q2_fitted": int(fitted.sum()),
         "q2_rate_over_2lambda_median": finite_median(ratio),
         "q2_fraction_within_5pct": within5,
@@ -331,17 +372,32 @@ def hessian_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: fl
         "runtime_s": runtime_s,
         "headline": [
             f"Morse-Bott (zero eigenvalues = dim of minimum set) at n={cfg.rate_n}: "
-            + ", ".join(f"{r['branch']} {'yes' if r['morse_bott_all'] else 'no'} ({r['zero_eigenvalues']} vs "
-                        f"{r['minimum_set_dimension']})" for r in table),
-            (f"Q2: fitted rate / 2 lambda_min = {finite_median(ratio):.3f} (median of {int(fitted.sum())}); Q1: loss ~ "
-             f"t^{q1_le:.2f}, distance ~ t^{q1_de:.2f} (medians of {int((lab == Q1).sum())} runs)"),
+            + ", ".join(
+                f"{r['branch']} {'yes' if r['morse_bott_all'] else 'no'} ({r['zero_eigenvalues']} vs "
+                f"{r['minimum_set_dimension']})"
+                for r in table
+            ),
+            (
+                f"Q2: fitted rate / 2 lambda_min = {finite_median(ratio):.3f} (median of {int(fitted.sum())}); Q1: loss ~ "
+                f"t^{q1_le:.2f}, distance ~ t^{q1_de:.2f} (medians of {int((lab == Q1).sum())} runs)"
+            ),
         ],
     }
 
 
-PAPER_SIZE: dict[str, Any] = {"rate_seeds": 400, "points_per_branch": 10, "dim_samples": 24, "dim_nearby": 5,
-                              "rate_rtol": 1e-9}
-QUICK_SIZE: dict[str, Any] = {"n_values": [4, 6], "designs": ["even"], "points_per_branch": 1, "rate_seeds": 8,
-                              "rate_t_max": 1e5, "rate_rtol": 1e-6, "q1_time_window": [1e4, 1e5]}
-
-
+PAPER_SIZE: dict[str, Any] = {
+    "rate_seeds": 400,
+    "points_per_branch": 10,
+    "dim_samples": 24,
+    "dim_nearby": 5,
+    "rate_rtol": 1e-9,
+}
+QUICK_SIZE: dict[str, Any] = {
+    "n_values": [4, 6],
+    "designs": ["even"],
+    "points_per_branch": 1,
+    "rate_seeds": 8,
+    "rate_t_max": 1e5,
+    "rate_rtol": 1e-6,
+    "q1_time_window": [1e4, 1e5],
+}

@@ -147,8 +147,14 @@ class Config(UserConfig):
 # --- computation --------------------------------------------------------------------------------------------
 
 
-def compute(cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu",
-            cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+def compute(
+    cfg: Config,
+    *,
+    progress: bool = True,
+    scheduler: str | None = None,
+    device: str = "cpu",
+    cache: ResultCache | None = None,
+) -> dict[str, np.ndarray]:
     """Run (or load) every (design, n) cell with ONE call of :func:`run_many` and stack the results.
 
     Arrays ``(Dz, N, S)`` (designs, sample sizes, initializations): ``gen_error``, ``gen_error_before`` (one
@@ -236,7 +242,9 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         rows = table[d]
         sep[d] = separation_size_by_recovery(ns, [r["recovered"]["count"] for r in rows], S, cfg.min_fraction)
         sep_branch[d] = {
-            b: separation_size_by_recovery(ns, [r[f"recovered_{b}"]["count"] for r in rows], S, cfg.min_fraction)
+            b: separation_size_by_recovery(
+                ns, [r[f"recovered_{b}"]["count"] for r in rows], S, cfg.min_fraction
+            )
             for b in ("Q1", "Q2")
         }
         sep_paper_only[d] = separation_size_by_recovery(
@@ -304,10 +312,9 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     }
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the threshold measurement and summarize it (``result.json``)."""
     st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
-
-

@@ -47,12 +47,20 @@ from ..core.neurons import (
 )
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = ("Figure 5: width-1000 x/(1+x^2) network, C_i/C_1 = 1.5 + 0.0015(i-1), four seeds/scales: aligned "
-               "losses, active neurons")
+DESCRIPTION = (
+    "Figure 5: width-1000 x/(1+x^2) network, C_i/C_1 = 1.5 + 0.0015(i-1), four seeds/scales: aligned "
+    "losses, active neurons"
+)
 
 # `python -m recovery reproduce`: the book size plus the tolerance check; --quick: a narrow smoke size
 PAPER_SIZE: dict[str, Any] = {"check_rtol": 5e-7}
-QUICK_SIZE: dict[str, Any] = {"scales": (1e-6, 1e-9), "width": 40, "t_max": 30, "rtol": 1e-6, "large_scale": 0}
+QUICK_SIZE: dict[str, Any] = {
+    "scales": (1e-6, 1e-9),
+    "width": 40,
+    "t_max": 30,
+    "rtol": 1e-6,
+    "large_scale": 0,
+}
 
 PAPER_FIG5 = {
     "claim": "loss curves of four trials (different seeds and scales, same C_i/C_1) coincide after the Theorem-1 "
@@ -66,7 +74,7 @@ PAPER_FIG5 = {
 # The two readings of the caption's ratio formula (ours): name -> (c_ratio_base, c_ratio_slope) of C_i/C_1 = base +
 # slope (i - 1) for i >= 2, and what each means
 RATIO_READINGS: dict[str, tuple[float, float]] = {
-    "i_ge_2": (1.5, 0.0015),      # the printed formula applied for i >= 2 (it cannot hold at i = 1)
+    "i_ge_2": (1.5, 0.0015),  # the printed formula applied for i >= 2 (it cannot hold at i = 1)
     "proportional": (1.0, 0.001),  # C_i proportional to 1.5 + 0.0015 (i - 1): C_i/C_1 = 1 + 0.001 (i - 1)
 }
 RATIO_READING_TEXT = {
@@ -86,7 +94,9 @@ def resolve_ratio_reading(reading: Any, base: Any, slope: Any) -> dict[str, Any]
         rb, rs = RATIO_READINGS[reading]
         for name, value, want in (("c_ratio_base", base, rb), ("c_ratio_slope", slope, rs)):
             if value is not None and check_float(name, value) != want:
-                raise ParameterError(name, value, f"must be {want:g} for ratio_reading={reading} (or leave it unset)")
+                raise ParameterError(
+                    name, value, f"must be {want:g} for ratio_reading={reading} (or leave it unset)"
+                )
         base, slope = rb, rs
     db, ds = RATIO_READINGS[DEFAULT_RATIO_READING]
     base = check_float("c_ratio_base", db if base is None else base, 0.0, 100.0, low_open=True)
@@ -127,8 +137,16 @@ class Config(UserConfig):
     * ``threads``: torch threads during the run (1 is fastest on a shared 2-core machine).
     """
 
-    scales: tuple[float, ...] = spec((1e-8, 1e-10, 1e-12, 1e-14), check_float_list, 0.0, high=1.0, low_open=True,
-                                     min_len=2, max_len=12, then=largest_first)
+    scales: tuple[float, ...] = spec(
+        (1e-8, 1e-10, 1e-12, 1e-14),
+        check_float_list,
+        0.0,
+        high=1.0,
+        low_open=True,
+        min_len=2,
+        max_len=12,
+        then=largest_first,
+    )
     first_seed: int = spec(0, check_int, 0)
     large_scale: float = spec(1e-6, check_float, 0.0, 1.0)
     width: int = spec(1000, check_int, 2, 5000)
@@ -146,9 +164,13 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         for k, v in resolve_ratio_reading(self.ratio_reading, self.c_ratio_base, self.c_ratio_slope).items():
-            object.__setattr__(self, k, v)  # a named reading fixes the two numbers; numbers alone get their name
+            object.__setattr__(
+                self, k, v
+            )  # a named reading fixes the two numbers; numbers alone get their name
         if self.check_rtol >= self.rtol:
-            raise ParameterError("check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}")
+            raise ParameterError(
+                "check_rtol", given["check_rtol"], f"must be 0 (no check) or < rtol={self.rtol:g}"
+            )
 
     def ratios(self) -> np.ndarray:
         """The prescribed C_i/C_1 for i = 2..width."""
@@ -156,11 +178,23 @@ class Config(UserConfig):
 
     def trial(self, seed: int, scale: float, rtol: float | None = None) -> RunConfig:
         """One trial: width-``width`` x/(1+x²) network, target tanh(x + 1), prescribed C ratios."""
-        return RunConfig(seeds=1, first_seed=seed, init_scale=scale, n_samples=self.n_samples, design="even",
-                         width=self.width, activation="rational", target_a=1.0, target_w=(1.0, 1.0),
-                         target_activation="tanh", c_ratio_base=self.c_ratio_base, c_ratio_slope=self.c_ratio_slope,
-                         t_max=self.t_max, rtol=self.rtol if rtol is None else rtol,
-                         checkpoints_per_decade=self.checkpoints_per_decade)
+        return RunConfig(
+            seeds=1,
+            first_seed=seed,
+            init_scale=scale,
+            n_samples=self.n_samples,
+            design="even",
+            width=self.width,
+            activation="rational",
+            target_a=1.0,
+            target_w=(1.0, 1.0),
+            target_activation="tanh",
+            c_ratio_base=self.c_ratio_base,
+            c_ratio_slope=self.c_ratio_slope,
+            t_max=self.t_max,
+            rtol=self.rtol if rtol is None else rtol,
+            checkpoints_per_decade=self.checkpoints_per_decade,
+        )
 
     def trials(self, rtol: float | None = None) -> list[RunConfig]:
         """The figure's trials, largest scale first; trial k has seed ``first_seed + k``."""
@@ -188,14 +222,17 @@ def _plateau_index(loss: np.ndarray, times: np.ndarray) -> int:
     return int(idx[np.argmax(rate)])
 
 
-def _gaps(res: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_floor: float
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _gaps(
+    res: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Theorem-1 lags, aligned and unaligned log-loss gaps (and where the aligned one is reached) against ``ref``."""
     rate = float(ref["growth_rate"][0])
     lags = theorem1_lags(np.concatenate([r["C"] for r in res]), ref["C"][0], rate)
     out = []
     for r, lag in zip(res, lags):
-        kw = dict(loss_floor=loss_floor, t_end=float(r["final_time"][0]), t_end_ref=float(ref["final_time"][0]))
+        kw = dict(
+            loss_floor=loss_floor, t_end=float(r["final_time"][0]), t_end_ref=float(ref["final_time"][0])
+        )
         g = log_loss_gap(r["times"], r["loss_traj"][0], ref["times"], ref["loss_traj"][0], float(lag), **kw)
         u = log_loss_gap(r["times"], r["loss_traj"][0], ref["times"], ref["loss_traj"][0], 0.0, **kw)
         out.append((g.gap, u.gap, g.t_at_max))
@@ -206,8 +243,9 @@ def _gaps(res: list[dict[str, np.ndarray]], ref: dict[str, np.ndarray], loss_flo
 TRAJ_STRIDE = 4  # trajectories are kept at every 4th checkpoint (50 per decade at the default density)
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of Figure 5 in one batched call, align and count neurons.
 
     Runs: the trials (``scales``), the extra large-scale run, and the trials again at ``check_rtol``.
@@ -271,13 +309,18 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         arrays["check_aligned_gap"] = g_check
         arrays["check_gen_error"] = np.concatenate([r["gen_error"] for r in rc])
         arrays["check_n_active"] = active_mask(
-            neuron_contributions(canonical_sign(np.concatenate([r["final_theta"] for r in rc]), C[R - 2:R])),
-            cfg.active_fraction).sum(-1)
+            neuron_contributions(
+                canonical_sign(np.concatenate([r["final_theta"] for r in rc]), C[R - 2 : R])
+            ),
+            cfg.active_fraction,
+        ).sum(-1)
     wall = float(sum(float(r["wall_time"]) for r in done.values()))
     return fig5_summary(cfg, arrays, compute_s=wall, runtime_s=time.perf_counter() - t0), arrays
 
 
-def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, runtime_s: float) -> dict[str, Any]:
+def fig5_summary(
+    cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, runtime_s: float
+) -> dict[str, Any]:
     """The JSON-able summary (``result.json``) of a Figure 5 run (the trials; the large-scale run separately)."""
     R = int(arrays["n_main"])
     ref = R - 1
@@ -295,8 +338,11 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
     n_t = arrays["n_active_t"][ref]
     changes = np.flatnonzero(n_t[1:] != n_t[:-1])
     t_settled = float(arrays["traj_times"][changes[-1] + 1]) if changes.size else 0.0
-    largest_C = [bool(set(np.flatnonzero(active[i])) == set(np.argsort(-np.abs(arrays["C"][i]))[:n_active[i]]))
-                 for i in range(R)]
+    largest_C = [
+        bool(set(np.flatnonzero(active[i])) == set(np.argsort(-np.abs(arrays["C"][i]))[: n_active[i]]))
+        for i in range(R)
+    ]
+
     def fl(xs: np.ndarray) -> list[float]:
         return [float(x) for x in xs]
 
@@ -311,8 +357,10 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
         "give 1.5, impossible for C_1/C_1",
         "ratio_reading": cfg.ratio_reading,
         "ratio_reading_text": RATIO_READING_TEXT[cfg.ratio_reading],
-        "ratio_readings_available": {k: {"c_ratio_base": v[0], "c_ratio_slope": v[1], "text": RATIO_READING_TEXT[k]}
-                                     for k, v in RATIO_READINGS.items()},
+        "ratio_readings_available": {
+            k: {"c_ratio_base": v[0], "c_ratio_slope": v[1], "text": RATIO_READING_TEXT[k]}
+            for k, v in RATIO_READINGS.items()
+        },
         "gap_definition": "max over the reference's checkpoint times t in the common window (both losses >= "
         f"{cfg.loss_floor:g}) of |log10 loss(t + lag) - log10 loss_ref(t)|, cubic spline in t; reference = "
         "smallest-scale trial; lag = log(|C_ref|/|C|)/|z| (Theorem 1), 0 for the unaligned gap",
@@ -338,7 +386,9 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
         "n_active_1pct": [int(x) for x in active_mask(arrays["contrib"][main], 0.01).sum(-1)],
         "participation_ratio": fl(participation_ratio(arrays["contrib"][main])),
         "plateau_time": float(arrays["traj_times"][kp]),
-        "plateau_loss": float(arrays["loss_traj"][ref, np.searchsorted(arrays["times"], arrays["traj_times"][kp])]),
+        "plateau_loss": float(
+            arrays["loss_traj"][ref, np.searchsorted(arrays["times"], arrays["traj_times"][kp])]
+        ),
         "angular_spread_plateau_deg": spread_plateau,
         "angular_spread_active_end_deg": spread_active,
         "final_loss": fl(arrays["final_loss"][main]),
@@ -357,16 +407,22 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
         out["check_aligned_gap"] = ck
         out["check_abs_change_of_gap"] = abs(ck - float(arrays["aligned_gap"][R - 2]))
         out["check_n_active"] = [int(x) for x in arrays["check_n_active"]]
-        out["check_rel_change_gen_error"] = float(np.max(np.abs(arrays["check_gen_error"]
-                                                                / arrays["gen_error"][R - 2:R] - 1)))
+        out["check_rel_change_gen_error"] = float(
+            np.max(np.abs(arrays["check_gen_error"] / arrays["gen_error"][R - 2 : R] - 1))
+        )
     if arrays["scales"].size > R:
         out["large_scale_run"] = {
-            "seed": int(arrays["seeds"][R]), "scale": float(arrays["scales"][R]),
-            "theta0_norm": float(arrays["theta0_norm"][R]), "shift_used": float(arrays["lag"][R]),
-            "aligned_gap": float(arrays["aligned_gap"][R]), "unaligned_gap": float(arrays["unaligned_gap"][R]),
-            "n_active": int(n_active[R]), "active_neurons": [int(k) + 1 for k in np.flatnonzero(active[R])],
+            "seed": int(arrays["seeds"][R]),
+            "scale": float(arrays["scales"][R]),
+            "theta0_norm": float(arrays["theta0_norm"][R]),
+            "shift_used": float(arrays["lag"][R]),
+            "aligned_gap": float(arrays["aligned_gap"][R]),
+            "unaligned_gap": float(arrays["unaligned_gap"][R]),
+            "n_active": int(n_active[R]),
+            "active_neurons": [int(k) + 1 for k in np.flatnonzero(active[R])],
             "largest_initial_neuron": int(arrays["most_inflated"][R]) + 1,  # 1-based
-            "final_loss": float(arrays["final_loss"][R]), "gen_error": float(arrays["gen_error"][R]),
+            "final_loss": float(arrays["final_loss"][R]),
+            "gen_error": float(arrays["gen_error"][R]),
         }
     out["headline"] = [
         f"aligned log10-loss gap {out['max_aligned_gap']:.1e} at most vs unaligned {out['min_unaligned_gap']:.2f} at "
@@ -375,5 +431,3 @@ def fig5_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float
         f"of {cfg.width}; generalization error {', '.join(f'{x:.2e}' for x in arrays['gen_error'][main])}",
     ]
     return out
-
-

@@ -24,10 +24,24 @@ from typing import Any, Protocol, cast
 from ..config import check_choice
 
 FIGURES: tuple[str, ...] = (
-    "fig1", "fig2", "fig3", "fig4", "fig5",  # the paper's Figures 1-5
-    "fig6", "fig7", "fig8", "table1",  # reconstructed Figures 6-11 and Table 1
-    "thresholds", "phase", "theorem1", "hessian", "boundary",  # the theory chapter, computed
-    "rank_calculator", "completion", "geometry", "benign_overfitting",  # related results
+    "fig1",
+    "fig2",
+    "fig3",
+    "fig4",
+    "fig5",  # the paper's Figures 1-5
+    "fig6",
+    "fig7",
+    "fig8",
+    "table1",  # reconstructed Figures 6-11 and Table 1
+    "thresholds",
+    "phase",
+    "theorem1",
+    "hessian",
+    "boundary",  # the theory chapter, computed
+    "rank_calculator",
+    "completion",
+    "geometry",
+    "benign_overfitting",  # related results
 )
 
 

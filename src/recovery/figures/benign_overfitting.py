@@ -47,27 +47,38 @@ from ..config import (
 )
 from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
 
-DESCRIPTION = ("Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
-               "layer-ratio trajectories and the test-accuracy phase diagram over (v0, 1/|mu|)")
+DESCRIPTION = (
+    "Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
+    "layer-ratio trajectories and the test-accuracy phase diagram over (v0, 1/|mu|)"
+)
 
 PAPER_SIZE: dict[str, Any] = {
     "v0_values": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 5.0),
     "mu_norms": (0.25, 0.35, 0.5, 0.71, 1.0, 1.19, 1.41, 1.68, 2.0, 2.83, 4.0, 5.66),
-    "sigma_0_values": (1e-3, 3e-2), "seeds": 5,
-    "fig2b_n_values": (20, 40, 80), "fig2b_d_values": (100, 200, 400, 800),
+    "sigma_0_values": (1e-3, 3e-2),
+    "seeds": 5,
+    "fig2b_n_values": (20, 40, 80),
+    "fig2b_d_values": (100, 200, 400, 800),
 }
-QUICK_SIZE: dict[str, Any] = {"v0_values": (1e-4, 1.0), "mu_norms": (0.25, 1.0, 8.0), "seeds": 1, "n_test": 500,
-                              "fig2b_n_values": (20,), "fig2b_d_values": (100,), "halving_check": False}
+QUICK_SIZE: dict[str, Any] = {
+    "v0_values": (1e-4, 1.0),
+    "mu_norms": (0.25, 1.0, 8.0),
+    "seeds": 1,
+    "n_test": 500,
+    "fig2b_n_values": (20,),
+    "fig2b_d_values": (100,),
+    "halving_check": False,
+}
 
 PAPER = {
     "source": "arXiv:2410.19139 (abstract and figure captions as listed in SCIENCE.md). The paper's constants and "
-              "experimental sizes were not available to us: only qualitative statements are compared.",
+    "experimental sizes were not available to us: only qualitative statements are compared.",
     "large_v0": "large output-layer initialization behaves like a fixed output layer: the hidden layer grows, "
-                "the output layer stays largely unchanged; benign iff n|mu|^4 >~ sigma_p^4 d",
+    "the output layer stays largely unchanged; benign iff n|mu|^4 >~ sigma_p^4 d",
     "small_v0": "small output-layer initialization: the hidden layer first grows to a specific ratio to the "
-                "output layer, then both grow jointly keeping that ratio",
+    "output layer, then both grow jointly keeping that ratio",
     "figure_2a": "test accuracy over (v0, 1/|mu|), accuracy > 0.95 blue; a phase transition between small and "
-                 "large v0",
+    "large v0",
     "figure_2b": "v0 = 5: test accuracy over (sigma_p^4 d, n|mu|^4), accuracy > 0.8 blue, straight contours",
     "figure_2c": "small v0: test accuracy over (v0, 1/|mu|), accuracy > 0.8 blue, straight contours",
     "figure_3": "max_i <w_{y_i,r}, xi_i> / max_i v_{y_i,r,2} keeps growing for large v0, converges for small v0",
@@ -96,14 +107,31 @@ class Config(UserConfig):
       ``small_v0_max``: the contour slope of Figure 2(c) is fitted over v₀ ≤ this.
     """
 
-    v0_values: tuple[float, ...] = spec((1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 5.0), check_float_list, 0.0,
-                                        high=100.0, low_open=True, max_len=12, distinct=True, then=ascending)
-    mu_norms: tuple[float, ...] = spec((0.35, 0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0, 5.66), check_float_list, 0.0,
-                                       high=100.0, low_open=True, max_len=14, distinct=True, then=ascending)
+    v0_values: tuple[float, ...] = spec(
+        (1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 5.0),
+        check_float_list,
+        0.0,
+        high=100.0,
+        low_open=True,
+        max_len=12,
+        distinct=True,
+        then=ascending,
+    )
+    mu_norms: tuple[float, ...] = spec(
+        (0.35, 0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0, 5.66),
+        check_float_list,
+        0.0,
+        high=100.0,
+        low_open=True,
+        max_len=14,
+        distinct=True,
+        then=ascending,
+    )
     n_values: tuple[int, ...] = spec((20,), check_int_list, 2, 400, max_len=4)
     d_values: tuple[int, ...] = spec((100,), check_int_list, 3, 2000, max_len=4)
-    sigma_0_values: tuple[float, ...] = spec((1e-3,), check_float_list, 0.0, high=1.0, low_open=True, max_len=4,
-                                             distinct=True, then=ascending)
+    sigma_0_values: tuple[float, ...] = spec(
+        (1e-3,), check_float_list, 0.0, high=1.0, low_open=True, max_len=4, distinct=True, then=ascending
+    )
     fig2b_v0: float = spec(5.0, check_float, 0.0, 100.0, low_open=True)
     fig2b_n_values: tuple[int, ...] = spec((20, 40), check_int_list, 2, 400, max_len=4)
     fig2b_d_values: tuple[int, ...] = spec((100, 200, 400), check_int_list, 3, 2000, max_len=5)
@@ -123,26 +151,51 @@ class Config(UserConfig):
     small_v0_max: float = spec(1e-2, check_float, 0.0, 100.0, low_open=True)
 
     def setting(self) -> Setting:
-        return Setting(m=self.m, sigma_p=self.sigma_p, n_test=self.n_test, loss_target=self.loss_target,
-                       lr_factor=self.lr_factor, max_steps=self.max_steps)
+        return Setting(
+            m=self.m,
+            sigma_p=self.sigma_p,
+            n_test=self.n_test,
+            loss_target=self.loss_target,
+            lr_factor=self.lr_factor,
+            max_steps=self.max_steps,
+        )
 
     def seed_range(self) -> range:
         return range(self.first_seed, self.first_seed + self.seeds)
 
     def trials(self) -> Trials:
         """The (v₀, 1/‖μ‖) plane, in the order (σ₀, n, d, v₀, ‖μ‖, seed), the seed fastest."""
-        return Trials.product(self.v0_values, self.mu_norms, self.n_values, self.d_values, self.seed_range(),
-                              self.sigma_0_values)
+        return Trials.product(
+            self.v0_values,
+            self.mu_norms,
+            self.n_values,
+            self.d_values,
+            self.seed_range(),
+            self.sigma_0_values,
+        )
 
     def halving_trials(self) -> Trials:
         """The first panel of the (v₀, 1/‖μ‖) plane at half the learning rate: (v₀, ‖μ‖, seed)."""
-        return Trials.product(self.v0_values, self.mu_norms, self.n_values[:1], self.d_values[:1],
-                              self.seed_range(), self.sigma_0_values[:1], lr_scale=0.5)
+        return Trials.product(
+            self.v0_values,
+            self.mu_norms,
+            self.n_values[:1],
+            self.d_values[:1],
+            self.seed_range(),
+            self.sigma_0_values[:1],
+            lr_scale=0.5,
+        )
 
     def fig2b_trials(self, d: int) -> Trials:
         """The Figure-2(b) trials of dimension d: (n, ‖μ‖, seed) at v₀ = ``fig2b_v0`` and the first σ₀."""
-        return Trials.product([self.fig2b_v0], self.mu_norms, self.fig2b_n_values, [d], self.seed_range(),
-                              self.sigma_0_values[:1])
+        return Trials.product(
+            [self.fig2b_v0],
+            self.mu_norms,
+            self.fig2b_n_values,
+            [d],
+            self.seed_range(),
+            self.sigma_0_values[:1],
+        )
 
     def sweep_params(self) -> dict[str, Any]:
         """The parameters the simulation depends on (the cache key; display choices left out)."""
@@ -152,8 +205,14 @@ class Config(UserConfig):
         return p
 
     def shape(self) -> tuple[int, ...]:
-        return (len(self.sigma_0_values), len(self.n_values), len(self.d_values), len(self.v0_values),
-                len(self.mu_norms), self.seeds)
+        return (
+            len(self.sigma_0_values),
+            len(self.n_values),
+            len(self.d_values),
+            len(self.v0_values),
+            len(self.mu_norms),
+            self.seeds,
+        )
 
     def fig2b_shape(self) -> tuple[int, ...]:
         """(n, d, ‖μ‖, seed)."""
@@ -163,8 +222,13 @@ class Config(UserConfig):
 _FINAL_KEYS = ("steps", "final_loss", "train_acc", "test_acc", "final_t")
 
 
-def run_sweep(cfg: Config, cache: ResultCache | None = None, *, progress: bool = False,
-              device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
+def run_sweep(
+    cfg: Config,
+    cache: ResultCache | None = None,
+    *,
+    progress: bool = False,
+    device: str | torch.device = "cpu",
+) -> dict[str, np.ndarray]:
     """Every trial (or loaded from the cache, kind ``benign``), in a few batched GD programs: the (v₀, 1/‖μ‖)
     plane (every record), its first panel at half the learning rate (``half_*``: final values) and the
     Figure-2(b) plane, one program per dimension d (``b_*``: final values; trials of one d share one padded
@@ -181,7 +245,9 @@ def run_sweep(cfg: Config, cache: ResultCache | None = None, *, progress: bool =
         out.update({f"half_{k}": half[k] for k in _FINAL_KEYS})
     parts = [train(cfg.fig2b_trials(d), st, device=device, progress=progress) for d in cfg.fig2b_d_values]
     for k in _FINAL_KEYS:  # (d, n, mu, seed) -> (n, d, mu, seed)
-        arr = np.stack([p[k].reshape(len(cfg.fig2b_n_values), len(cfg.mu_norms), cfg.seeds) for p in parts], 1)
+        arr = np.stack(
+            [p[k].reshape(len(cfg.fig2b_n_values), len(cfg.mu_norms), cfg.seeds) for p in parts], 1
+        )
         out[f"b_{k}"] = arr
     out["wall_time"] = np.array(time.perf_counter() - t0)
     cache.save("benign", cfg.sweep_params(), out)
@@ -199,7 +265,9 @@ def crossing(x: np.ndarray, acc: np.ndarray, threshold: float) -> float:
         return float(x[0])
     for k in range(len(x) - 1):
         if acc[k] < threshold <= acc[k + 1]:
-            lx = np.log10(x[k]) + (threshold - acc[k]) * (np.log10(x[k + 1]) - np.log10(x[k])) / (acc[k + 1] - acc[k])
+            lx = np.log10(x[k]) + (threshold - acc[k]) * (np.log10(x[k + 1]) - np.log10(x[k])) / (
+                acc[k + 1] - acc[k]
+            )
             return float(10**lx)
     return float("nan")
 
@@ -227,12 +295,14 @@ def trajectory_index(cfg: Config) -> np.ndarray:
     ``trajectory_mu``, the first seed. ``(len(v0_values),)``."""
     shape = cfg.shape()
     j = int(np.argmin(np.abs(np.log(np.array(cfg.mu_norms) / cfg.trajectory_mu))))
-    return np.array([np.ravel_multi_index((0, shape[1] - 1, shape[2] - 1, i, j, 0), shape)
-                     for i in range(shape[3])])
+    return np.array(
+        [np.ravel_multi_index((0, shape[1] - 1, shape[2] - 1, i, j, 0), shape) for i in range(shape[3])]
+    )
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load) the sweep and measure (a) the trajectories and (b) the phase diagram and its collapse."""
     t0 = time.perf_counter()
     raw = run_sweep(cfg, progress=progress)
@@ -246,14 +316,23 @@ def loglog_line(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
     lx, ly = np.log10(x[ok]), np.log10(y[ok])
-    out = {"slope": float("nan"), "intercept": float("nan"), "max_residual": float("nan"), "points": int(ok.sum())}
+    out = {
+        "slope": float("nan"),
+        "intercept": float("nan"),
+        "max_residual": float("nan"),
+        "points": int(ok.sum()),
+    }
     if len(np.unique(lx)) >= 2:
         slope, c = np.polyfit(lx, ly, 1)
-        out.update(slope=float(slope), intercept=float(c), max_residual=float(np.abs(ly - slope * lx - c).max()))
+        out.update(
+            slope=float(slope), intercept=float(c), max_residual=float(np.abs(ly - slope * lx - c).max())
+        )
     return out
 
 
-def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def analyse(
+    cfg: Config, raw: dict[str, np.ndarray], *, t0: float
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Figure 2 (a)-(c) contours and slopes, the Figure-3 trajectories, the halving check (see the module)."""
     shape = cfg.shape()
     S0, Nn, Nd, V, M, R = shape
@@ -276,7 +355,9 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
         local_c = np.diff(np.log10(1.0 / mu_star_c)) / np.diff(np.log10(v0s))
     shift_c = float(np.log10(mu_star_c[0] / mu_star_c[-1])) if V >= 2 else float("nan")
     tilted = np.flatnonzero(np.abs(np.nan_to_num(local_c)) > 0.05)  # the v0 band over which the contour moves
-    band = (float(v0s[tilted[0]]), float(v0s[tilted[-1] + 1])) if len(tilted) else (float("nan"), float("nan"))
+    band = (
+        (float(v0s[tilted[0]]), float(v0s[tilted[-1] + 1])) if len(tilted) else (float("nan"), float("nan"))
+    )
     # Figure 2(b): v0 = fig2b_v0 over (sigma_p^4 d, n|mu|^4); the contour of thr
     bn, bd = np.array(cfg.fig2b_n_values), np.array(cfg.fig2b_d_values)
     b_acc = raw["b_test_acc"]  # (n, d, mu, seed)
@@ -298,30 +379,61 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     if "half_test_acc" in raw:
         half = raw["half_test_acc"].reshape(V, M, R).mean(-1)
         dacc = np.abs(half - plane)
-        halving = {"max_change": float(dacc.max()), "fraction_changed": float((dacc > 0.05).mean()),
-                   "cells": int(dacc.size),
-                   "contour_shift_decades": float(np.nanmax(np.abs(np.log10(
-                       np.array([crossing(mus, half[i], thr) for i in range(V)]) / mu_star_c))))
-                   if np.isfinite(mu_star_c).any() else float("nan"),
-                   "all_interpolate": bool(((raw["half_train_acc"] == 1.0)
-                                            & (raw["half_final_loss"] <= cfg.loss_target)).all()),
-                   "steps_max": int(raw["half_steps"].max())}
+        halving = {
+            "max_change": float(dacc.max()),
+            "fraction_changed": float((dacc > 0.05).mean()),
+            "cells": int(dacc.size),
+            "contour_shift_decades": float(
+                np.nanmax(
+                    np.abs(np.log10(np.array([crossing(mus, half[i], thr) for i in range(V)]) / mu_star_c))
+                )
+            )
+            if np.isfinite(mu_star_c).any()
+            else float("nan"),
+            "all_interpolate": bool(
+                ((raw["half_train_acc"] == 1.0) & (raw["half_final_loss"] <= cfg.loss_target)).all()
+            ),
+            "steps_max": int(raw["half_steps"].max()),
+        }
     else:
         half = np.full((V, M), np.nan)
-        halving = {"max_change": float("nan"), "fraction_changed": float("nan"), "cells": 0,
-                   "contour_shift_decades": float("nan"), "all_interpolate": True, "steps_max": 0}
+        halving = {
+            "max_change": float("nan"),
+            "fraction_changed": float("nan"),
+            "cells": 0,
+            "contour_shift_decades": float("nan"),
+            "all_interpolate": True,
+            "steps_max": 0,
+        }
     # v0 dependence of the accuracy, per sigma_0
-    v0_effect = [float(np.abs(acc_mean[s_, :, :, -1, :] - acc_mean[s_, :, :, 0, :]).max()) for s_ in range(S0)]
+    v0_effect = [
+        float(np.abs(acc_mean[s_, :, :, -1, :] - acc_mean[s_, :, :, 0, :]).max()) for s_ in range(S0)
+    ]
     # Figure 3 trajectories
     ti = trajectory_index(cfg)
     K = raw["t"].shape[0]
-    traj = {k: raw[k][:, ti].T for k in ("t", "loss", "v_norm", "W_norm", "ratio", "ratio_med", "ratio_min",
-                                          "ratio_max", "v_change", "drift", "noise_inner", "v_noise",
-                                          "paper_ratio")}
+    traj = {
+        k: raw[k][:, ti].T
+        for k in (
+            "t",
+            "loss",
+            "v_norm",
+            "W_norm",
+            "ratio",
+            "ratio_med",
+            "ratio_min",
+            "ratio_max",
+            "v_change",
+            "drift",
+            "noise_inner",
+            "v_noise",
+            "paper_ratio",
+        )
+    }
     steps = raw["steps"][ti]
     e = int(steps[0])
-    rm = traj["ratio_med"][0, :e + 1]
-    wn = traj["W_norm"][0, :e + 1]
+    rm = traj["ratio_med"][0, : e + 1]
+    wn = traj["W_norm"][0, : e + 1]
     growth = wn >= 10.0 * wn[0]  # the joint-growth phase: |W| at least 10x its initial value
     ratio_settled = float(rm[-1])
     ratio_spread = float(np.max(np.abs(rm[growth] / rm[-1] - 1))) if growth.any() else float("nan")
@@ -331,24 +443,43 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     pr_growth = []
     for i in range(V):
         e_i = int(steps[i])
-        tt, rr = traj["t"][i, :e_i + 1], traj["paper_ratio"][i, :e_i + 1]
+        tt, rr = traj["t"][i, : e_i + 1], traj["paper_ratio"][i, : e_i + 1]
         k = int(np.searchsorted(tt, tt[-1] / 10)) if tt[-1] > 0 else 0
         pr_growth.append(float(rr[-1] / rr[min(k, e_i)]) if np.isfinite(rr[-1]) else float("nan"))
     v_change_large = float(traj["v_change"][-1, int(steps[-1])])
     W_growth_large = float(traj["W_norm"][-1, int(steps[-1])] / traj["W_norm"][-1, 0])
     arrays: dict[str, np.ndarray] = {
-        "test_acc": acc, "acc_mean": acc_mean, "train_acc": raw["train_acc"].reshape(shape),
-        "final_loss": raw["final_loss"].reshape(shape), "steps": raw["steps"].reshape(shape),
+        "test_acc": acc,
+        "acc_mean": acc_mean,
+        "train_acc": raw["train_acc"].reshape(shape),
+        "final_loss": raw["final_loss"].reshape(shape),
+        "steps": raw["steps"].reshape(shape),
         "final_t": raw["final_t"].reshape(shape),
-        "v0_values": v0s, "mu_norms": mus, "n_values": np.array(cfg.n_values),
-        "d_values": np.array(cfg.d_values), "sigma_0_values": np.array(cfg.sigma_0_values),
-        "mu_star_a": mu_star_a, "mu_star_c": mu_star_c, "half_acc_mean": half,
-        "b_test_acc": b_acc, "b_acc_mean": b_mean, "b_n_values": bn, "b_d_values": bd,
-        "collapse_X": X, "collapse_acc_large": b_curves,
-        "collapse_n": np.array([s_[0] for s_ in sizes]), "collapse_d": np.array([s_[1] for s_ in sizes]),
-        "mu_star": mu_star, "X_star": X_star, "b_x_star": b_x, "b_y_star": b_y,
-        "traj_index": ti, "traj_steps": steps, **{f"traj_{k}": v for k, v in traj.items()},
-        "final_ratio_med": raw["ratio_med"][-1].reshape(shape), "final_v_change": raw["v_change"][-1].reshape(shape),
+        "v0_values": v0s,
+        "mu_norms": mus,
+        "n_values": np.array(cfg.n_values),
+        "d_values": np.array(cfg.d_values),
+        "sigma_0_values": np.array(cfg.sigma_0_values),
+        "mu_star_a": mu_star_a,
+        "mu_star_c": mu_star_c,
+        "half_acc_mean": half,
+        "b_test_acc": b_acc,
+        "b_acc_mean": b_mean,
+        "b_n_values": bn,
+        "b_d_values": bd,
+        "collapse_X": X,
+        "collapse_acc_large": b_curves,
+        "collapse_n": np.array([s_[0] for s_ in sizes]),
+        "collapse_d": np.array([s_[1] for s_ in sizes]),
+        "mu_star": mu_star,
+        "X_star": X_star,
+        "b_x_star": b_x,
+        "b_y_star": b_y,
+        "traj_index": ti,
+        "traj_steps": steps,
+        **{f"traj_{k}": v for k, v in traj.items()},
+        "final_ratio_med": raw["ratio_med"][-1].reshape(shape),
+        "final_v_change": raw["v_change"][-1].reshape(shape),
         "max_drift": raw["drift"].max(0).reshape(shape),
     }
     nan_list = lambda a_: [float(x) for x in a_]  # noqa: E731
@@ -359,12 +490,15 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
         "parameters": cfg.params(),
         "package_version": __version__,
         "code_hash": code_hash(),
-        "trials": int(np.prod(shape)) + int(np.prod(cfg.fig2b_shape())) + (V * M * R if cfg.halving_check else 0),
+        "trials": int(np.prod(shape))
+        + int(np.prod(cfg.fig2b_shape()))
+        + (V * M * R if cfg.halving_check else 0),
         "gd_steps_max": int(max(raw["steps"].max(), raw["b_steps"].max(), halving["steps_max"])),
         "steps_recorded": int(K),
         "fraction_interpolating": float(np.concatenate([interp.ravel(), b_interp.ravel()]).mean()),
-        "all_reached_loss_target": bool((raw["final_loss"] <= cfg.loss_target).all()
-                                        and (raw["b_final_loss"] <= cfg.loss_target).all()),
+        "all_reached_loss_target": bool(
+            (raw["final_loss"] <= cfg.loss_target).all() and (raw["b_final_loss"] <= cfg.loss_target).all()
+        ),
         "trajectory_mu": float(mus[int(np.argmin(np.abs(np.log(mus / cfg.trajectory_mu))))]),
         "small_v0_final_ratio": ratio_settled,
         "small_v0_ratio_spread_in_growth": ratio_spread,
@@ -381,11 +515,14 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
         # Figure 2(a), (c)
         "fig2_mu_star_a_by_v0": nan_list(mu_star_a),
         "fig2_mu_star_c_by_v0": nan_list(mu_star_c),
-        "fig2a_slope_all": fit_a_all["slope"], "fig2a_max_residual_all": fit_a_all["max_residual"],
+        "fig2a_slope_all": fit_a_all["slope"],
+        "fig2a_max_residual_all": fit_a_all["max_residual"],
         "fig2a_slope_small": fit_a_small["slope"],
-        "fig2c_slope_small": fit_c["slope"], "fig2c_max_residual_small": fit_c["max_residual"],
+        "fig2c_slope_small": fit_c["slope"],
+        "fig2c_max_residual_small": fit_c["max_residual"],
         "fig2c_points_small": fit_c["points"],
-        "fig2c_slope_all": fit_c_all["slope"], "fig2c_max_residual_all": fit_c_all["max_residual"],
+        "fig2c_slope_all": fit_c_all["slope"],
+        "fig2c_max_residual_all": fit_c_all["max_residual"],
         "fig2c_local_slopes": nan_list(local_c),
         "fig2c_shift_decades": shift_c,
         "fig2c_band_v0": list(band),
@@ -393,11 +530,14 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
         "sizes": [list(s_) for s_ in sizes],
         "mu_star_fig2b": nan_list(mu_star),
         "X_star_fig2b": nan_list(X_star),
-        "fig2b_slope": fit_b["slope"], "fig2b_max_residual": fit_b["max_residual"], "fig2b_points": fit_b["points"],
+        "fig2b_slope": fit_b["slope"],
+        "fig2b_max_residual": fit_b["max_residual"],
+        "fig2b_points": fit_b["points"],
         "exponent_n": expo["n"],
         "exponent_d": expo["d"],
         "spread_log10_X_star_over_4": float((np.nanmax(np.log10(X_star)) - np.nanmin(np.log10(X_star))) / 4)
-        if np.isfinite(X_star).any() else float("nan"),
+        if np.isfinite(X_star).any()
+        else float("nan"),
         "acc_large_v0_X_ge_10_min": acc_high_X,
         "acc_large_v0_X_le_0.01_max": acc_low_X,
         # halving the learning rate
@@ -413,8 +553,10 @@ def analyse(cfg: Config, raw: dict[str, np.ndarray], *, t0: float) -> tuple[dict
     summary["headline"] = [
         f"{summary['trials']} trials in batched GD programs ({summary['gd_steps_max']} steps at most), "
         f"{100 * summary['fraction_interpolating']:.0f} % fit every training sample; compute {summary['compute_s']:.1f} s",
-        f"Fig 2(a): |mu|* at accuracy {thr_a:g} by v0: " + ", ".join(f"{m_:.2f}" for m_ in mu_star_a)
-        + f"; Fig 2(c): at {thr:g}: " + ", ".join(f"{m_:.2f}" for m_ in mu_star_c)
+        f"Fig 2(a): |mu|* at accuracy {thr_a:g} by v0: "
+        + ", ".join(f"{m_:.2f}" for m_ in mu_star_a)
+        + f"; Fig 2(c): at {thr:g}: "
+        + ", ".join(f"{m_:.2f}" for m_ in mu_star_c)
         + f"; slope of log(1/|mu|*) against log v0 for v0 <= {cfg.small_v0_max:g}: {fit_c['slope']:.3f}",
         f"Fig 2(b) (v0={cfg.fig2b_v0:g}): contour {thr:g} in (sigma_p^4 d, n|mu|^4) has log-log slope "
         f"{fit_b['slope']:.2f} (straight line within {fit_b['max_residual']:.2f} decades); |mu|* ~ "
@@ -438,32 +580,53 @@ def failed_checks(cfg: Config, s: dict[str, Any]) -> list[str]:
         if not ok:
             bad.append(msg)
 
-    need(s["fraction_interpolating"] == 1.0, f"not every trial fits its training data: {s['fraction_interpolating']}")
-    need(s["max_conservation_drift"] < 0.15, f"conserved |v_r|^2-|w_r|^2 drifts: {s['max_conservation_drift']}")
+    need(
+        s["fraction_interpolating"] == 1.0,
+        f"not every trial fits its training data: {s['fraction_interpolating']}",
+    )
+    need(
+        s["max_conservation_drift"] < 0.15, f"conserved |v_r|^2-|w_r|^2 drifts: {s['max_conservation_drift']}"
+    )
     if cfg.v0_values[-1] >= 1.0:  # Figure 3 / large v0: the output layer stays put while W grows
-        need(s["large_v0_v_change"] < 0.05 and s["large_v0_W_growth"] > 3,
-             f"large v0: |v-v0|/|v0| = {s['large_v0_v_change']}, |W| growth {s['large_v0_W_growth']}")
+        need(
+            s["large_v0_v_change"] < 0.05 and s["large_v0_W_growth"] > 3,
+            f"large v0: |v-v0|/|v0| = {s['large_v0_v_change']}, |W| growth {s['large_v0_W_growth']}",
+        )
     if cfg.v0_values[0] <= 1e-3:  # small v0: |v_r|/|w_r| follows the conservation law and settles at ~1
-        need(abs(s["small_v0_final_ratio"] - 1) < 0.05 and s["small_v0_ratio_vs_law_max_abs"] < 0.05,
-             f"small v0: |v_r|/|w_r| = {s['small_v0_final_ratio']} (law: max deviation "
-             f"{s['small_v0_ratio_vs_law_max_abs']})")
+        need(
+            abs(s["small_v0_final_ratio"] - 1) < 0.05 and s["small_v0_ratio_vs_law_max_abs"] < 0.05,
+            f"small v0: |v_r|/|w_r| = {s['small_v0_final_ratio']} (law: max deviation "
+            f"{s['small_v0_ratio_vs_law_max_abs']})",
+        )
     # Figure 2(b): benign for large n|mu|^4/(sigma_p^4 d), near chance for small
     if np.isfinite(s["acc_large_v0_X_ge_10_min"]):
-        need(s["acc_large_v0_X_ge_10_min"] > 0.95, f"Fig 2(b): accuracy {s['acc_large_v0_X_ge_10_min']} at X >= 10")
+        need(
+            s["acc_large_v0_X_ge_10_min"] > 0.95,
+            f"Fig 2(b): accuracy {s['acc_large_v0_X_ge_10_min']} at X >= 10",
+        )
     if np.isfinite(s["acc_large_v0_X_le_0.01_max"]):
-        need(s["acc_large_v0_X_le_0.01_max"] < 0.65, f"Fig 2(b): accuracy {s['acc_large_v0_X_le_0.01_max']} at X <= 0.01")
+        need(
+            s["acc_large_v0_X_le_0.01_max"] < 0.65,
+            f"Fig 2(b): accuracy {s['acc_large_v0_X_le_0.01_max']} at X <= 0.01",
+        )
     # Figure 2(b): a straight contour of slope ~1 (at least three d, three seeds)
     if len(cfg.fig2b_d_values) >= 3 and cfg.seeds >= 3 and s["fig2b_points"] >= 3:
-        need(0.7 < s["fig2b_slope"] < 1.3 and s["fig2b_max_residual"] < 0.15,
-             f"Fig 2(b): contour slope {s['fig2b_slope']}, max residual {s['fig2b_max_residual']} decades")
+        need(
+            0.7 < s["fig2b_slope"] < 1.3 and s["fig2b_max_residual"] < 0.15,
+            f"Fig 2(b): contour slope {s['fig2b_slope']}, max residual {s['fig2b_max_residual']} decades",
+        )
     # Figure 2(a), (c): the contour moves between small and large v0 and is straight at small v0
     if cfg.v0_values[0] <= 1e-3 and cfg.v0_values[-1] >= 1.0 and cfg.seeds >= 3:
         need(s["fig2c_shift_decades"] > 0.1, f"Fig 2(c): contour shift {s['fig2c_shift_decades']} decades")
         if s["fig2c_points_small"] >= 3:
-            need(s["fig2c_max_residual_small"] < 0.05,
-                 f"Fig 2(c): small-v0 contour not straight ({s['fig2c_max_residual_small']} decades)")
+            need(
+                s["fig2c_max_residual_small"] < 0.05,
+                f"Fig 2(c): small-v0 contour not straight ({s['fig2c_max_residual_small']} decades)",
+            )
     # the step: halving the learning rate changes no cell of the phase diagram by more than 0.05
     if cfg.halving_check:
-        need(s["halving_fraction_changed"] == 0.0 and s["halving_all_interpolate"],
-             f"halving the learning rate changes {s['halving_fraction_changed']} of the cells by > 0.05")
+        need(
+            s["halving_fraction_changed"] == 0.0 and s["halving_all_interpolate"],
+            f"halving the learning rate changes {s['halving_fraction_changed']} of the cells by > 0.05",
+        )
     return bad

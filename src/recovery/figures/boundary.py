@@ -54,12 +54,26 @@ from ..experiments.convergence_sets import PAPER_FIG3
 
 DESCRIPTION = "The Q2/Q1 boundary in |C1/C2| of Example 1 (n=6): bisection on the growing direction, t -> inf, s -> 0; GD too"
 
-PAPER_SIZE: dict[str, Any] = {"t_max": 1e12, "horizons_per_decade": 2, "rounds": 5,
-                              "gd_learning_rates": (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5),
-                              "gd_epochs": (1000, 10000, 100000, 1000000)}
-QUICK_SIZE: dict[str, Any] = {"scales": (1e-4, 1e-8), "t_min": 1e3, "t_max": 1e5, "rtol": 1e-4, "rounds": 1,
-                              "n_initial": 8, "check_rtol": 0.0, "gd_learning_rates": (0.1,), "gd_epochs": (100,),
-                              "gd_initial": 6, "gd_rounds": 0}
+PAPER_SIZE: dict[str, Any] = {
+    "t_max": 1e12,
+    "horizons_per_decade": 2,
+    "rounds": 5,
+    "gd_learning_rates": (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5),
+    "gd_epochs": (1000, 10000, 100000, 1000000),
+}
+QUICK_SIZE: dict[str, Any] = {
+    "scales": (1e-4, 1e-8),
+    "t_min": 1e3,
+    "t_max": 1e5,
+    "rtol": 1e-4,
+    "rounds": 1,
+    "n_initial": 8,
+    "check_rtol": 0.0,
+    "gd_learning_rates": (0.1,),
+    "gd_epochs": (100,),
+    "gd_initial": 6,
+    "gd_rounds": 0,
+}
 
 WINDOWS = {"low": (0.5, 0.95), "high": (1.05, 2.0)}  # search windows of the two edges (ours)
 KIND = "boundary"
@@ -83,8 +97,16 @@ class Config(UserConfig):
     """
 
     n_samples: int = spec(6, check_int, 3, 1000)
-    scales: tuple[float, ...] = spec((1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=1e-2,
-                                     low_open=True, max_len=12, distinct=True, then=largest_first)
+    scales: tuple[float, ...] = spec(
+        (1e-4, 1e-6, 1e-8, 1e-10, 1e-12),
+        check_float_list,
+        0.0,
+        high=1e-2,
+        low_open=True,
+        max_len=12,
+        distinct=True,
+        then=largest_first,
+    )
     t_min: float = spec(1e2, check_float, 1.0, 1e14)
     t_max: float = spec(1e10, check_float, 1.0, 1e14)
     horizons_per_decade: int = spec(1, check_int, 1, 10)
@@ -95,8 +117,16 @@ class Config(UserConfig):
     n_initial: int = spec(16, check_int, 4, 1000)
     n_refine: int = spec(6, check_int, 2, 200)
     rounds: int = spec(3, check_int, 0, 20)
-    gd_learning_rates: tuple[float, ...] = spec((0.02, 0.1, 0.25), check_float_list, 0.0, high=10.0, low_open=True,
-                                                max_len=20, distinct=True, then=ascending)
+    gd_learning_rates: tuple[float, ...] = spec(
+        (0.02, 0.1, 0.25),
+        check_float_list,
+        0.0,
+        high=10.0,
+        low_open=True,
+        max_len=20,
+        distinct=True,
+        then=ascending,
+    )
     gd_epochs: tuple[int, ...] = spec((1000, 10000, 100000), check_int_list, 1, 10_000_000, max_len=20)
     gd_scale: float = spec(1e-8, check_float, 0.0, 1e-2, low_open=True)
     gd_initial: int = spec(10, check_int, 4, 1000)
@@ -107,13 +137,19 @@ class Config(UserConfig):
         if self.t_max <= self.t_min:
             raise ParameterError("t_max", given["t_max"], f"must be > t_min={self.t_min:g}")
         if self.check_rtol == self.rtol:
-            raise ParameterError("check_rtol", given["check_rtol"],
-                                 f"must be 0 (no check) or differ from rtol={self.rtol:g}")
+            raise ParameterError(
+                "check_rtol", given["check_rtol"], f"must be 0 (no check) or differ from rtol={self.rtol:g}"
+            )
 
     def flow(self, rtol: float | None = None) -> FlowConfig:
         """Integrator settings whose checkpoints after t = 0 are exactly the horizons."""
-        return FlowConfig(t_max=self.t_max, rtol=self.rtol if rtol is None else rtol, t_first_checkpoint=self.t_min,
-                          checkpoints_per_decade=self.horizons_per_decade, max_steps=200_000)
+        return FlowConfig(
+            t_max=self.t_max,
+            rtol=self.rtol if rtol is None else rtol,
+            t_first_checkpoint=self.t_min,
+            checkpoints_per_decade=self.horizons_per_decade,
+            max_steps=200_000,
+        )
 
     def horizons(self) -> np.ndarray:
         return self.flow().checkpoint_times()[1:]
@@ -137,8 +173,9 @@ def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = N
     # gradient flow: the full bisection at the smallest scale (the s -> 0 reference), every horizon, both rules
     t0 = time.perf_counter()
     ev = flow_evaluator(data, act, cfg.flow(), tn, tol=cfg.tol, margin=cfg.margin, progress=progress)
-    store = bisect_edges(ev, [s_min], K, windows=WINDOWS, n_initial=cfg.n_initial, n_refine=cfg.n_refine,
-                         rounds=cfg.rounds)
+    store = bisect_edges(
+        ev, [s_min], K, windows=WINDOWS, n_initial=cfg.n_initial, n_refine=cfg.n_refine, rounds=cfg.rounds
+    )
     main = bracket_table(store, [s_min], K, len(RULES), WINDOWS)
     for key, v in main.items():
         out[f"gf_{key}"] = v[0]  # (side, horizon, rule)
@@ -156,11 +193,24 @@ def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = N
     out["local_windows"] = np.array([local[s] for s in SIDES])
 
     def at_last_horizon(groups: list[float], rtol: float) -> dict[str, np.ndarray]:
-        flow = FlowConfig(t_max=cfg.t_max, rtol=rtol, t_first_checkpoint=cfg.t_max / 10, checkpoints_per_decade=1,
-                          max_steps=400_000)
+        flow = FlowConfig(
+            t_max=cfg.t_max,
+            rtol=rtol,
+            t_first_checkpoint=cfg.t_max / 10,
+            checkpoints_per_decade=1,
+            max_steps=400_000,
+        )
         e = flow_evaluator(data, act, flow, tn, tol=cfg.tol, margin=cfg.margin, progress=progress)
-        st = bisect_edges(e, groups, 2, windows=local, n_initial=cfg.n_refine * 2, n_refine=cfg.n_refine,
-                          rounds=LOCAL_ROUNDS, wanted=lambda g, side, k, q: k == 1)
+        st = bisect_edges(
+            e,
+            groups,
+            2,
+            windows=local,
+            n_initial=cfg.n_refine * 2,
+            n_refine=cfg.n_refine,
+            rounds=LOCAL_ROUNDS,
+            wanted=lambda g, side, k, q: k == 1,
+        )
         nonlocal runs
         runs += sum(len(r) for r, _ in st.values())
         tab = bracket_table(st, groups, 2, len(RULES), local)
@@ -186,8 +236,16 @@ def compute(cfg: Config, *, progress: bool = True, cache: ResultCache | None = N
     t0 = time.perf_counter()
     lrs = list(cfg.gd_learning_rates)
     evd = descent_evaluator(data, "tanh", cfg.gd_scale, cfg.gd_epochs, tn, tol=cfg.tol, margin=cfg.margin)
-    std = bisect_edges(evd, lrs, len(cfg.gd_epochs), windows=WINDOWS, n_initial=cfg.gd_initial,
-                       n_refine=cfg.gd_refine, rounds=cfg.gd_rounds, wanted=lambda g, side, k, q: q == 1)
+    std = bisect_edges(
+        evd,
+        lrs,
+        len(cfg.gd_epochs),
+        windows=WINDOWS,
+        n_initial=cfg.gd_initial,
+        n_refine=cfg.gd_refine,
+        rounds=cfg.gd_rounds,
+        wanted=lambda g, side, k, q: q == 1,
+    )
     for key, v in bracket_table(std, lrs, len(cfg.gd_epochs), len(RULES), WINDOWS).items():
         out[f"gd_{key}"] = v
     out["gd_epochs"] = np.array(cfg.gd_epochs, float)
@@ -215,14 +273,22 @@ def boundary_estimate(cfg: Config, a: dict[str, np.ndarray], side: str, rule: in
     idx = (si, K - 1, rule)
     value = float(a["gf_edge"][idx])
     hw = float(a["gf_half_width"][idx])
-    horizon_drift = _drift(value, float(a["gf_edge"][si, K - 2, rule]), bool(a["gf_found"][si, K - 2, rule])) \
-        if K >= 2 else math.nan
+    horizon_drift = (
+        _drift(value, float(a["gf_edge"][si, K - 2, rule]), bool(a["gf_found"][si, K - 2, rule]))
+        if K >= 2
+        else math.nan
+    )
     if "scale_edge" in a:  # scales are stored largest first: the last of the others is the second smallest
-        scale_drift = _drift(value, float(a["scale_edge"][-1, si, rule]), bool(a["scale_found"][-1, si, rule]))
+        scale_drift = _drift(
+            value, float(a["scale_edge"][-1, si, rule]), bool(a["scale_found"][-1, si, rule])
+        )
     else:
         scale_drift = math.nan
-    tol_drift = _drift(value, float(a["check_edge"][si, rule]), bool(a["check_found"][si, rule])) \
-        if "check_edge" in a else math.nan
+    tol_drift = (
+        _drift(value, float(a["check_edge"][si, rule]), bool(a["check_found"][si, rule]))
+        if "check_edge" in a
+        else math.nan
+    )
     parts = [hw, horizon_drift, scale_drift, tol_drift]
     return {
         "value": value,
@@ -247,12 +313,16 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
     low, high = boundary_estimate(cfg, a, "low"), boundary_estimate(cfg, a, "high")
     both = [(q, rule, si, side) for q, rule in enumerate(RULES) for si, side in enumerate(SIDES)]
     curve = {f"{rule}_{side}": [float(v) for v in a["gf_edge"][si, :, q]] for q, rule, si, side in both}
-    curve_hw = {f"{rule}_{side}": [float(v) for v in a["gf_half_width"][si, :, q]] for q, rule, si, side in both}
+    curve_hw = {
+        f"{rule}_{side}": [float(v) for v in a["gf_half_width"][si, :, q]] for q, rule, si, side in both
+    }
     unres = {f"{rule}_{side}": [int(v) for v in a["gf_n_unresolved"][si, :, q]] for q, rule, si, side in both}
     # forced rule only: every run labelled, as a plot colouring every seed; the strict rule's midpoint is not an
     # edge while a wide band is unresolved
-    crossings = {side: crossing_time(horizons, a["gf_edge"][si, :, 1], PAPER_FIG3[f"threshold_{side}"])
-                 for si, side in enumerate(SIDES)}
+    crossings = {
+        side: crossing_time(horizons, a["gf_edge"][si, :, 1], PAPER_FIG3[f"threshold_{side}"])
+        for si, side in enumerate(SIDES)
+    }
     scale_rows = []
     for _i, s in enumerate(cfg.scales):
         row: dict[str, Any] = {"scale": float(s)}
@@ -261,7 +331,9 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
                 row[f"{rule}_{side}"] = float(a["gf_edge"][si, -1, q])
             else:
                 j = list(a["scale_values"]).index(s)
-                row[f"{rule}_{side}"] = float(a["scale_edge"][j, si, q]) if a["scale_found"][j, si, q] else math.nan
+                row[f"{rule}_{side}"] = (
+                    float(a["scale_edge"][j, si, q]) if a["scale_found"][j, si, q] else math.nan
+                )
         scale_rows.append(row)
     gd_rows = []
     for li, lr in enumerate(cfg.gd_learning_rates):
@@ -271,7 +343,9 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
                 for si, side in enumerate(SIDES):
                     found = bool(a["gd_found"][li, si, ei, q])
                     row[f"{rule}_{side}"] = float(a["gd_edge"][li, si, ei, q]) if found else float("nan")
-                    row[f"{rule}_{side}_half_width"] = float(a["gd_half_width"][li, si, ei, q]) if found else float("nan")
+                    row[f"{rule}_{side}_half_width"] = (
+                        float(a["gd_half_width"][li, si, ei, q]) if found else float("nan")
+                    )
             gd_rows.append(row)
     runtime = sum(float(a[k]) for k in ("gf_time_s", "scale_time_s", "check_time_s", "gd_time_s") if k in a)
     summary = {
@@ -288,7 +362,7 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
         "start": "theta_k(0) = s c_k u, u = (1, z/|z|)/sqrt(2), c = (r, 1)/|(r, 1)|, r = C1/C2 (ours)",
         "classification_rules": {
             "strict": f"nearer branch: distance < {cfg.tol:g} and {cfg.margin:g}x nearer than to the other set "
-                      "(up to tanh's sign flips); otherwise unresolved",
+            "(up to tanh's sign flips); otherwise unresolved",
             "forced": "nearer branch, every run labelled (d(Q1) < d(Q2) -> Q1)",
         },
         "horizons": [float(t) for t in horizons],
@@ -300,11 +374,11 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
         "edge_vs_scale_horizon": float(horizons[-1]),
         "horizon_matching_paper": crossings,
         "horizon_matching_paper_note": "forced rule: first horizon at which the measured edge crosses the paper's "
-                                       "line (log-linear interpolation between horizons): an observation, not a fit",
+        "line (log-linear interpolation between horizons): an observation, not a fit",
         "gradient_descent": gd_rows,
         "gradient_descent_scale": cfg.gd_scale,
         "gradient_descent_note": "loss = 1/2 sum of squares (the paper's); learning rates and epochs are ours: the "
-                                 "paper does not state its optimizer; edges refined on the forced rule",
+        "paper does not state its optimizer; edges refined on the forced rule",
         "runs": {"gradient_flow": int(a["gf_runs"]), "gradient_descent": int(a["gd_runs"])},
         "runtime_s": runtime,
     }

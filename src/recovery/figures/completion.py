@@ -58,11 +58,13 @@ from ..related.completion import (
     random_pattern,
 )
 
-DESCRIPTION = "Related: matrix completion by W=AB from small init; connectivity -> min rank vs min nuclear norm"
+DESCRIPTION = (
+    "Related: matrix completion by W=AB from small init; connectivity -> min rank vs min nuclear norm"
+)
 
 DERIVED = {
     "source": "research notes (SCIENCE.md, 'Related seeds'): derived and verified by us for the setting of "
-              "arXiv:2405.13721, not numbers stated in its available text",
+    "arXiv:2405.13721, not numbers stated in its available text",
     "connected_fill": 6.0,
     "disconnected_nuclear_norm": 5.0,
     "claim_connected": "connected observations: the learned solution has minimum rank",
@@ -76,8 +78,14 @@ DISCONNECTED_M = np.array([[1.0, 0.0], [0.0, 4.0]])
 DISCONNECTED_MASK = np.eye(2)
 
 PAPER_SIZE: dict[str, Any] = {"patterns": 30, "example_seeds": 20}
-QUICK_SIZE: dict[str, Any] = {"patterns": 2, "n_values": [4, 8, 12], "example_seeds": 2,
-                              "example_scales": [1e-3, 1e-5], "staircase_scales": [1e-3, 1e-6], "t_max": 1e4}
+QUICK_SIZE: dict[str, Any] = {
+    "patterns": 2,
+    "n_values": [4, 8, 12],
+    "example_seeds": 2,
+    "example_scales": [1e-3, 1e-5],
+    "staircase_scales": [1e-3, 1e-6],
+    "t_max": 1e4,
+}
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,17 @@ class Config(UserConfig):
       Douglas–Rachford iterations; ``seed``: offsets every seed.
     """
 
-    example_scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12), check_float_list, 0.0, high=0.1,
-                                             low_open=True, min_len=1, max_len=10, then=unique_largest_first, order=-1)
+    example_scales: tuple[float, ...] = spec(
+        (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12),
+        check_float_list,
+        0.0,
+        high=0.1,
+        low_open=True,
+        min_len=1,
+        max_len=10,
+        then=unique_largest_first,
+        order=-1,
+    )
     example_seeds: int = spec(6, check_int, 1, 200)
     target_ranks: tuple[int, ...] = spec((1, 2), check_int_list, 1, 4, max_len=4)
     n_values: tuple[int, ...] = spec(tuple(range(1, 17)), check_int_list, 1, 16, max_len=16)
@@ -104,9 +121,17 @@ class Config(UserConfig):
     compare_scale: float = spec(1e-16, check_float, 0.0, 0.1, low_open=True)
     staircase_rank: int = spec(3, check_int, 1, 4)
     staircase_observed: int = spec(15, check_int, 7, 16)
-    staircase_scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-6, 1e-8, 1e-10), check_float_list, 0.0, high=0.1,
-                                               low_open=True, min_len=1, max_len=10, then=unique_largest_first,
-                                               order=-1)
+    staircase_scales: tuple[float, ...] = spec(
+        (1e-2, 1e-4, 1e-6, 1e-8, 1e-10),
+        check_float_list,
+        0.0,
+        high=0.1,
+        low_open=True,
+        min_len=1,
+        max_len=10,
+        then=unique_largest_first,
+        order=-1,
+    )
     t_max: float = spec(1e5, check_float, 100.0, 1e8)
     rtol: float = spec(1e-6, check_float, 0.0, 1e-3, low_open=True)
     checkpoints_per_decade: int = spec(30, check_int, 2, 200)
@@ -163,7 +188,15 @@ def build_trials(cfg: Config) -> dict[str, np.ndarray]:
     for g, (M, mask) in enumerate(((CONNECTED_M, CONNECTED_MASK), (DISCONNECTED_M, DISCONNECTED_MASK))):
         for s in cfg.example_scales:
             A0, B0 = initial_factors(seeds, 2, 2, s)
-            add(g, _pad(torch.tensor(M)[None])[0], _pad(torch.tensor(mask)[None])[0], _pad(A0), _pad(B0), s, seeds)
+            add(
+                g,
+                _pad(torch.tensor(M)[None])[0],
+                _pad(torch.tensor(mask)[None])[0],
+                _pad(A0),
+                _pad(B0),
+                s,
+                seeds,
+            )
     for gs, scale in zip((2, 4), cfg.grid_scales()):
         k = 0
         for r in cfg.target_ranks:
@@ -171,18 +204,30 @@ def build_trials(cfg: Config) -> dict[str, np.ndarray]:
                 for p in range(cfg.patterns):
                     sd = [10**5 + cfg.seed + k]
                     A0, B0 = initial_factors(sd, 4, 4, scale)
-                    add(gs, random_low_rank(2000 * r + p + cfg.seed, 4, r),
-                        random_pattern(3 * 10**6 + 10**4 * r + 100 * n + p + cfg.seed, 4, n), A0, B0, scale, sd,
-                        r, n, p)
+                    add(
+                        gs,
+                        random_low_rank(2000 * r + p + cfg.seed, 4, r),
+                        random_pattern(3 * 10**6 + 10**4 * r + 100 * n + p + cfg.seed, 4, n),
+                        A0,
+                        B0,
+                        scale,
+                        sd,
+                        r,
+                        n,
+                        p,
+                    )
                     k += 1
     M, m, _ = staircase_pattern(cfg)
     for s in cfg.staircase_scales:
         sd = [9 * 10**5 + cfg.seed]
         A0, B0 = initial_factors(sd, 4, 4, s)
         add(3, M, m, A0, B0, s, sd, cfg.staircase_rank, cfg.staircase_observed)
-    out = {"M": torch.cat([x.reshape(-1, 4, 4) for x in Ms]).numpy(),
-           "mask": torch.cat([x.reshape(-1, 4, 4) for x in masks]).numpy(),
-           "A0": torch.cat(A0s).numpy(), "B0": torch.cat(B0s).numpy()}
+    out = {
+        "M": torch.cat([x.reshape(-1, 4, 4) for x in Ms]).numpy(),
+        "mask": torch.cat([x.reshape(-1, 4, 4) for x in masks]).numpy(),
+        "A0": torch.cat(A0s).numpy(),
+        "B0": torch.cat(B0s).numpy(),
+    }
     for k2, v in lab.items():
         out[k2] = np.array(v)
     return out
@@ -196,15 +241,30 @@ def run_flow(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndar
         return hit
     tr = build_trials(cfg)
     with single_thread():
-        res = gradient_flow(torch.from_numpy(tr["M"]), torch.from_numpy(tr["mask"]), torch.from_numpy(tr["A0"]),
-                            torch.from_numpy(tr["B0"]), t_max=cfg.t_max, rtol=cfg.rtol,
-                            checkpoints_per_decade=cfg.checkpoints_per_decade)
+        res = gradient_flow(
+            torch.from_numpy(tr["M"]),
+            torch.from_numpy(tr["mask"]),
+            torch.from_numpy(tr["A0"]),
+            torch.from_numpy(tr["B0"]),
+            t_max=cfg.t_max,
+            rtol=cfg.rtol,
+            checkpoints_per_decade=cfg.checkpoints_per_decade,
+        )
     stair = tr["group"] == 3
-    out = {**tr, "times": res.times, "W": res.W[:, -1].numpy(), "A": res.A.numpy(), "B": res.B.numpy(),
-           "final_loss": res.final_loss.numpy(), "final_time": res.final_time.numpy(),
-           "status": res.status.numpy(), "steps": res.steps.numpy(), "wall_time": np.array(res.wall_time),
-           "stair_sv": torch.linalg.svdvals(res.W[torch.from_numpy(stair)]).numpy(),
-           "stair_loss": res.loss[torch.from_numpy(stair)].numpy()}
+    out = {
+        **tr,
+        "times": res.times,
+        "W": res.W[:, -1].numpy(),
+        "A": res.A.numpy(),
+        "B": res.B.numpy(),
+        "final_loss": res.final_loss.numpy(),
+        "final_time": res.final_time.numpy(),
+        "status": res.status.numpy(),
+        "steps": res.steps.numpy(),
+        "wall_time": np.array(res.wall_time),
+        "stair_sv": torch.linalg.svdvals(res.W[torch.from_numpy(stair)]).numpy(),
+        "stair_loss": res.loss[torch.from_numpy(stair)].numpy(),
+    }
     cache.save("completion", cfg.flow_params(), out)
     return out
 
@@ -294,7 +354,9 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
     for k in range(st_t.shape[1]):
         y = st_t[:, k]
         ok = np.isfinite(y)
-        slopes.append(float(np.polyfit(np.log(1 / st_scales[ok]), y[ok], 1)[0]) if ok.sum() >= 2 else float("nan"))
+        slopes.append(
+            float(np.polyfit(np.log(1 / st_scales[ok]), y[ok], 1)[0]) if ok.sum() >= 2 else float("nan")
+        )
     final_sv = fl["stair_sv"][:, -1, :]
     ordered = [bool(np.all(np.diff(row[np.isfinite(row)]) > 0)) for row in st_t]
 
@@ -305,18 +367,46 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         return float(np.mean(rank_W[mask_] == min_rank[mask_])) if mask_.any() else float("nan")
 
     arrays = {
-        "connected_scale": c_scales, "connected_fill": fill, "connected_error": c_err,
-        "disconnected_scale": fl["scale"][dsel], "disconnected_W": Wd, "disconnected_limit_12": x12.numpy(),
-        "disconnected_limit_21": x21.numpy(), "disconnected_small_init_limit": lim0,
-        "disconnected_deviation": d_dev, "disconnected_nuclear": d_nuc, "disconnected_rank": d_rank,
-        "grid_rank": ranks_t, "grid_n": fl["n"][gs], "grid_components": comps, "grid_connected": conn,
-        "grid_forest": forest, "grid_complete_bipartite": bip, "grid_excess_sv": excess,
-        "grid_excess_sv_compare": excess2, "grid_rank_W_compare": rank_W2, "grid_W": Wg.numpy(), "grid_M": Mg.numpy(), "grid_mask": mg.numpy(),
-        "grid_nuclear_W": nuc_W, "grid_nuclear_min": nuc_min.numpy(), "grid_nuclear_lower_bound": nuc_lb.numpy(),
-        "grid_X_nuclear": X_nuc.numpy(), "grid_nuclear_gap": nuc_gap, "grid_rank_W": rank_W,
-        "grid_min_rank": min_rank, "grid_fit_residual": fit_res, "grid_rel_error": rel_err,
-        "stair_scales": st_scales, "times": times, "stair_sv": fl["stair_sv"], "stair_loss": fl["stair_loss"],
-        "stair_stage_times": st_t, "status": fl["status"], "steps": fl["steps"], "group": g,
+        "connected_scale": c_scales,
+        "connected_fill": fill,
+        "connected_error": c_err,
+        "disconnected_scale": fl["scale"][dsel],
+        "disconnected_W": Wd,
+        "disconnected_limit_12": x12.numpy(),
+        "disconnected_limit_21": x21.numpy(),
+        "disconnected_small_init_limit": lim0,
+        "disconnected_deviation": d_dev,
+        "disconnected_nuclear": d_nuc,
+        "disconnected_rank": d_rank,
+        "grid_rank": ranks_t,
+        "grid_n": fl["n"][gs],
+        "grid_components": comps,
+        "grid_connected": conn,
+        "grid_forest": forest,
+        "grid_complete_bipartite": bip,
+        "grid_excess_sv": excess,
+        "grid_excess_sv_compare": excess2,
+        "grid_rank_W_compare": rank_W2,
+        "grid_W": Wg.numpy(),
+        "grid_M": Mg.numpy(),
+        "grid_mask": mg.numpy(),
+        "grid_nuclear_W": nuc_W,
+        "grid_nuclear_min": nuc_min.numpy(),
+        "grid_nuclear_lower_bound": nuc_lb.numpy(),
+        "grid_X_nuclear": X_nuc.numpy(),
+        "grid_nuclear_gap": nuc_gap,
+        "grid_rank_W": rank_W,
+        "grid_min_rank": min_rank,
+        "grid_fit_residual": fit_res,
+        "grid_rel_error": rel_err,
+        "stair_scales": st_scales,
+        "times": times,
+        "stair_sv": fl["stair_sv"],
+        "stair_loss": fl["stair_loss"],
+        "stair_stage_times": st_t,
+        "status": fl["status"],
+        "steps": fl["steps"],
+        "group": g,
     }
     small = cfg.example_scales[-1]
     lbgap = (nuc_min - nuc_lb).numpy() / nuc_min.numpy()
@@ -330,15 +420,18 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         "derived_values": {k: v for k, v in DERIVED.items() if k != "source"},
         "connected_fill_median_smallest_scale": float(np.median(fill[c_scales == small])),
         "connected_error_by_scale": err_by_scale,
-        "connected_error_slope": loglog_fit(np.array(cfg.example_scales)[np.array(err_by_scale) < 0.05],
-                                            np.array(err_by_scale)[np.array(err_by_scale) < 0.05])[0],
+        "connected_error_slope": loglog_fit(
+            np.array(cfg.example_scales)[np.array(err_by_scale) < 0.05],
+            np.array(err_by_scale)[np.array(err_by_scale) < 0.05],
+        )[0],
         "connected_slope_fit_rule": "median |?-6| per scale, scales where it is below 0.05 (asymptotic regime)",
         "connected_error_slope_predicted": connected_exponent(),
         "connected_min_nuclear_fill": nn_fill,
         "connected_min_nuclear_norm": nn_value,
         # at the smallest initialization scale only (the limit s -> 0 is where the rank-1 fill 6, norm sqrt(50), holds)
-        "connected_learned_nuclear_norm_smallest_scale": float(np.median(np.linalg.svd(
-            W[c][c_scales == small][:, :2, :2], compute_uv=False).sum(-1))),
+        "connected_learned_nuclear_norm_smallest_scale": float(
+            np.median(np.linalg.svd(W[c][c_scales == small][:, :2, :2], compute_uv=False).sum(-1))
+        ),
         "connected_rank1_nuclear_norm": float(np.sqrt(50.0)),
         "disconnected_max_deviation_from_exact_limit": float(d_dev.max()),
         "disconnected_max_asymmetry": float(np.abs(Wd[:, 0, 1] - Wd[:, 1, 0]).max()),
@@ -355,14 +448,26 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         "grid_disconnected_bipartite": int((~conn & bip).sum()),
         "grid_disconnected_bipartite_min_nuclear_fraction": tight(~conn & bip & fitted),
         "grid_disconnected_other_min_nuclear_fraction": tight(~conn & ~bip & fitted),
-        "grid_connected_min_rank_fraction_compare": (float(np.mean(rank_W2[conn & fitted] == min_rank[conn & fitted]))
-                                                     if g4.any() and (conn & fitted).any() else float("nan")),
+        "grid_connected_min_rank_fraction_compare": (
+            float(np.mean(rank_W2[conn & fitted] == min_rank[conn & fitted]))
+            if g4.any() and (conn & fitted).any()
+            else float("nan")
+        ),
         "grid_connected_not_min_rank": int((conn & fitted & (rank_W != min_rank)).sum()),
         "grid_connected_not_min_rank_excess_shrink_fraction": (
-            float(np.mean(excess2[conn & fitted & (rank_W != min_rank)] < excess[conn & fitted & (rank_W != min_rank)]))
-            if g4.any() and (conn & fitted & (rank_W != min_rank)).any() else float("nan")),
+            float(
+                np.mean(
+                    excess2[conn & fitted & (rank_W != min_rank)]
+                    < excess[conn & fitted & (rank_W != min_rank)]
+                )
+            )
+            if g4.any() and (conn & fitted & (rank_W != min_rank)).any()
+            else float("nan")
+        ),
         "grid_nuclear_certificate_max_rel_gap": float(np.max(lbgap)),
-        "grid_rank1_min_rank_matches_forest_rule": bool(np.all((min_rank[ranks_t == 2] == 1) == forest[ranks_t == 2])),
+        "grid_rank1_min_rank_matches_forest_rule": bool(
+            np.all((min_rank[ranks_t == 2] == 1) == forest[ranks_t == 2])
+        ),
         "stair_stage_times": [[None if not np.isfinite(v) else float(v) for v in row] for row in st_t],
         "stair_stage_time_per_log_inv_scale": slopes,
         "stair_stages_ordered": ordered,
@@ -388,8 +493,9 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
     return summary, arrays
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load) the batched flow and analyse it."""
     t0 = time.perf_counter()
     fl = run_flow(cfg)
@@ -399,5 +505,3 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
 
 
 # ---------------------------------------------------------------------------------------------- figures
-
-

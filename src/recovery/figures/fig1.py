@@ -41,7 +41,9 @@ from ..core.outcomes import best_by_clipped_mean, identified_with_threshold
 from ..core.theory import Q1, Q2, RECOVERY_THRESHOLD, generalization_error
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = "Figure 1: generalization error vs sample size n for initialization scales 1e1..1e-10 (even, Gaussian)"
+DESCRIPTION = (
+    "Figure 1: generalization error vs sample size n for initialization scales 1e1..1e-10 (even, Gaussian)"
+)
 
 # What the paper's available text states (SCIENCE.md): Figure 1's caption and the abstract's claim. Nothing else.
 PAPER_FIG1 = {
@@ -82,8 +84,9 @@ class Config(UserConfig):
       integrator's relative tolerance.
     """
 
-    scales: tuple[float, ...] = spec(DEFAULT_SCALES, check_float_list, 0.0, high=1e3, low_open=True,
-                                     then=unique_largest_first)
+    scales: tuple[float, ...] = spec(
+        DEFAULT_SCALES, check_float_list, 0.0, high=1e3, low_open=True, then=unique_largest_first
+    )
     n_values: tuple[int, ...] = spec((2, 3, 4, 5, 6), check_int_list, 1, 10_000)
     designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
     trials: int = spec(50, check_int, 1, 100_000)
@@ -96,9 +99,19 @@ class Config(UserConfig):
 
     def run_config(self, design: str, scale: float, n: int) -> RunConfig:
         """The trials of one (design, scale, n) cell of Figure 1."""
-        return RunConfig(seeds=self.trials, first_seed=self.first_seed, init_scale=scale, n_samples=n,
-                         design=design, data_seed=self.data_seed, data_per_trial=design == "gaussian",
-                         width=self.width, activation=self.activation, t_max=self.t_max, rtol=self.rtol)
+        return RunConfig(
+            seeds=self.trials,
+            first_seed=self.first_seed,
+            init_scale=scale,
+            n_samples=n,
+            design=design,
+            data_seed=self.data_seed,
+            data_per_trial=design == "gaussian",
+            width=self.width,
+            activation=self.activation,
+            t_max=self.t_max,
+            rtol=self.rtol,
+        )
 
     def run_configs(self) -> list[RunConfig]:
         """All cells, ordered by design, then scale (largest first), then n."""
@@ -120,8 +133,9 @@ def curve_indices(times: np.ndarray, per_decade: int = CURVE_PER_DECADE) -> np.n
     return np.array(sorted(k))
 
 
-def error_curves(traj: np.ndarray, x_test: torch.Tensor, target: Any, act: Any,
-                 threshold: float = RECOVERY_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+def error_curves(
+    traj: np.ndarray, x_test: torch.Tensor, target: Any, act: Any, threshold: float = RECOVERY_THRESHOLD
+) -> tuple[np.ndarray, np.ndarray]:
     """Figure 1's curves from checkpointed parameters ``traj: (S, N, T, K, m, 3)``: the mean over the T trials of
     the generalization error with errors below ``threshold`` identified with it, and the fraction of trials
     below it, both ``(S, N, K)``. Batched per scale (memory ~ N·T·K·|x_test| floats)."""
@@ -129,7 +143,9 @@ def error_curves(traj: np.ndarray, x_test: torch.Tensor, target: Any, act: Any,
     mean = np.empty((S, N, K))
     passes = np.empty((S, N, K))
     for i in range(S):
-        ge = generalization_error(torch.from_numpy(np.ascontiguousarray(traj[i])), x_test, target, act).numpy()
+        ge = generalization_error(
+            torch.from_numpy(np.ascontiguousarray(traj[i])), x_test, target, act
+        ).numpy()
         mean[i] = identified_with_threshold(ge, threshold).mean(axis=1)
         passes[i] = (ge < threshold).mean(axis=1)
     return mean, passes
@@ -160,7 +176,9 @@ def stack_results(cfg: Config, results: list[dict[str, np.ndarray]]) -> dict[str
         target = cfg.run_config(d, cfg.scales[0], cfg.n_values[0]).target()
         out[f"{d}_gen_error_time"] = generalization_error(traj, x_test, target, act).numpy()
         kc = curve_indices(times)
-        every = np.stack([np.stack([c["theta_traj"][:, kc] for c in row]) for row in cells])  # (S, N, T, C, m, 3)
+        every = np.stack(
+            [np.stack([c["theta_traj"][:, kc] for c in row]) for row in cells]
+        )  # (S, N, T, C, m, 3)
         out[f"{d}_curve_mean"], out[f"{d}_curve_passes"] = error_curves(every, x_test, target, act)
         out["times_curve"] = times[kc]
         xs = np.full((N, T, max(cfg.n_values)), np.nan)
@@ -191,12 +209,17 @@ def target_function(cfg: Config, x: np.ndarray) -> np.ndarray:
 def _cell_stats(ge: np.ndarray, label: np.ndarray, status: np.ndarray) -> dict[str, Any]:
     q25, med, q75 = np.quantile(ge, [0.25, 0.5, 0.75])
     return {
-        "mean": float(ge.mean()), "mean_clipped": float(identified_with_threshold(ge).mean()),
-        "median": float(med), "q25": float(q25), "q75": float(q75),
-        "min": float(ge.min()), "max": float(ge.max()),
+        "mean": float(ge.mean()),
+        "mean_clipped": float(identified_with_threshold(ge).mean()),
+        "median": float(med),
+        "q25": float(q25),
+        "q75": float(q75),
+        "min": float(ge.min()),
+        "max": float(ge.max()),
         "recovered": float((ge < RECOVERY_THRESHOLD).mean()),
         "fraction_passes_threshold": float((ge < RECOVERY_THRESHOLD).mean()),
-        "fraction_Q1": float((label == Q1).mean()), "fraction_Q2": float((label == Q2).mean()),
+        "fraction_Q1": float((label == Q1).mean()),
+        "fraction_Q2": float((label == Q2).mean()),
         "status_counts": {Status(int(s)).name.lower(): int((status == s).sum()) for s in np.unique(status)},
     }
 
@@ -232,15 +255,23 @@ def best_scales(cfg: Config, arrays: dict[str, np.ndarray], design: str) -> dict
         best = best_by_clipped_mean(cm[:, j], ps[:, j])
         raw = int(np.argmin(ge[:, j].mean(-1)))
         most = np.flatnonzero(ps[:, j] == ps[:, j].max())  # exact fractions k/T: ties are equalities
-        out[str(n)] = {"scales": [float(cfg.scales[i]) for i in best], "tie": len(best) > 1,
-                       "mean_clipped": float(cm[best[0], j]), "fraction_passes_threshold": float(ps[best[0], j]),
-                       "by_fraction_passing": {"scales": [float(cfg.scales[i]) for i in most],
-                                               "fraction_passes_threshold": float(ps[most[0], j])},
-                       "raw_mean_argmin_scale": float(cfg.scales[raw])}
+        out[str(n)] = {
+            "scales": [float(cfg.scales[i]) for i in best],
+            "tie": len(best) > 1,
+            "mean_clipped": float(cm[best[0], j]),
+            "fraction_passes_threshold": float(ps[best[0], j]),
+            "by_fraction_passing": {
+                "scales": [float(cfg.scales[i]) for i in most],
+                "fraction_passes_threshold": float(ps[most[0], j]),
+            },
+            "raw_mean_argmin_scale": float(cfg.scales[raw]),
+        }
     return out
 
 
-def caption_layout_checks(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, bool]:
+def caption_layout_checks(
+    cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> dict[str, bool]:
     """Checks of the caption-layout curves that can fail (the page asserts every one):
 
     * ``floor``: no averaged curve lies below the threshold (the identification rule was applied);
@@ -256,7 +287,9 @@ def caption_layout_checks(cfg: Config, summary: dict[str, Any], arrays: dict[str
         table = matrix(summary, d, "mean_clipped")
         res[f"{d}_floor"] = bool((cm >= RECOVERY_THRESHOLD * (1 - 1e-12)).all())
         res[f"{d}_horizon"] = bool(np.allclose(cm[..., -1], table, rtol=1e-9, atol=0))
-        res[f"{d}_passes_consistent"] = bool(((np.abs(cm / RECOVERY_THRESHOLD - 1) < 1e-9) == (ps == 1.0)).all())
+        res[f"{d}_passes_consistent"] = bool(
+            ((np.abs(cm / RECOVERY_THRESHOLD - 1) < 1e-9) == (ps == 1.0)).all()
+        )
         if 2 in cfg.n_values:
             res[f"{d}_n2_never_passes"] = bool((ps[:, cfg.n_values.index(2)] == 0).all())
         ok = True
@@ -288,24 +321,37 @@ def summarize(cfg: Config, arrays: dict[str, np.ndarray], runtime_s: float) -> d
         table[d] = rows
         big, small = rows[len(cfg.n_values) - 1], rows[-1]  # largest / smallest scale at the largest n
         trend[d] = {
-            "n": n_last, "largest_scale": cfg.scales[0], "smallest_scale": cfg.scales[-1],
-            "mean_at_largest": big["mean"], "mean_at_smallest": small["mean"],
-            "median_at_largest": big["median"], "median_at_smallest": small["median"],
-            "recovered_at_largest": big["recovered"], "recovered_at_smallest": small["recovered"],
+            "n": n_last,
+            "largest_scale": cfg.scales[0],
+            "smallest_scale": cfg.scales[-1],
+            "mean_at_largest": big["mean"],
+            "mean_at_smallest": small["mean"],
+            "median_at_largest": big["median"],
+            "median_at_smallest": small["median"],
+            "recovered_at_largest": big["recovered"],
+            "recovered_at_smallest": small["recovered"],
         }
         agree = agreement_with_smallest_scale(arrays, d)
         indep[d] = scale_independent_from(arrays["scales"], agree)
-        over_time[d] = {str(n): [float(v) for v in (arrays[f"{d}_gen_error_time"][j] < RECOVERY_THRESHOLD).mean(0)]
-                        for j, n in enumerate(cfg.n_values)}
+        over_time[d] = {
+            str(n): [float(v) for v in (arrays[f"{d}_gen_error_time"][j] < RECOVERY_THRESHOLD).mean(0)]
+            for j, n in enumerate(cfg.n_values)
+        }
         statuses[d] = {Status(int(s)).name.lower(): int((st == s).sum()) for s in np.unique(st)}
         best[d] = best_scales(cfg, arrays, d)
-        heads.append(f"{d} n={n_last}: mean error {big['mean']:.1e} at s={cfg.scales[0]:g} -> {small['mean']:.1e} at "
-                     f"s={cfg.scales[-1]:g}; recovered {big['recovered']:.0%} -> {small['recovered']:.0%}; "
-                     f"scale-independent for s <= {indep[d]:g}")
-    test_set = {d: ("1000-point grid on [-2, 2]" if d == "even" else "1000 N(0, 1) draws, seed 12345")
-                for d in cfg.designs}
-    heads.append(f"{len(cfg.designs) * len(cfg.scales) * len(cfg.n_values) * cfg.trials} trials to t={cfg.t_max:g}; "
-                 f"statuses {statuses}; compute {runtime_s:.1f} s")
+        heads.append(
+            f"{d} n={n_last}: mean error {big['mean']:.1e} at s={cfg.scales[0]:g} -> {small['mean']:.1e} at "
+            f"s={cfg.scales[-1]:g}; recovered {big['recovered']:.0%} -> {small['recovered']:.0%}; "
+            f"scale-independent for s <= {indep[d]:g}"
+        )
+    test_set = {
+        d: ("1000-point grid on [-2, 2]" if d == "even" else "1000 N(0, 1) draws, seed 12345")
+        for d in cfg.designs
+    }
+    heads.append(
+        f"{len(cfg.designs) * len(cfg.scales) * len(cfg.n_values) * cfg.trials} trials to t={cfg.t_max:g}; "
+        f"statuses {statuses}; compute {runtime_s:.1f} s"
+    )
     return {
         "figure": "fig1",
         "paper": "arXiv:2405.13787, Figure 1",
@@ -319,26 +365,35 @@ def summarize(cfg: Config, arrays: dict[str, np.ndarray], runtime_s: float) -> d
         "recovery_threshold": RECOVERY_THRESHOLD,
         "test_set": test_set,
         "data": "even: linspace(-2, 2, n) shared by all trials; gaussian: trial with seed k draws its own n inputs "
-                f"from N(0, 1) with data seed {cfg.data_seed} + k (nested in n)",
+        f"from N(0, 1) with data seed {cfg.data_seed} + k (nested in n)",
         "classification_rule": "nearer branch (Q1/Q2) up to tanh's sign symmetry at t = horizon, as in Figure 3",
         "table": table,
         "scale_trend": trend,
         "scale_independent_from": indep,
-        "recovered_vs_time_at_smallest_scale": {"times": [float(t) for t in arrays["times_decades"]], **over_time},
+        "recovered_vs_time_at_smallest_scale": {
+            "times": [float(t) for t in arrays["times_decades"]],
+            **over_time,
+        },
         "status_counts": statuses,
         "best_scale": best,
         "best_scale_rule": "lowest mean of the errors with values below 1e-8 identified with 1e-8 (ties within 1e-9 "
-                           "relative all named), then the highest fraction passing 1e-8",
+        "relative all named), then the highest fraction passing 1e-8",
         "headline": heads,
     }
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every (design, scale, n) cell in one batched gradient flow."""
     configs = cfg.run_configs()
-    results = run_many(configs, max_batch=sum(c.seeds for c in configs), progress=progress,
-                       scheduler=scheduler, device=device)
+    results = run_many(
+        configs,
+        max_batch=sum(c.seeds for c in configs),
+        progress=progress,
+        scheduler=scheduler,
+        device=device,
+    )
     arrays = stack_results(cfg, results)
     runtime = float(sum(arrays[f"{d}_wall_time"].sum() for d in cfg.designs))
     return summarize(cfg, arrays, runtime), arrays
@@ -349,5 +404,3 @@ def matrix(summary: dict[str, Any], design: str, key: str) -> np.ndarray:
     p = summary["parameters"]
     S, N = len(p["scales"]), len(p["n_values"])
     return np.array([r[key] for r in summary["table"][design]], dtype=float).reshape(S, N)
-
-

@@ -18,8 +18,9 @@ from ..experiments.c_ratio import (  # noqa: F401  (the page's interface)
 )
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """:func:`recovery.experiments.c_ratio.run` plus the page's glued numbers and its trial table."""
     summary, arrays = c_ratio.run(cfg, progress=progress, scheduler=scheduler, device=device)
     summary["glue"] = glue_values(cfg, summary, arrays)
@@ -29,16 +30,31 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
 
 def trial_table(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, list]:
     """The trials of the page (the last one is the reference): headers and rows of formatted cells."""
-    headers = ["trial", "seed", "scale $s$", "$\\lVert C(\\theta_0)\\rVert$", "lag", "unaligned gap", "aligned gap",
-               "aligned gap at $t$"]
+    headers = [
+        "trial",
+        "seed",
+        "scale $s$",
+        "$\\lVert C(\\theta_0)\\rVert$",
+        "lag",
+        "unaligned gap",
+        "aligned gap",
+        "aligned gap at $t$",
+    ]
     rows = []
     for i, s in enumerate(cfg.scales):
         ref = i == len(cfg.scales) - 1
-        rows.append([f"{i + 1}{' (reference)' if ref else ''}", f"{int(arrays['seeds'][i])}", f"{s:.0e}",
-                     f"{np.linalg.norm(arrays['C'][i]):.2e}", f"{arrays['lag'][i]:.3f}",
-                     "–" if ref else f"{arrays['unaligned_gap'][i]:.2f}",
-                     "–" if ref else f"{arrays['aligned_gap'][i]:.1e}",
-                     "–" if ref else f"{arrays['t_at_max'][i]:.3g}"])
+        rows.append(
+            [
+                f"{i + 1}{' (reference)' if ref else ''}",
+                f"{int(arrays['seeds'][i])}",
+                f"{s:.0e}",
+                f"{np.linalg.norm(arrays['C'][i]):.2e}",
+                f"{arrays['lag'][i]:.3f}",
+                "–" if ref else f"{arrays['unaligned_gap'][i]:.2f}",
+                "–" if ref else f"{arrays['aligned_gap'][i]:.1e}",
+                "–" if ref else f"{arrays['t_at_max'][i]:.3g}",
+            ]
+        )
     return {"headers": headers, "rows": rows}
 
 
@@ -48,8 +64,10 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
     if rc is None:
         check_text = "the tolerance check was not run (check_rtol = 0)"
     elif np.isfinite(rc):
-        check_text = (f"rerunning the five trials at rtol {cfg.check_rtol:.0e} instead of {cfg.rtol:.0e} changes the "
-                      f"gaps above the floor by at most {100 * rc:.2f} %")
+        check_text = (
+            f"rerunning the five trials at rtol {cfg.check_rtol:.0e} instead of {cfg.rtol:.0e} changes the "
+            f"gaps above the floor by at most {100 * rc:.2f} %"
+        )
     else:
         check_text = "no gap lies above the floor to compare at a tighter tolerance"
     big = np.array(summary["scan_scales"])[np.array(summary["scan_aligned_gap"]) > 0.1]

@@ -16,10 +16,9 @@ PAPER_SIZE: dict[str, Any] = {"seeds": 400, "init_scale": 1e-8, "n_samples": 6, 
 QUICK_SIZE: dict[str, Any] = {"seeds": 40, "t_max": 1e4}
 
 
-def run(cfg: RunConfig, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: RunConfig, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) Figure 3 and summarize it (``result.json``)."""
     arrays = run_one(cfg, progress=progress, scheduler=scheduler, device=device)
     return fig3_summary(cfg, arrays), arrays
-
-

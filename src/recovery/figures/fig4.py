@@ -43,7 +43,13 @@ from ..sweeps import RunConfig, run_many
 DESCRIPTION = "Figure 4: recovery from n Gaussian samples (5 data seeds, n=2..6, s=1e-20, threshold 1e-8)"
 # `python -m recovery reproduce`: 100 initializations per (data seed, n) for tight intervals; a quick smoke size
 PAPER_SIZE: dict[str, Any] = {"seeds": 100}
-QUICK_SIZE: dict[str, Any] = {"data_seeds": (0, 1), "n_values": (2, 4), "seeds": 3, "t_max": 1e6, "example_n": 4}
+QUICK_SIZE: dict[str, Any] = {
+    "data_seeds": (0, 1),
+    "n_values": (2, 4),
+    "seeds": 3,
+    "t_max": 1e6,
+    "example_n": 4,
+}
 
 # What Figure 4's caption states (SCIENCE.md), nothing else
 PAPER_FIG4: dict[str, Any] = {
@@ -58,13 +64,16 @@ OURS_FIG4: dict[str, Any] = {
     "n_values": [2, 3, 4, 5, 6],
     "initializations_per_cell": "several per (data seed, n) on the same data; the first is the paper-like trial",
     "data_generator": "data seed k draws x ~ N(0, 1) with torch seed k (not the paper's generator: our data seed 3 "
-                      "is not the paper's data seed 3)",
+    "is not the paper's data seed 3)",
     "horizon": "gradient-flow time t_max (a parameter; default 1e12)",
     "strict_threshold": "1e-12: separates convergence to Q1/Q2 from interpolants that merely pass 1e-8",
     "separation_rule": "smallest n whose pooled recovered-exactly fraction has a 95 % Wilson lower bound > 0",
     "ratio_panels_n": [3, 4],
 }
-RATIO_PANEL_N = (3, 4)  # sample sizes of the error-against-|C1/C2| panels (the caption's panel names, ours to pick)
+RATIO_PANEL_N = (
+    3,
+    4,
+)  # sample sizes of the error-against-|C1/C2| panels (the caption's panel names, ours to pick)
 HORIZON_CHECKPOINTS_PER_DECADE = 4  # resolution of the recovery-versus-horizon curves
 
 
@@ -96,18 +105,29 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.strict_threshold > self.threshold:
-            raise ParameterError("strict_threshold", self.strict_threshold,
-                                 f"must be <= threshold={self.threshold:g}")
+            raise ParameterError(
+                "strict_threshold", self.strict_threshold, f"must be <= threshold={self.threshold:g}"
+            )
         if self.example_n not in self.n_values:
-            raise ParameterError("example_n", self.example_n,
-                                 "must be one of n_values=" + ",".join(str(n) for n in self.n_values))
+            raise ParameterError(
+                "example_n",
+                self.example_n,
+                "must be one of n_values=" + ",".join(str(n) for n in self.n_values),
+            )
 
     def cell(self, data_seed: int, n: int, init_scale: float | None = None) -> RunConfig:
         """The trials of one (data seed, n) cell: all initializations share that data set."""
-        return RunConfig(seeds=self.seeds, first_seed=self.first_seed,
-                         init_scale=self.init_scale if init_scale is None else init_scale, n_samples=n,
-                         design="gaussian", data_seed=data_seed, data_per_trial=False, t_max=self.t_max,
-                         rtol=self.rtol)
+        return RunConfig(
+            seeds=self.seeds,
+            first_seed=self.first_seed,
+            init_scale=self.init_scale if init_scale is None else init_scale,
+            n_samples=n,
+            design="gaussian",
+            data_seed=data_seed,
+            data_per_trial=False,
+            t_max=self.t_max,
+            rtol=self.rtol,
+        )
 
     def cells(self, init_scale: float | None = None) -> list[RunConfig]:
         """One RunConfig per (data seed, n), data-seed major."""
@@ -116,15 +136,24 @@ class Config(UserConfig):
 
 def slider_scales(values: Any, cfg: Config) -> list[float]:
     """Validated initialization scales of the scale slider, largest first, always including ``cfg.init_scale``."""
-    scales = check_float_list("slider_scales", values, 0.0, high=1e3, low_open=True, min_len=0) if values else ()
+    scales = (
+        check_float_list("slider_scales", values, 0.0, high=1e3, low_open=True, min_len=0) if values else ()
+    )
     return sorted(set(scales) | {cfg.init_scale}, reverse=True)
 
 
 # --- computation ------------------------------------------------------------------------------------------
 
 
-def compute(cfg: Config, scales: Sequence[float] = (), *, progress: bool = True,
-            scheduler: str | None = None, device: str = "cpu", cache: ResultCache | None = None) -> dict[float, dict[str, np.ndarray]]:
+def compute(
+    cfg: Config,
+    scales: Sequence[float] = (),
+    *,
+    progress: bool = True,
+    scheduler: str | None = None,
+    device: str = "cpu",
+    cache: ResultCache | None = None,
+) -> dict[float, dict[str, np.ndarray]]:
     """Run (or load) every (scale, data seed, n) cell with ONE call of :func:`run_many`.
 
     Returns, per scale (``cfg.init_scale`` always included), the cells stacked by :func:`stack`.
@@ -137,14 +166,19 @@ def compute(cfg: Config, scales: Sequence[float] = (), *, progress: bool = True,
     per = len(cfg.data_seeds) * len(cfg.n_values)
     out = {}
     for j, s in enumerate(all_scales):  # horizon curves and the 3-D trajectories only at the figure's scale
-        out[s] = stack(cfg, configs[j * per:(j + 1) * per], results[j * per:(j + 1) * per],
-                       trajectories=s == cfg.init_scale)
+        out[s] = stack(
+            cfg,
+            configs[j * per : (j + 1) * per],
+            results[j * per : (j + 1) * per],
+            trajectories=s == cfg.init_scale,
+        )
         out[s]["call_time"] = np.array(elapsed)
     return out
 
 
-def stack(cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndarray]], *,
-          trajectories: bool = True) -> dict[str, np.ndarray]:
+def stack(
+    cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndarray]], *, trajectories: bool = True
+) -> dict[str, np.ndarray]:
     """Stack the per-cell arrays into ``(D, N, S, ...)`` arrays (D data seeds, N sample sizes, S inits).
 
     Adds ``x_train: (D, N, n_max)`` (NaN-padded) and ``recovered``/``strict``/``interpolant``: (D, N, S); with
@@ -157,8 +191,24 @@ def stack(cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndar
         a = np.stack([r[key] for r in results])
         return a.reshape(D, N, *a.shape[1:])
 
-    out = {k: grid(k) for k in ("gen_error", "label", "ratio", "final_theta", "final_loss", "final_time",
-                                 "status", "steps", "C", "theta0", "dist_Q1", "dist_Q2", "growth_rate")}
+    out = {
+        k: grid(k)
+        for k in (
+            "gen_error",
+            "label",
+            "ratio",
+            "final_theta",
+            "final_loss",
+            "final_time",
+            "status",
+            "steps",
+            "C",
+            "theta0",
+            "dist_Q1",
+            "dist_Q2",
+            "growth_rate",
+        )
+    }
     out["growth_rate"] = out["growth_rate"][..., 0]
     times = results[0]["times"]
     for r in results:
@@ -167,8 +217,9 @@ def stack(cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndar
     n_max = max(cfg.n_values)
     x = np.full((D, N, n_max), np.nan)
     for c in configs:
-        x[cfg.data_seeds.index(c.data_seed), cfg.n_values.index(c.n_samples), :c.n_samples] = \
+        x[cfg.data_seeds.index(c.data_seed), cfg.n_values.index(c.n_samples), : c.n_samples] = (
             c.data_spec().train_inputs().numpy()
+        )
     out["x_train"] = x
     out["data_seeds"] = np.asarray(cfg.data_seeds)
     out["n_values"] = np.asarray(cfg.n_values)
@@ -186,7 +237,9 @@ def stack(cfg: Config, configs: list[RunConfig], results: list[dict[str, np.ndar
     traj = np.stack([r["theta_traj"][:, k] for r in results])  # (D*N, S, K_h, m, 3)
     out["gen_error_horizon"] = gen_error_along(cfg, traj).reshape(D, N, *traj.shape[1:3])
     ex = cfg.n_values.index(cfg.example_n)
-    out["example_theta_traj"] = np.stack([results[d * N + ex]["theta_traj"] for d in range(D)])  # (D, S, K, m, 3)
+    out["example_theta_traj"] = np.stack(
+        [results[d * N + ex]["theta_traj"] for d in range(D)]
+    )  # (D, S, K, m, 3)
     return out
 
 
@@ -276,7 +329,10 @@ def near_miss(st: dict[str, np.ndarray]) -> np.ndarray:
 
 def _smallest_n(flags: np.ndarray, n_values: Sequence[int]) -> list[int | None]:
     """Per data seed, the smallest n with ``flags[d, j]`` true (``None`` if never)."""
-    return [next((int(n_values[j]) for j in range(len(n_values)) if flags[d, j]), None) for d in range(flags.shape[0])]
+    return [
+        next((int(n_values[j]) for j in range(len(n_values)) if flags[d, j]), None)
+        for d in range(flags.shape[0])
+    ]
 
 
 def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -289,36 +345,47 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
             ge = st["gen_error"][i, j]
             k = int(st["recovered"][i, j].sum())
             lo, hi = (float(v) for v in wilson_interval(k, S))
-            cells.append({
-                "data_seed": d, "n": n, "recovered_fraction": k / S, "recovered_ci95": [lo, hi],
-                "strict_fraction": float(T["strict"][i, j]),
-                "fraction_Q1": float(T["Q1"][i, j]), "fraction_Q2": float(T["Q2"][i, j]),
-                "fraction_neither": float(T["neither"][i, j]),
-                "recovered_at_Q1": float(T["recovered_Q1"][i, j]), "recovered_at_Q2": float(T["recovered_Q2"][i, j]),
-                "median_gen_error": float(np.median(ge)), "min_gen_error": float(ge.min()),
-                "first_init": outcome(bool(st["recovered"][i, j, 0]), int(st["label"][i, j, 0])),
-                "first_init_gen_error": float(ge[0]),
-            })
+            cells.append(
+                {
+                    "data_seed": d,
+                    "n": n,
+                    "recovered_fraction": k / S,
+                    "recovered_ci95": [lo, hi],
+                    "strict_fraction": float(T["strict"][i, j]),
+                    "fraction_Q1": float(T["Q1"][i, j]),
+                    "fraction_Q2": float(T["Q2"][i, j]),
+                    "fraction_neither": float(T["neither"][i, j]),
+                    "recovered_at_Q1": float(T["recovered_Q1"][i, j]),
+                    "recovered_at_Q2": float(T["recovered_Q2"][i, j]),
+                    "median_gen_error": float(np.median(ge)),
+                    "min_gen_error": float(ge.min()),
+                    "first_init": outcome(bool(st["recovered"][i, j, 0]), int(st["label"][i, j, 0])),
+                    "first_init_gen_error": float(ge[0]),
+                }
+            )
     per_n = []
     for j, n in enumerate(cfg.n_values):
         rec = st["recovered"][:, j]
         ge = st["gen_error"][:, j]
-        per_n.append({
-            "n": n,
-            "recovered_fraction": float(rec.mean()),
-            "recovered_fraction_by_data_seed": [float(v) for v in rec.mean(-1)],
-            "spread_across_data_seeds_std": float(rec.mean(-1).std()),
-            "strict_fraction": float(st["strict"][:, j].mean()),
-            "near_miss_fraction": float(near_miss(st)[:, j].mean()),
-            "converging_at_horizon_fraction": float((st["status"][:, j] == int(Status.HORIZON)).mean()),
-            "recovered_at_Q1": float(T["recovered_Q1"][:, j].mean()),
-            "recovered_at_Q2": float(T["recovered_Q2"][:, j].mean()),
-            "min_gen_error": float(ge.min()),
-            "median_gen_error": float(np.median(ge)),
-            "first_init_data_seeds_recovered": int(rec[:, 0].sum()),
-            "first_init_outcomes": [outcome(bool(rec[i, 0]), int(st["label"][i, j, 0]))
-                                    for i in range(len(cfg.data_seeds))],
-        })
+        per_n.append(
+            {
+                "n": n,
+                "recovered_fraction": float(rec.mean()),
+                "recovered_fraction_by_data_seed": [float(v) for v in rec.mean(-1)],
+                "spread_across_data_seeds_std": float(rec.mean(-1).std()),
+                "strict_fraction": float(st["strict"][:, j].mean()),
+                "near_miss_fraction": float(near_miss(st)[:, j].mean()),
+                "converging_at_horizon_fraction": float((st["status"][:, j] == int(Status.HORIZON)).mean()),
+                "recovered_at_Q1": float(T["recovered_Q1"][:, j].mean()),
+                "recovered_at_Q2": float(T["recovered_Q2"][:, j].mean()),
+                "min_gen_error": float(ge.min()),
+                "median_gen_error": float(np.median(ge)),
+                "first_init_data_seeds_recovered": int(rec[:, 0].sum()),
+                "first_init_outcomes": [
+                    outcome(bool(rec[i, 0]), int(st["label"][i, j, 0])) for i in range(len(cfg.data_seeds))
+                ],
+            }
+        )
     ex, why = example_data_seed(cfg, st)
     sep = measured_separation_size(cfg, st)
     exact = recovered_exactly(st)
@@ -327,13 +394,19 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     first_n = _smallest_n(st["recovered"][..., 0], cfg.n_values)
     n_ex = cfg.example_n
     headline = [
-        "recovered fraction by n: " + ", ".join(f"n={p['n']}: {p['recovered_fraction']:.2f}" for p in per_n)
+        "recovered fraction by n: "
+        + ", ".join(f"n={p['n']}: {p['recovered_fraction']:.2f}" for p in per_n)
         + f" (s={cfg.init_scale:g}, horizon t={cfg.t_max:g}, {len(cfg.data_seeds)} data seeds x {S} inits); "
         f"separation size measured: {sep}",
-        (f"paper-like single trial (first init): smallest recovering n per data seed {first_n}; "
-         f"at n={n_ex}: {pn[n_ex]['first_init_data_seeds_recovered']} of {len(cfg.data_seeds)} data seeds recover"),
-        (f"3-D example: data seed {cfg.data_seeds[ex]} at n={n_ex} ({why})" if ex is not None
-         else f"no data seed recovers at Q2 at n={n_ex}"),
+        (
+            f"paper-like single trial (first init): smallest recovering n per data seed {first_n}; "
+            f"at n={n_ex}: {pn[n_ex]['first_init_data_seeds_recovered']} of {len(cfg.data_seeds)} data seeds recover"
+        ),
+        (
+            f"3-D example: data seed {cfg.data_seeds[ex]} at n={n_ex} ({why})"
+            if ex is not None
+            else f"no data seed recovers at Q2 at n={n_ex}"
+        ),
     ]
     statuses = {Status(int(c)).name.lower(): int((st["status"] == c).sum()) for c in np.unique(st["status"])}
     return {
@@ -344,16 +417,19 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "code_hash": code_hash(),
         "paper_reports": PAPER_FIG4,
         "ours": OURS_FIG4,
-        "sample_size_theory": {"optimistic_size": optimistic_sample_size(), "separation_size_measured": sep,
-                               "separation_size_derived": EXPECTED_SEPARATION["Q2"],
-                               "fraction_recovered_exact_by_n": [float(v) for v in exact.mean((0, 2))],
-                               "source": "optimistic: model rank of the target (computed); separation: measured on "
-                                         "these runs (smallest n with a 95 % Wilson lower bound > 0 on the pooled "
-                                         "recovered-exactly fraction); derived value from SCIENCE.md (ours)"},
+        "sample_size_theory": {
+            "optimistic_size": optimistic_sample_size(),
+            "separation_size_measured": sep,
+            "separation_size_derived": EXPECTED_SEPARATION["Q2"],
+            "fraction_recovered_exact_by_n": [float(v) for v in exact.mean((0, 2))],
+            "source": "optimistic: model rank of the target (computed); separation: measured on "
+            "these runs (smallest n with a 95 % Wilson lower bound > 0 on the pooled "
+            "recovered-exactly fraction); derived value from SCIENCE.md (ours)",
+        },
         "fraction_passes_threshold_by_n": [float(v) for v in st["recovered"].mean((0, 2))],
         "fraction_recovered_exact_by_n": [float(v) for v in exact.mean((0, 2))],
         "trials_design": f"{S} initializations (init seeds {cfg.first_seed}..{cfg.first_seed + S - 1}) per "
-                         "(data seed, n), all on that cell's data set; the first one is the paper-like single trial",
+        "(data seed, n), all on that cell's data set; the first one is the paper-like single trial",
         "test_set": "1000 N(0, 1) draws, seed 12345",
         "horizon": cfg.t_max,
         "threshold": cfg.threshold,
@@ -364,18 +440,22 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "per_cell": cells,
         "per_n": per_n,
         "smallest_n_first_init": dict(zip(map(str, cfg.data_seeds), first_n)),
-        "smallest_n_any_init": dict(zip(map(str, cfg.data_seeds),
-                                        _smallest_n(st["recovered"].any(-1), cfg.n_values))),
-        "smallest_n_all_inits": dict(zip(map(str, cfg.data_seeds),
-                                         _smallest_n(st["recovered"].all(-1), cfg.n_values))),
-        "smallest_n_any_strict": dict(zip(map(str, cfg.data_seeds),
-                                          _smallest_n(st["strict"].any(-1), cfg.n_values))),
+        "smallest_n_any_init": dict(
+            zip(map(str, cfg.data_seeds), _smallest_n(st["recovered"].any(-1), cfg.n_values))
+        ),
+        "smallest_n_all_inits": dict(
+            zip(map(str, cfg.data_seeds), _smallest_n(st["recovered"].all(-1), cfg.n_values))
+        ),
+        "smallest_n_any_strict": dict(
+            zip(map(str, cfg.data_seeds), _smallest_n(st["strict"].any(-1), cfg.n_values))
+        ),
         "example_data_seed": None if ex is None else cfg.data_seeds[ex],
         "example_reason": why,
         "example_matches_paper_data_seed_number": None if ex is None else cfg.data_seeds[ex] == 3,
-        "recovered_fraction_vs_horizon": {"times": [float(t) for t in hz["times"]],
-                                          **{f"n={n}": [float(v) for v in hz["fraction"][j]]
-                                             for j, n in enumerate(cfg.n_values)}},
+        "recovered_fraction_vs_horizon": {
+            "times": [float(t) for t in hz["times"]],
+            **{f"n={n}": [float(v) for v in hz["fraction"][j]] for j, n in enumerate(cfg.n_values)},
+        },
         "status_counts": statuses,
         "runtime_s": float(st["wall_time"].sum()),
         "headline": headline,
@@ -401,8 +481,10 @@ def separation_checks(cfg: Config, st: dict[str, np.ndarray], summary: dict[str,
         j = ns.index(sep)
         measured = bool(by_n[j] > 0 and not by_n[:j].any())
     opt = optimistic_sample_size()
-    res = {"separation_is_measured": measured and sep == measured_separation_size(cfg, st),
-           "none_below_optimistic": bool(not st["recovered"][:, np.asarray(ns) < opt].any())}
+    res = {
+        "separation_is_measured": measured and sep == measured_separation_size(cfg, st),
+        "none_below_optimistic": bool(not st["recovered"][:, np.asarray(ns) < opt].any()),
+    }
     if opt in ns:
         res["optimistic_zero_measure"] = bool(not ex[:, ns.index(opt)].any())
     if 4 in ns:
@@ -419,10 +501,9 @@ def horizon_recovery(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, np.nda
     return {"times": st["times_horizon"], "fraction": rec.mean((0, 2)), "by_data_seed": rec.mean(2)}
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) Figure 4 and summarize it (``result.json``)."""
     st = compute(cfg, progress=progress, scheduler=scheduler, device=device)[cfg.init_scale]
     return summarize(cfg, st), st
-
-

@@ -39,12 +39,23 @@ class Config(UserConfig):
     rtol: float = spec(1e-4, check_float, 0.0, 0.1, low_open=True)
 
     def run_configs(self) -> list[RunConfig]:
-        return [RunConfig(seeds=self.seeds, init_scale=self.init_scale, n_samples=self.n_samples, design="gaussian",
-                          data_seed=d, t_max=self.t_max, rtol=self.rtol) for d in range(self.data_seeds)]
+        return [
+            RunConfig(
+                seeds=self.seeds,
+                init_scale=self.init_scale,
+                n_samples=self.n_samples,
+                design="gaussian",
+                data_seed=d,
+                t_max=self.t_max,
+                rtol=self.rtol,
+            )
+            for d in range(self.data_seeds)
+        ]
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """All data sets and seeds in one batched run; per data set the Figure 3 summary."""
     rcs = cfg.run_configs()
     results = run_many(rcs, progress=progress, scheduler=scheduler, device=device)
@@ -57,15 +68,21 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     rows = []
     for d, s in enumerate(per):
         det = s["threshold_details"]
-        rows.append({
-            "data_seed": d,
-            "train_x": [round(float(v), 4) for v in arrays["train_x"][d]],
-            "threshold_low": s["threshold_low"], "threshold_high": s["threshold_high"],
-            "band_is_interval": det["band_is_interval"],
-            "fraction_Q1": s["fraction_Q1"], "fraction_Q2": s["fraction_Q2"], "fraction_neither": s["fraction_neither"],
-            "fraction_recovered": s["fraction_recovered"], "growth_rate": s["growth_rate"],
-            "status_counts": s["status_counts"],
-        })
+        rows.append(
+            {
+                "data_seed": d,
+                "train_x": [round(float(v), 4) for v in arrays["train_x"][d]],
+                "threshold_low": s["threshold_low"],
+                "threshold_high": s["threshold_high"],
+                "band_is_interval": det["band_is_interval"],
+                "fraction_Q1": s["fraction_Q1"],
+                "fraction_Q2": s["fraction_Q2"],
+                "fraction_neither": s["fraction_neither"],
+                "fraction_recovered": s["fraction_recovered"],
+                "growth_rate": s["growth_rate"],
+                "status_counts": s["status_counts"],
+            }
+        )
     ok = [r for r in rows if np.isfinite(r["threshold_low"]) and np.isfinite(r["threshold_high"])]
     summary = {
         "figure": "fig6",
@@ -77,8 +94,12 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         "per_data_seed": rows,
         "paper_threshold_low_even": PAPER_FIG3["threshold_low"],
         "paper_threshold_high_even": PAPER_FIG3["threshold_high"],
-        "threshold_low_range": [min(r["threshold_low"] for r in ok), max(r["threshold_low"] for r in ok)] if ok else None,
-        "threshold_high_range": [min(r["threshold_high"] for r in ok), max(r["threshold_high"] for r in ok)] if ok else None,
+        "threshold_low_range": [min(r["threshold_low"] for r in ok), max(r["threshold_low"] for r in ok)]
+        if ok
+        else None,
+        "threshold_high_range": [min(r["threshold_high"] for r in ok), max(r["threshold_high"] for r in ok)]
+        if ok
+        else None,
         "all_bands_are_intervals": all(r["band_is_interval"] for r in rows),
         "horizon": cfg.t_max,
         "classification_rule": per[0]["classification_rule"],
@@ -118,10 +139,25 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
 
 def data_set_table(summary: dict[str, Any]) -> dict[str, list]:
     """One row per data set: inputs span, Q¹ band, fractions reaching each set and recovered."""
-    headers = ["data set", "inputs span", "Q¹ band of abs(C₁/C₂)", "Q¹", "Q²", "unresolved", "recovered (error < 1e-8)"]
-    rows = [[f"{r['data_seed']}", f"[{min(r['train_x']):.2f}, {max(r['train_x']):.2f}]",
-             f"{r['threshold_low']:.3f} – {r['threshold_high']:.3f}", f"{r['fraction_Q1']:.1%}", f"{r['fraction_Q2']:.1%}",
-             f"{r['fraction_neither']:.1%}", f"{r['fraction_recovered']:.1%}"] for r in summary["per_data_seed"]]
+    headers = [
+        "data set",
+        "inputs span",
+        "Q¹ band of abs(C₁/C₂)",
+        "Q¹",
+        "Q²",
+        "unresolved",
+        "recovered (error < 1e-8)",
+    ]
+    rows = [
+        [
+            f"{r['data_seed']}",
+            f"[{min(r['train_x']):.2f}, {max(r['train_x']):.2f}]",
+            f"{r['threshold_low']:.3f} – {r['threshold_high']:.3f}",
+            f"{r['fraction_Q1']:.1%}",
+            f"{r['fraction_Q2']:.1%}",
+            f"{r['fraction_neither']:.1%}",
+            f"{r['fraction_recovered']:.1%}",
+        ]
+        for r in summary["per_data_seed"]
+    ]
     return {"headers": headers, "rows": rows}
-
-

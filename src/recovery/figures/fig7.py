@@ -26,13 +26,22 @@ from ..config import UserConfig, check_int_list, like, spec
 from ..experiments import c_ratio as fig2
 from ..sweeps import run_many
 
-DESCRIPTION = ("Figure 7 (reconstructed): Figure 2 with Gaussian inputs, C2/C1 = 0.5, five seeds/scales on several "
-               "data sets: Theorem-1 alignment")
+DESCRIPTION = (
+    "Figure 7 (reconstructed): Figure 2 with Gaussian inputs, C2/C1 = 0.5, five seeds/scales on several "
+    "data sets: Theorem-1 alignment"
+)
 
 # `python -m recovery reproduce`: the book size plus Figure 2's tolerance check (≈ 10× the book's compute)
 PAPER_SIZE: dict[str, Any] = {"check_rtol": 2e-9}
-QUICK_SIZE: dict[str, Any] = {"data_seeds": (0, 4), "scales": (1e-3, 1e-6), "scan_scales": (1e-3, 1e-4),
-                              "t_max": 1e3, "rtol": 1e-6, "check_rtol": 0, "checkpoints_per_decade": 50}
+QUICK_SIZE: dict[str, Any] = {
+    "data_seeds": (0, 4),
+    "scales": (1e-3, 1e-6),
+    "scan_scales": (1e-3, 1e-4),
+    "t_max": 1e3,
+    "rtol": 1e-6,
+    "check_rtol": 0,
+    "checkpoints_per_decade": 50,
+}
 
 PAPER_FIG7 = {
     "claim": "caption not available to us; Figure 2's caption: loss curves with the same C2/C1 = 0.5 coincide "
@@ -42,8 +51,19 @@ PAPER_FIG7 = {
     "n_samples": 6,
 }
 # Figure 2's parameters that Figure 7 passes through unchanged (design and data seed are set per data set)
-_PASSED = ("scales", "first_seed", "c_ratio", "n_samples", "t_max", "rtol", "check_rtol", "checkpoints_per_decade",
-           "loss_floor", "scan_scales", "scan_seed")
+_PASSED = (
+    "scales",
+    "first_seed",
+    "c_ratio",
+    "n_samples",
+    "t_max",
+    "rtol",
+    "check_rtol",
+    "checkpoints_per_decade",
+    "loss_floor",
+    "scan_scales",
+    "scan_seed",
+)
 
 
 @dataclass(frozen=True)
@@ -88,8 +108,9 @@ class Config(UserConfig):
         return [self.fig2_config(d) for d in self.data_seeds]
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Every trial of every data set in one batched call (cached on disk); Figure 2's gaps per data set.
 
     ``arrays`` holds Figure 2's arrays stacked over the data sets (leading axis ``D = len(data_seeds)``) and
@@ -105,8 +126,9 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     arrays["data_seeds"] = np.array(cfg.data_seeds)
     arrays["train_x"] = np.stack([c.trial(0, 1e-8).data_spec().train_inputs().numpy() for c in f2s])
     compute = float(sum(float(r["wall_time"]) for r in results.values()))
-    return fig7_summary(cfg, [s for s, _ in per], arrays, compute_s=compute,
-                        runtime_s=time.perf_counter() - t0), arrays
+    return fig7_summary(
+        cfg, [s for s, _ in per], arrays, compute_s=compute, runtime_s=time.perf_counter() - t0
+    ), arrays
 
 
 def data_set_row(d: int, s: dict[str, Any], train_x: np.ndarray) -> dict[str, Any]:
@@ -137,8 +159,14 @@ def data_set_row(d: int, s: dict[str, Any], train_x: np.ndarray) -> dict[str, An
     }
 
 
-def fig7_summary(cfg: Config, per: list[dict[str, Any]], arrays: dict[str, np.ndarray], *, compute_s: float,
-                 runtime_s: float) -> dict[str, Any]:
+def fig7_summary(
+    cfg: Config,
+    per: list[dict[str, Any]],
+    arrays: dict[str, np.ndarray],
+    *,
+    compute_s: float,
+    runtime_s: float,
+) -> dict[str, Any]:
     """The JSON-able summary (``result.json``) of a Figure 7 run."""
     rows = [data_set_row(d, s, arrays["train_x"][i]) for i, (d, s) in enumerate(zip(cfg.data_seeds, per))]
     final_time = arrays["final_time"]  # (D, trials)
@@ -193,7 +221,8 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
         "horizon": cfg.t_max,
         "max_aligned_gap": summary["max_aligned_gap"],
         "max_aligned_small": max(float(np.max(np.array(r["aligned_gap"][:-1])[small])) for r in rows)
-        if small.any() else float("nan"),
+        if small.any()
+        else float("nan"),
         "min_unaligned_gap": summary["min_unaligned_gap"],
         "slope_lo": sl[0],
         "slope_hi": sl[1],
@@ -203,10 +232,13 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
         "pref_hi": max(pref) if pref else float("nan"),
         "n_q2": len(summary["data_sets_all_Q2"]),
         "n_rec": len(summary["data_sets_recovered"]),
-        "unresolved_text": "none" if not unres else "; ".join(
+        "unresolved_text": "none"
+        if not unres
+        else "; ".join(
             f"data set {r['data_seed']} (inputs in [{min(r['train_x']):.2f}, {max(r['train_x']):.2f}]): loss "
             f"{max(r['final_loss']):.1e}, generalization error {r['max_gen_error']:.1e} at t = {cfg.t_max:.0e}"
-            for r in unres),
+            for r in unres
+        ),
         "t_conv_lo": float(done.min()) if done.size else float("nan"),
         "t_conv_hi": float(done.max()) if done.size else float("nan"),
         "compute_s": summary["compute_s"],
@@ -220,12 +252,29 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
 
 def data_set_table(summary: dict[str, Any]) -> dict[str, list]:
     """One row per data set: growth rate, Theorem-1 lags, gaps, scan slope, set reached, generalization error."""
-    headers = ["data set", "inputs span", "growth rate", "lags (trials 1–4)", "aligned gap (max)",
-               "unaligned gap (min)", "scan slope", "set reached", "generalization error (max)"]
-    rows = [[f"{r['data_seed']}", f"[{min(r['train_x']):.2f}, {max(r['train_x']):.2f}]", f"{r['growth_rate']:.3f}",
-             ", ".join(f"{x:.2f}" for x in r["shift_used"][:-1]), f"{r['max_aligned_gap']:.1e}",
-             f"{r['min_unaligned_gap']:.2f}", f"{r['scan_slope']:.2f}", "/".join(sorted(set(r["reached_set"]))),
-             f"{r['max_gen_error']:.1e}"] for r in summary["per_data_seed"]]
+    headers = [
+        "data set",
+        "inputs span",
+        "growth rate",
+        "lags (trials 1–4)",
+        "aligned gap (max)",
+        "unaligned gap (min)",
+        "scan slope",
+        "set reached",
+        "generalization error (max)",
+    ]
+    rows = [
+        [
+            f"{r['data_seed']}",
+            f"[{min(r['train_x']):.2f}, {max(r['train_x']):.2f}]",
+            f"{r['growth_rate']:.3f}",
+            ", ".join(f"{x:.2f}" for x in r["shift_used"][:-1]),
+            f"{r['max_aligned_gap']:.1e}",
+            f"{r['min_unaligned_gap']:.2f}",
+            f"{r['scan_slope']:.2f}",
+            "/".join(sorted(set(r["reached_set"]))),
+            f"{r['max_gen_error']:.1e}",
+        ]
+        for r in summary["per_data_seed"]
+    ]
     return {"headers": headers, "rows": rows}
-
-

@@ -42,12 +42,21 @@ from ..core.neurons import (
 from ..experiments import wide_network as fig5
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = ("Figure 8 (reconstructed): which neurons stay active (Figure 5's network), against their C_i: "
-               "prescribed C (width 1000) and natural Gaussian C (several widths)")
+DESCRIPTION = (
+    "Figure 8 (reconstructed): which neurons stay active (Figure 5's network), against their C_i: "
+    "prescribed C (width 1000) and natural Gaussian C (several widths)"
+)
 
 PAPER_SIZE: dict[str, Any] = {}
-QUICK_SIZE: dict[str, Any] = {"width": 40, "scales": (1e-8, 1e-10), "t_max": 1e3, "checkpoints_per_decade": 50,
-                              "widths": (20, 40), "seeds": 3, "natural_t_max": 1e3}
+QUICK_SIZE: dict[str, Any] = {
+    "width": 40,
+    "scales": (1e-8, 1e-10),
+    "t_max": 1e3,
+    "checkpoints_per_decade": 50,
+    "widths": (20, 40),
+    "seeds": 3,
+    "natural_t_max": 1e3,
+}
 
 PAPER_FIG8 = {
     "claim": "(caption not available to us) Figure 5: only a few of the 1000 neurons stay active; Theorem 1: the "
@@ -78,8 +87,12 @@ class Config(UserConfig):
     width: int = like(fig5.Config, "width")
     scales: tuple[float, ...] = like(fig5.Config, "scales")
     first_seed: int = like(fig5.Config, "first_seed")
-    c_ratio_base: float = like(fig5.Config, "c_ratio_base", fig5.RATIO_READINGS[fig5.DEFAULT_RATIO_READING][0])
-    c_ratio_slope: float = like(fig5.Config, "c_ratio_slope", fig5.RATIO_READINGS[fig5.DEFAULT_RATIO_READING][1])
+    c_ratio_base: float = like(
+        fig5.Config, "c_ratio_base", fig5.RATIO_READINGS[fig5.DEFAULT_RATIO_READING][0]
+    )
+    c_ratio_slope: float = like(
+        fig5.Config, "c_ratio_slope", fig5.RATIO_READINGS[fig5.DEFAULT_RATIO_READING][1]
+    )
     t_max: float = like(fig5.Config, "t_max")
     rtol: float = like(fig5.Config, "rtol")
     checkpoints_per_decade: int = like(fig5.Config, "checkpoints_per_decade")
@@ -98,11 +111,21 @@ class Config(UserConfig):
 
     def fig5_config(self) -> fig5.Config:
         """Figure 5's configuration of the prescribed-C runs (no large-scale run, no tolerance check)."""
-        return fig5.Config(scales=self.scales, first_seed=self.first_seed, large_scale=0.0, width=self.width,
-                           c_ratio_base=self.c_ratio_base, c_ratio_slope=self.c_ratio_slope,
-                           n_samples=self.n_samples, t_max=self.t_max, rtol=self.rtol, check_rtol=0.0,
-                           checkpoints_per_decade=self.checkpoints_per_decade,
-                           active_fraction=self.active_fraction, threads=self.threads)
+        return fig5.Config(
+            scales=self.scales,
+            first_seed=self.first_seed,
+            large_scale=0.0,
+            width=self.width,
+            c_ratio_base=self.c_ratio_base,
+            c_ratio_slope=self.c_ratio_slope,
+            n_samples=self.n_samples,
+            t_max=self.t_max,
+            rtol=self.rtol,
+            check_rtol=0.0,
+            checkpoints_per_decade=self.checkpoints_per_decade,
+            active_fraction=self.active_fraction,
+            threads=self.threads,
+        )
 
     def prescribed(self) -> list[RunConfig]:
         """Figure 5's trials (identical configurations: one cache entry each)."""
@@ -110,10 +133,24 @@ class Config(UserConfig):
 
     def natural(self) -> list[RunConfig]:
         """One configuration per width: ``seeds`` trials from θ₀ = s·θ̂, C not rescaled."""
-        return [RunConfig(seeds=self.seeds, first_seed=0, init_scale=self.init_scale, n_samples=self.n_samples,
-                          design="even", width=m, activation="rational", target_a=1.0, target_w=(1.0, 1.0),
-                          target_activation="tanh", t_max=self.natural_t_max, rtol=self.rtol,
-                          checkpoints_per_decade=self.natural_checkpoints_per_decade) for m in self.widths]
+        return [
+            RunConfig(
+                seeds=self.seeds,
+                first_seed=0,
+                init_scale=self.init_scale,
+                n_samples=self.n_samples,
+                design="even",
+                width=m,
+                activation="rational",
+                target_a=1.0,
+                target_w=(1.0, 1.0),
+                target_activation="tanh",
+                t_max=self.natural_t_max,
+                rtol=self.rtol,
+                checkpoints_per_decade=self.natural_checkpoints_per_decade,
+            )
+            for m in self.widths
+        ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -147,8 +184,9 @@ def _shown(C: np.ndarray, active: np.ndarray) -> np.ndarray:
     return np.array(sorted(pick))
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Both experiments in one batched call (cached on disk); per trial contributions, active sets, switch-off
     times and agreement with the ranking by |C|."""
     t0 = time.perf_counter()
@@ -171,13 +209,21 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         if i == R - 1:  # the reference trial: relative contributions of a few neurons over time
             shown = _shown(C[i], active[i])
             arrays["ref_times"], arrays["ref_rel_contrib"], arrays["ref_shown"] = tt, rel[:, shown], shown
-    arrays.update({
-        "scales": np.array(cfg.scales), "seeds": np.concatenate([r["seeds"] for r in res]),
-        "C": C, "C_over_C1": C / C[:, :1], "lag": lags, "contrib": contrib, "active": active,
-        "t_off": t_off, "t_off_ref_time": t_off - lags[:, None],
-        "final_loss": np.concatenate([r["final_loss"] for r in res]),
-        "gen_error": np.concatenate([r["gen_error"] for r in res]),
-    })
+    arrays.update(
+        {
+            "scales": np.array(cfg.scales),
+            "seeds": np.concatenate([r["seeds"] for r in res]),
+            "C": C,
+            "C_over_C1": C / C[:, :1],
+            "lag": lags,
+            "contrib": contrib,
+            "active": active,
+            "t_off": t_off,
+            "t_off_ref_time": t_off - lags[:, None],
+            "final_loss": np.concatenate([r["final_loss"] for r in res]),
+            "gen_error": np.concatenate([r["gen_error"] for r in res]),
+        }
+    )
     agree = [rank_agreement(C[i], contrib[i], active[i]) for i in range(R)]
     # natural C: one configuration per width, padded to the largest width with NaN
     W, S, M = len(cfg.widths), cfg.seeds, max(cfg.widths)
@@ -195,7 +241,9 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         nat_loss[w], nat_gen[w] = r["final_loss"], r["gen_error"]
         rows = []
         for s in range(S):
-            one = {k: v[s:s + 1] for k, v in r.items() if k in ("theta_traj", "final_time")} | {"times": r["times"]}
+            one = {k: v[s : s + 1] for k, v in r.items() if k in ("theta_traj", "final_time")} | {
+                "times": r["times"]
+            }
             tt, rel = _over_time(one, 1)
             nat_t_off[w, s, :m_w] = switch_off_times(tt, rel, cfg.active_fraction)
             act_t = rel >= cfg.active_fraction
@@ -203,14 +251,26 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
             nat_settled[w, s] = tt[changed[-1] + 1] if changed.size else 0.0
             rows.append(rank_agreement(r["C"][s], cw[s], aw[s]))
         nat_agree.append(rows)
-    arrays.update({"widths": np.array(cfg.widths), "nat_seeds": np.arange(S), "nat_C": nat_C,
-                   "nat_contrib": nat_contrib, "nat_active": nat_active, "nat_t_off": nat_t_off,
-                   "nat_settled": nat_settled, "nat_final_loss": nat_loss, "nat_gen_error": nat_gen,
-                   "nat_spearman": np.array([[a["spearman"] for a in row] for row in nat_agree]),
-                   "nat_exact_top_k": np.array([[a["exact_top_k"] for a in row] for row in nat_agree]),
-                   "nat_n_active": np.array([[a["n_active"] for a in row] for row in nat_agree])})
+    arrays.update(
+        {
+            "widths": np.array(cfg.widths),
+            "nat_seeds": np.arange(S),
+            "nat_C": nat_C,
+            "nat_contrib": nat_contrib,
+            "nat_active": nat_active,
+            "nat_t_off": nat_t_off,
+            "nat_settled": nat_settled,
+            "nat_final_loss": nat_loss,
+            "nat_gen_error": nat_gen,
+            "nat_spearman": np.array([[a["spearman"] for a in row] for row in nat_agree]),
+            "nat_exact_top_k": np.array([[a["exact_top_k"] for a in row] for row in nat_agree]),
+            "nat_n_active": np.array([[a["n_active"] for a in row] for row in nat_agree]),
+        }
+    )
     compute = float(sum(float(done[c]["wall_time"]) for c in unique))
-    summary = fig8_summary(cfg, arrays, agree, nat_agree, compute_s=compute, runtime_s=time.perf_counter() - t0)
+    summary = fig8_summary(
+        cfg, arrays, agree, nat_agree, compute_s=compute, runtime_s=time.perf_counter() - t0
+    )
     summary["glue"] = glue_values(cfg, summary, arrays)
     summary["tables"] = {"natural": natural_table(summary)}
     return summary, arrays
@@ -231,8 +291,9 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "n_trials": len(cfg.scales),
         "n_active": ", ".join(map(str, P["n_active"])),
         "active_list": ", ".join(str(k + 1) for k in act_ref),
-        "largest_all": "yes, in every trial" if all(P["active_are_largest_C"]) else
-        f"in {sum(P['active_are_largest_C'])} of {len(P['active_are_largest_C'])} trials",
+        "largest_all": "yes, in every trial"
+        if all(P["active_are_largest_C"])
+        else f"in {sum(P['active_are_largest_C'])} of {len(P['active_are_largest_C'])} trials",
         "same_set": all((arrays["active"][i] == arrays["active"][ref]).all() for i in range(len(cfg.scales))),
         "c_act_min": float(c_act.min()),
         "c_in_max": float(c_in.max()) if c_in.size else float("nan"),
@@ -261,13 +322,29 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
 
 def natural_table(summary: dict[str, Any]) -> dict[str, list]:
     """Natural C, one row per width: active neurons, agreement with the ranking by |C|, cut-offs, settling time."""
-    headers = ["width", "active neurons $k$ (8 seeds)", "active = $k$ largest $\\lvert C\\rvert$", "rank corr. (min)",
-               "smallest active $\\lvert C_i\\rvert/\\max\\lvert C\\rvert$", "largest inactive",
-               "active set settled by $t$", "generalization error (max)"]
-    rows = [[f"{r['width']}", ", ".join(map(str, r["n_active"])), f"{sum(r['exact_top_k'])}/{len(r['exact_top_k'])}",
-             f"{min(r['spearman']):.4f}", f"{min(r['ratio_active_min']):.2f} – {max(r['ratio_active_min']):.2f}",
-             f"{min(r['ratio_inactive_max']):.2f} – {max(r['ratio_inactive_max']):.2f}",
-             f"{max(r['active_set_settled_at']):.1e}", f"{max(r['gen_error']):.1e}"] for r in summary["natural"]]
+    headers = [
+        "width",
+        "active neurons $k$ (8 seeds)",
+        "active = $k$ largest $\\lvert C\\rvert$",
+        "rank corr. (min)",
+        "smallest active $\\lvert C_i\\rvert/\\max\\lvert C\\rvert$",
+        "largest inactive",
+        "active set settled by $t$",
+        "generalization error (max)",
+    ]
+    rows = [
+        [
+            f"{r['width']}",
+            ", ".join(map(str, r["n_active"])),
+            f"{sum(r['exact_top_k'])}/{len(r['exact_top_k'])}",
+            f"{min(r['spearman']):.4f}",
+            f"{min(r['ratio_active_min']):.2f} – {max(r['ratio_active_min']):.2f}",
+            f"{min(r['ratio_inactive_max']):.2f} – {max(r['ratio_inactive_max']):.2f}",
+            f"{max(r['active_set_settled_at']):.1e}",
+            f"{max(r['gen_error']):.1e}",
+        ]
+        for r in summary["natural"]
+    ]
     return {"headers": headers, "rows": rows}
 
 
@@ -276,36 +353,51 @@ def _spearman_finite(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a[ok], b[ok]).statistic) if ok.sum() >= 3 else float("nan")
 
 
-def fig8_summary(cfg: Config, arrays: dict[str, np.ndarray], agree: list[dict[str, Any]],
-                 nat_agree: list[list[dict[str, Any]]], *, compute_s: float, runtime_s: float) -> dict[str, Any]:
+def fig8_summary(
+    cfg: Config,
+    arrays: dict[str, np.ndarray],
+    agree: list[dict[str, Any]],
+    nat_agree: list[list[dict[str, Any]]],
+    *,
+    compute_s: float,
+    runtime_s: float,
+) -> dict[str, Any]:
     """The JSON-able summary (``result.json``) of a Figure 8 run."""
     R = len(agree)
     t_off = arrays["t_off_ref_time"]
     # switch-off order: among the neurons that switch off, does a smaller C switch off earlier?
-    off_rho = [_spearman_finite(arrays["C_over_C1"][i], np.where(np.isfinite(t_off[i]), t_off[i], np.nan))
-               for i in range(R)]
+    off_rho = [
+        _spearman_finite(arrays["C_over_C1"][i], np.where(np.isfinite(t_off[i]), t_off[i], np.nan))
+        for i in range(R)
+    ]
     # alignment of the switch-off times across trials (Theorem 1): spread in the reference's time
     both = np.isfinite(t_off).all(0)
     spread = float(np.max(np.ptp(t_off[:, both], axis=0) / t_off[-1, both])) if both.any() else float("nan")
     nat_rows = []
     for w, m in enumerate(cfg.widths):
         rows = nat_agree[w]
-        off = [_spearman_finite(np.abs(arrays["nat_C"][w, s, :m]),
-                                np.where(np.isfinite(arrays["nat_t_off"][w, s, :m]), arrays["nat_t_off"][w, s, :m],
-                                         np.nan)) for s in range(cfg.seeds)]
-        nat_rows.append({
-            "width": m,
-            "n_active": [a["n_active"] for a in rows],
-            "spearman": [a["spearman"] for a in rows],
-            "exact_top_k": [a["exact_top_k"] for a in rows],
-            "top_k_overlap": [a["top_k_overlap"] for a in rows],
-            "ratio_active_min": [a["ratio_active_min"] for a in rows],
-            "ratio_inactive_max": [a["ratio_inactive_max"] for a in rows],
-            "switch_off_spearman": off,
-            "active_set_settled_at": [float(x) for x in arrays["nat_settled"][w]],
-            "final_loss": [float(x) for x in arrays["nat_final_loss"][w]],
-            "gen_error": [float(x) for x in arrays["nat_gen_error"][w]],
-        })
+        off = [
+            _spearman_finite(
+                np.abs(arrays["nat_C"][w, s, :m]),
+                np.where(np.isfinite(arrays["nat_t_off"][w, s, :m]), arrays["nat_t_off"][w, s, :m], np.nan),
+            )
+            for s in range(cfg.seeds)
+        ]
+        nat_rows.append(
+            {
+                "width": m,
+                "n_active": [a["n_active"] for a in rows],
+                "spearman": [a["spearman"] for a in rows],
+                "exact_top_k": [a["exact_top_k"] for a in rows],
+                "top_k_overlap": [a["top_k_overlap"] for a in rows],
+                "ratio_active_min": [a["ratio_active_min"] for a in rows],
+                "ratio_inactive_max": [a["ratio_inactive_max"] for a in rows],
+                "switch_off_spearman": off,
+                "active_set_settled_at": [float(x) for x in arrays["nat_settled"][w]],
+                "final_loss": [float(x) for x in arrays["nat_final_loss"][w]],
+                "gen_error": [float(x) for x in arrays["nat_gen_error"][w]],
+            }
+        )
     all_nat = [a for row in nat_agree for a in row]
     n_exact = sum(a["exact_top_k"] for a in all_nat)
     out: dict[str, Any] = {
@@ -332,7 +424,9 @@ def fig8_summary(cfg: Config, arrays: dict[str, np.ndarray], agree: list[dict[st
             "switch_off_spearman_C": off_rho,
             "switch_off_relative_spread_across_trials": spread,
             "first_switch_off_ref_time": [float(np.nanmin(t)) for t in t_off],
-            "last_switch_off_ref_time": [float(np.nanmax(np.where(np.isfinite(t), t, np.nan))) for t in t_off],
+            "last_switch_off_ref_time": [
+                float(np.nanmax(np.where(np.isfinite(t), t, np.nan))) for t in t_off
+            ],
             "ratio_active_min": [a["ratio_active_min"] for a in agree],
             "ratio_inactive_max": [a["ratio_inactive_max"] for a in agree],
             "gen_error": [float(x) for x in arrays["gen_error"]],
@@ -357,5 +451,3 @@ def fig8_summary(cfg: Config, arrays: dict[str, np.ndarray], agree: list[dict[st
         f"{out['natural_n_active_range'][0]}-{out['natural_n_active_range'][1]}",
     ]
     return out
-
-

@@ -186,13 +186,19 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.target_a == 0.0:
-            raise ParameterError("target_a", given["target_a"], "must be nonzero (a zero target has no branches)")
+            raise ParameterError(
+                "target_a", given["target_a"], "must be nonzero (a zero target has no branches)"
+            )
         if self.target_w == 0.0:
-            raise ParameterError("target_w", given["target_w"],
-                                 "must be nonzero (a zero slope makes the target constant)")
+            raise ParameterError(
+                "target_w", given["target_w"], "must be nonzero (a zero slope makes the target constant)"
+            )
         if self.condensed_time_window[1] > self.rate_t_max:
-            raise ParameterError("condensed_time_window", given["condensed_time_window"],
-                                 f"must end at or before rate_t_max={self.rate_t_max:g}")
+            raise ParameterError(
+                "condensed_time_window",
+                given["condensed_time_window"],
+                f"must end at or before rate_t_max={self.rate_t_max:g}",
+            )
 
     def designs_for(self, setting: str) -> tuple[str, ...]:
         """The training designs of a setting: ``designs`` without bias, (``bias_design``,) with it."""
@@ -249,7 +255,10 @@ def branch_points(target: np.ndarray, per_branch: int, seed: int) -> list[tuple[
         k = 0
         while k < per_branch:
             w = rng.standard_normal(len(w_star))
-            if np.linalg.norm(w) >= 0.3 and min(np.linalg.norm(w - w_star), np.linalg.norm(w + w_star)) >= 0.3:
+            if (
+                np.linalg.norm(w) >= 0.3
+                and min(np.linalg.norm(w - w_star), np.linalg.norm(w + w_star)) >= 0.3
+            ):
                 out.append((name, q2_point(w, target, dead)))
                 k += 1
     return out
@@ -280,15 +289,20 @@ def geometry(cfg: Config, setting: str) -> dict[str, np.ndarray]:
     designs = cfg.designs_for(setting)
     G, N, Pn = len(designs), len(cfg.n_values), len(pts)
     d = len(target) - 1
-    out = {k: np.zeros((G, N, Pn), dtype=int) for k in ("zero", "rank_train", "dim", "span", "unconverged",
-                                                        "so_leaving", "so_constraints")}
+    out = {
+        k: np.zeros((G, N, Pn), dtype=int)
+        for k in ("zero", "rank_train", "dim", "span", "unconverged", "so_leaving", "so_constraints")
+    }
     out["so_margin"] = np.full((G, N, Pn), np.nan)
     out["so_separated"] = np.zeros((G, N, Pn), dtype=bool)
     out["lambda_min"] = np.full((G, N, Pn), np.nan)
     with single_thread():  # 400 x P SVDs: threads only add contention
         model_rank = np.array([jacobian_rank(p, act, dim=d, bias=setting == "bias") for _, p in pts])
-    sets = {(gi, ni): training_data(cfg, setting, design, n) for gi, design in enumerate(designs)
-            for ni, n in enumerate(cfg.n_values)}
+    sets = {
+        (gi, ni): training_data(cfg, setting, design, n)
+        for gi, design in enumerate(designs)
+        for ni, n in enumerate(cfg.n_values)
+    }
     for (gi, ni), data in sets.items():
         X = data.X[0]
         for pi, (b, p) in enumerate(pts):
@@ -302,8 +316,9 @@ def geometry(cfg: Config, setting: str) -> dict[str, np.ndarray]:
     keys = list(np.ndindex(G, N, Pn))
     thetas = torch.stack([pts[pi][1] for _, _, pi in keys])
     data_all = _rows([sets[(gi, ni)] for gi, ni, _ in keys])
-    dims = minimum_set_dimensions(thetas, data_all, act, samples=cfg.dim_samples, nearby=cfg.dim_nearby,
-                                          seed=cfg.point_seed)
+    dims = minimum_set_dimensions(
+        thetas, data_all, act, samples=cfg.dim_samples, nearby=cfg.dim_nearby, seed=cfg.point_seed
+    )
     for (gi, ni, pi), md in zip(keys, dims):
         out["dim"][gi, ni, pi], out["span"][gi, ni, pi] = md.dim, md.span
         out["unconverged"][gi, ni, pi] = md.unconverged
@@ -333,9 +348,14 @@ def cloud(cfg: Config, pts: np.ndarray) -> dict[str, np.ndarray]:
     xi = torch.randn(N, Pn, S, 4, generator=g, dtype=torch.float64)
     xi = xi / torch.linalg.vector_norm(xi, dim=-1, keepdim=True)
     start = torch.as_tensor(pts).reshape(1, Pn, 1, 4) + cfg.cloud_radius * xi
-    data = _rows([training_data(cfg, "no_bias", cfg.designs[0], n) for n in cfg.n_values for _ in range(Pn * S)])
+    data = _rows(
+        [training_data(cfg, "no_bias", cfg.designs[0], n) for n in cfg.n_values for _ in range(Pn * S)]
+    )
     proj, res = project_to_minima(start.reshape(-1, 2, 2), data, act, tol=1e-10, max_iter=300)
-    return {"cloud": proj.reshape(N, Pn, S, 2, 2).numpy(), "cloud_ok": (res < 1e-10).reshape(N, Pn, S).numpy()}
+    return {
+        "cloud": proj.reshape(N, Pn, S, 2, 2).numpy(),
+        "cloud_ok": (res < 1e-10).reshape(N, Pn, S).numpy(),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -369,8 +389,23 @@ def rate_trials(cfg: Config) -> tuple[torch.Tensor, Data, list[tuple[str, str, i
 
 
 def rate_params(cfg: Config) -> dict[str, Any]:
-    keys = ("settings", "target_a", "target_w", "target_b", "half_width", "data_seed", "points_per_branch",
-            "point_seed", "rate_n", "rate_design", "rate_starts", "rate_eps", "rate_t_max", "rate_rtol", "rate_cpd")
+    keys = (
+        "settings",
+        "target_a",
+        "target_w",
+        "target_b",
+        "half_width",
+        "data_seed",
+        "points_per_branch",
+        "point_seed",
+        "rate_n",
+        "rate_design",
+        "rate_starts",
+        "rate_eps",
+        "rate_t_max",
+        "rate_rtol",
+        "rate_cpd",
+    )
     return {k: v for k, v in cfg.params().items() if k in keys}
 
 
@@ -383,8 +418,14 @@ def flow(cfg: Config, *, progress: bool = False, cache: ResultCache | None = Non
         return hit
     theta0, data, meta = rate_trials(cfg)
     fc = FlowConfig(t_max=cfg.rate_t_max, rtol=cfg.rate_rtol, checkpoints_per_decade=cfg.rate_cpd)
-    res = gradient_flow(theta0, data, get_activation("tanh"), fc, progress=progress,
-                        desc=f"gradient flow ({theta0.shape[0]} trials)")
+    res = gradient_flow(
+        theta0,
+        data,
+        get_activation("tanh"),
+        fc,
+        progress=progress,
+        desc=f"gradient flow ({theta0.shape[0]} trials)",
+    )
     arrays = {
         "setting": np.array([m[0] for m in meta]),
         "branch": np.array([m[1] for m in meta]),
@@ -410,8 +451,10 @@ def rates(cfg: Config, fl: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     act = get_activation("tanh")
     R = len(fl["setting"])
     t = fl["times"]
-    out = {k: np.full(R, np.nan) for k in ("dead_rate", "dead_lambda_min", "condensed_loss_exponent",
-                                           "condensed_distance_exponent")}
+    out = {
+        k: np.full(R, np.nan)
+        for k in ("dead_rate", "dead_lambda_min", "condensed_loss_exponent", "condensed_distance_exponent")
+    }
     out["label"] = np.zeros(R, dtype=int)
     out["dist_condensed"] = np.full(fl["loss_traj"].shape, np.nan)
     out["dist_dead"] = np.full(fl["loss_traj"].shape, np.nan)
@@ -451,14 +494,22 @@ def rate_verdicts(fl: dict[str, np.ndarray], fits: dict[str, np.ndarray], settin
     de = fits["condensed_distance_exponent"][sel]
     rm, lm = finite_median(ratio), finite_median(le)
     return {
-        "dead": {"starts": int(started_dead.sum()), "ended_dead": int((started_dead & (fits["label"] == Q2)).sum()),
-                 "fitted": int(np.isfinite(ratio).sum()), "rate_over_2lambda_min": rm,
-                 "rate_median": finite_median(fits["dead_rate"][sel]),
-                 "type": "linear" if math.isfinite(rm) and abs(rm - 1) < 0.05 else "undetermined"},
-        "condensed": {"starts": int(started_cond.sum()),
-                      "ended_condensed": int((started_cond & (fits["label"] == Q1)).sum()),
-                      "fitted": int(np.isfinite(le).sum()), "loss_exponent": lm, "distance_exponent": finite_median(de),
-                      "type": "sublinear" if math.isfinite(lm) and -3 < lm < -1 else "undetermined"},
+        "dead": {
+            "starts": int(started_dead.sum()),
+            "ended_dead": int((started_dead & (fits["label"] == Q2)).sum()),
+            "fitted": int(np.isfinite(ratio).sum()),
+            "rate_over_2lambda_min": rm,
+            "rate_median": finite_median(fits["dead_rate"][sel]),
+            "type": "linear" if math.isfinite(rm) and abs(rm - 1) < 0.05 else "undetermined",
+        },
+        "condensed": {
+            "starts": int(started_cond.sum()),
+            "ended_condensed": int((started_cond & (fits["label"] == Q1)).sum()),
+            "fitted": int(np.isfinite(le).sum()),
+            "loss_exponent": lm,
+            "distance_exponent": finite_median(de),
+            "type": "sublinear" if math.isfinite(lm) and -3 < lm < -1 else "undetermined",
+        },
     }
 
 
@@ -480,7 +531,10 @@ def caption_checks(cfg: Config, arrays: dict[str, np.ndarray], *, random_count: 
     """
     a_bar, w_bar = cfg.target_a, cfg.target_w
     t = (a_bar, w_bar)
-    out: dict[str, Any] = {"stated_Q1_Q2": [a_bar, w_bar, 0.0, w_bar], "stated_Q1_Q3": [0.0, w_bar, a_bar, w_bar]}
+    out: dict[str, Any] = {
+        "stated_Q1_Q2": [a_bar, w_bar, 0.0, w_bar],
+        "stated_Q1_Q3": [0.0, w_bar, a_bar, w_bar],
+    }
     if "no_bias" in cfg.settings and arrays.get("cloud") is not None and arrays["cloud"].shape[2] > 0:
         pts = captions.canonical(arrays["cloud"][-1][arrays["cloud_ok"][-1]], w_bar)
         lab = captions.assign_branch(pts, t, tol=1e-3)  # LM projections near Q1 are accurate to ~1e-4 only
@@ -495,8 +549,12 @@ def caption_checks(cfg: Config, arrays: dict[str, np.ndarray], *, random_count: 
         out["closure_residual"] = {b: f["residual"] for b, f in fits.items()}
         for other, key in (("Q2", "Q1_Q2"), ("Q3", "Q1_Q3")):
             if "Q1" in fits and other in fits:
-                p, gap = captions.line_intersection(fits["Q1"]["center"], fits["Q1"]["direction"],
-                                                    fits[other]["center"], fits[other]["direction"])
+                p, gap = captions.line_intersection(
+                    fits["Q1"]["center"],
+                    fits["Q1"]["direction"],
+                    fits[other]["center"],
+                    fits[other]["direction"],
+                )
                 out[f"measured_{key}"] = [float(v) for v in p]
                 out[f"gap_{key}"] = gap
                 out[f"error_{key}"] = float(np.linalg.norm(p - np.array(out[f"stated_{key}"])))
@@ -530,7 +588,9 @@ def caption_checks(cfg: Config, arrays: dict[str, np.ndarray], *, random_count: 
                 tang = captions.q1_tangent()
                 normal = np.linalg.svd(np.eye(4) - np.outer(tang, tang))[0][:, :3]
                 rnd_full.append(float(np.median(captions.random_angles(K, random_count, seed=i))))
-                rnd_normal.append(float(np.median(captions.random_angles(K, random_count, seed=i, within=normal))))
+                rnd_normal.append(
+                    float(np.median(captions.random_angles(K, random_count, seed=i, within=normal)))
+                )
         out["approach_runs"] = {k: len(v) for k, v in ang.items()}
         out["approach_angle_Q1_deg"] = ang["Q1"]
         out["approach_angle_Q1_max_deg"] = float(max(ang["Q1"])) if ang["Q1"] else float("nan")
@@ -547,8 +607,9 @@ def caption_checks(cfg: Config, arrays: dict[str, np.ndarray], *, random_count: 
 # The page
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Geometry for every setting, the 3-D cloud (no bias) and the rate trials (ONE batched flow call, cached)."""
     t0 = time.perf_counter()
     arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values)}
@@ -582,11 +643,20 @@ def branch_rows(cfg: Config, arrays: dict[str, np.ndarray], setting: str) -> lis
     for b in BRANCHES:
         sel = br == b
         row: dict[str, Any] = {
-            "branch": b, "description": BRANCH_TEXT[b], "parameters": parameter_count(setting),
-            "branch_dimension": branch_dimension(setting, b), "counting_bound": counting_bound(setting, b),
+            "branch": b,
+            "description": BRANCH_TEXT[b],
+            "parameters": parameter_count(setting),
+            "branch_dimension": branch_dimension(setting, b),
+            "counting_bound": counting_bound(setting, b),
             "model_rank": _sets(arrays[f"{setting}_model_rank"][sel]),
-            "training_jacobian_rank": {}, "zero_eigenvalues": {}, "interpolating_dimension": {}, "separated": {},
-            "separated_second_order": {}, "morse_bott": {}, "separation_n": {}, "separation_n_second_order": {},
+            "training_jacobian_rank": {},
+            "zero_eigenvalues": {},
+            "interpolating_dimension": {},
+            "separated": {},
+            "separated_second_order": {},
+            "morse_bott": {},
+            "separation_n": {},
+            "separation_n_second_order": {},
             "unconverged": {},
         }
         for gi, design in enumerate(cfg.designs_for(setting)):
@@ -595,7 +665,9 @@ def branch_rows(cfg: Config, arrays: dict[str, np.ndarray], setting: str) -> lis
             row["zero_eigenvalues"][design] = {n: _sets(g("zero")[i]) for i, n in enumerate(ns)}
             row["interpolating_dimension"][design] = {n: _sets(g("dim")[i]) for i, n in enumerate(ns)}
             row["separated"][design] = {n: bool(g("separated")[i].all()) for i, n in enumerate(ns)}
-            row["separated_second_order"][design] = {n: bool(g("so_separated")[i].all()) for i, n in enumerate(ns)}
+            row["separated_second_order"][design] = {
+                n: bool(g("so_separated")[i].all()) for i, n in enumerate(ns)
+            }
             row["morse_bott"][design] = {n: bool(g("morse_bott")[i].all()) for i, n in enumerate(ns)}
             row["unconverged"][design] = int(g("unconverged").sum())
             row["separation_n"][design] = holds_from(ns, g("separated").all(axis=1))
@@ -611,8 +683,9 @@ def expected_separation(setting: str, design: str, branch: str) -> int:
     return 2 * b if (setting == "no_bias" and design == "even") else b
 
 
-def geometry_summary(cfg: Config, arrays: dict[str, np.ndarray], *, geometry_s: float, runtime_s: float
-                     ) -> dict[str, Any]:
+def geometry_summary(
+    cfg: Config, arrays: dict[str, np.ndarray], *, geometry_s: float, runtime_s: float
+) -> dict[str, Any]:
     """The JSON-able ``result.json``."""
 
     def js(x: Any) -> Any:  # int keys (n) -> str for JSON
@@ -623,30 +696,51 @@ def geometry_summary(cfg: Config, arrays: dict[str, np.ndarray], *, geometry_s: 
         return x
 
     rows = {s: js(branch_rows(cfg, arrays, s)) for s in cfg.settings}
-    verdicts = ({s: rate_verdicts({k[5:]: v for k, v in arrays.items() if k.startswith("rate_")},
-                                  {k[5:]: v for k, v in arrays.items() if k.startswith("rate_")}, s)
-                 for s in cfg.settings} if cfg.rate_starts > 0 else {})
+    verdicts = (
+        {
+            s: rate_verdicts(
+                {k[5:]: v for k, v in arrays.items() if k.startswith("rate_")},
+                {k[5:]: v for k, v in arrays.items() if k.startswith("rate_")},
+                s,
+            )
+            for s in cfg.settings
+        }
+        if cfg.rate_starts > 0
+        else {}
+    )
     ranks = {s: {r["branch"]: r["model_rank"] for r in rows[s]} for s in cfg.settings}
-    sep = {s: {d: {r["branch"]: r["separation_n"][d] for r in rows[s]} for d in cfg.designs_for(s)}
-           for s in cfg.settings}
-    sep2 = {s: {d: {r["branch"]: r["separation_n_second_order"][d] for r in rows[s]} for d in cfg.designs_for(s)}
-            for s in cfg.settings}
-    exp = {s: {d: {b: expected_separation(s, d, b) for b in BRANCHES} for d in cfg.designs_for(s)}
-           for s in cfg.settings}
-    mb_at = {s: {r["branch"]: r["morse_bott"][cfg.designs_for(s)[0]].get(str(cfg.n_values[-1])) for r in rows[s]}
-             for s in cfg.settings}
+    sep = {
+        s: {d: {r["branch"]: r["separation_n"][d] for r in rows[s]} for d in cfg.designs_for(s)}
+        for s in cfg.settings
+    }
+    sep2 = {
+        s: {d: {r["branch"]: r["separation_n_second_order"][d] for r in rows[s]} for d in cfg.designs_for(s)}
+        for s in cfg.settings
+    }
+    exp = {
+        s: {d: {b: expected_separation(s, d, b) for b in BRANCHES} for d in cfg.designs_for(s)}
+        for s in cfg.settings
+    }
+    mb_at = {
+        s: {r["branch"]: r["morse_bott"][cfg.designs_for(s)[0]].get(str(cfg.n_values[-1])) for r in rows[s]}
+        for s in cfg.settings
+    }
     head = []
     for s in cfg.settings:
-        head.append(f"{s}: model rank condensed/dead1/dead2 = {'/'.join(str(ranks[s][b]) for b in BRANCHES)}; "
-                    f"separation n ({cfg.designs_for(s)[0]}) = "
-                    f"{'/'.join(str(sep[s][cfg.designs_for(s)[0]][b]) for b in BRANCHES)}; "
-                    f"Morse-Bott at n={cfg.n_values[-1]}: "
-                    + "/".join('yes' if mb_at[s][b] else 'no' for b in BRANCHES))
+        head.append(
+            f"{s}: model rank condensed/dead1/dead2 = {'/'.join(str(ranks[s][b]) for b in BRANCHES)}; "
+            f"separation n ({cfg.designs_for(s)[0]}) = "
+            f"{'/'.join(str(sep[s][cfg.designs_for(s)[0]][b]) for b in BRANCHES)}; "
+            f"Morse-Bott at n={cfg.n_values[-1]}: "
+            + "/".join("yes" if mb_at[s][b] else "no" for b in BRANCHES)
+        )
         if s in verdicts:
             v = verdicts[s]
-            head.append(f"{s} rates (n={cfg.rate_n}): dead {v['dead']['type']} (rate/2lambda_min "
-                        f"{v['dead']['rate_over_2lambda_min']:.3f}), condensed {v['condensed']['type']} (loss ~ "
-                        f"t^{v['condensed']['loss_exponent']:.2f}, distance ~ t^{v['condensed']['distance_exponent']:.2f})")
+            head.append(
+                f"{s} rates (n={cfg.rate_n}): dead {v['dead']['type']} (rate/2lambda_min "
+                f"{v['dead']['rate_over_2lambda_min']:.3f}), condensed {v['condensed']['type']} (loss ~ "
+                f"t^{v['condensed']['loss_exponent']:.2f}, distance ~ t^{v['condensed']['distance_exponent']:.2f})"
+            )
     return {
         "figure": "geometry",
         "paper": "arXiv:2309.00508 (geometry and local recovery of global minima), as summarized in SCIENCE.md",
@@ -670,11 +764,22 @@ def geometry_summary(cfg: Config, arrays: dict[str, np.ndarray], *, geometry_s: 
     }
 
 
-PAPER_SIZE: dict[str, Any] = {"points_per_branch": 5, "dim_samples": 24, "dim_nearby": 5,
-                              "designs": ["positive", "even", "gaussian"], "rate_starts": 4, "rate_t_max": 1e7,
-                              "condensed_time_window": [1e5, 1e7]}
-QUICK_SIZE: dict[str, Any] = {"n_values": [2, 3, 5], "designs": ["positive"], "points_per_branch": 1,
-                              "cloud_samples": 10, "rate_starts": 1, "rate_t_max": 1e5,
-                              "condensed_time_window": [1e3, 1e5], "rate_rtol": 1e-6}
-
-
+PAPER_SIZE: dict[str, Any] = {
+    "points_per_branch": 5,
+    "dim_samples": 24,
+    "dim_nearby": 5,
+    "designs": ["positive", "even", "gaussian"],
+    "rate_starts": 4,
+    "rate_t_max": 1e7,
+    "condensed_time_window": [1e5, 1e7],
+}
+QUICK_SIZE: dict[str, Any] = {
+    "n_values": [2, 3, 5],
+    "designs": ["positive"],
+    "points_per_branch": 1,
+    "cloud_samples": 10,
+    "rate_starts": 1,
+    "rate_t_max": 1e5,
+    "condensed_time_window": [1e3, 1e5],
+    "rate_rtol": 1e-6,
+}

@@ -22,8 +22,9 @@ from ..experiments.minimum_set import (  # noqa: F401  (the page's interface)
 NAMES = {"Q1": "$Q^1$", "Q2": "$Q^2$", "Q1∩Q2": "$Q^1\\cap Q^2$", "Q2, w=0": "$Q^2$, $w=0$"}
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """:func:`recovery.experiments.minimum_set.run` plus the page's glued numbers and tables."""
     summary, arrays = minimum_set.run(cfg, progress=progress, scheduler=scheduler, device=device)
     summary["glue"] = glue_values(cfg, summary, arrays)
@@ -36,8 +37,12 @@ def _rate_runs(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     2λ_min by 5 % or more)."""
     lab, ratio = arrays["rate_label"], arrays["rate_q2_ratio"]
     fitted = np.isfinite(ratio)
-    return {"lab": lab, "fitted": fitted, "q1_ok": np.isfinite(arrays["rate_q1_loss_exponent"]),
-            "slow_q2": (lab == Q2) & (~fitted | (np.abs(ratio - 1) >= 0.05))}
+    return {
+        "lab": lab,
+        "fitted": fitted,
+        "q1_ok": np.isfinite(arrays["rate_q1_loss_exponent"]),
+        "slow_q2": (lab == Q2) & (~fitted | (np.abs(ratio - 1) >= 0.05)),
+    }
 
 
 def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -56,7 +61,8 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "n_q2": int((lab == Q2).sum()),
         "n_neither": int((lab == NEITHER).sum()),
         "neither_crossing": float(np.max(arrays["rate_distance_to_crossing"][lab == NEITHER]))
-        if (lab == NEITHER).any() else nan,
+        if (lab == NEITHER).any()
+        else nan,
         "n_seeds": cfg.rate_seeds,
         "q2_fitted": int(fitted.sum()),
         "q2_ratio_median": summary["q2_rate_over_2lambda_median"],
@@ -86,7 +92,9 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "rate_rtol": cfg.rate_rtol,
         "compute_s": summary["compute_s"],
         "geometry_s": summary["geometry_s"],
-        "identity": "holds at every sampled point" if summary["zero_count_equals_P_minus_training_rank"] else "FAILS",
+        "identity": "holds at every sampled point"
+        if summary["zero_count_equals_P_minus_training_rank"]
+        else "FAILS",
         "unconverged_q1q2": int(arrays["geo_unconverged"][..., arrays["geo_branch"] == "Q1∩Q2"].sum()),
         "zero_rtol": cfg.zero_rtol,
         "points_per_branch": cfg.points_per_branch,
@@ -102,22 +110,48 @@ def _branch_rows(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndar
     lab, fitted, q1_ok, slow_q2 = m["lab"], m["fitted"], m["q1_ok"], m["slow_q2"]
     rate_text = {
         "Q1": f"sublinear: loss ∝ t^{summary['q1_loss_exponent_median']:.2f}, distance ∝ "
-              f"t^{summary['q1_distance_exponent_median']:.2f} (median of {int(q1_ok.sum())} runs)",
+        f"t^{summary['q1_distance_exponent_median']:.2f} (median of {int(q1_ok.sum())} runs)",
         "Q2": f"exponential: rate = {summary['q2_rate_over_2lambda_median']:.3f} × 2λ_min (median of "
-              f"{int(fitted.sum())} runs)",
-        "Q1∩Q2": (f"{int((lab == NEITHER).sum())} run(s) unresolved at the horizon, "
-                  f"{float(np.max(arrays['rate_distance_to_crossing'][lab == NEITHER])):.2f} or closer to this point: "
-                  "slow") if (lab == NEITHER).any() else "no run ends near it at this horizon",
-        "Q2, w=0": (f"{int(slow_q2.sum())} $Q^2$ run(s) end with ‖w‖ ≤ "
-                    f"{float(arrays['rate_q2_dead_w_norm'][slow_q2].max()):.1e}: slow, not in the exponential regime "
-                    "by the horizon") if slow_q2.any() else "no run ends near it",
+        f"{int(fitted.sum())} runs)",
+        "Q1∩Q2": (
+            f"{int((lab == NEITHER).sum())} run(s) unresolved at the horizon, "
+            f"{float(np.max(arrays['rate_distance_to_crossing'][lab == NEITHER])):.2f} or closer to this point: "
+            "slow"
+        )
+        if (lab == NEITHER).any()
+        else "no run ends near it at this horizon",
+        "Q2, w=0": (
+            f"{int(slow_q2.sum())} $Q^2$ run(s) end with ‖w‖ ≤ "
+            f"{float(arrays['rate_q2_dead_w_norm'][slow_q2].max()):.1e}: slow, not in the exponential regime "
+            "by the horizon"
+        )
+        if slow_q2.any()
+        else "no run ends near it",
     }
-    headers = ["branch", "model rank (generic inputs)", "rank of $J$ (training)", "zero eigenvalues",
-               "dimension of the branch", "local dimension of the minimum set", "Morse–Bott", "measured convergence"]
+    headers = [
+        "branch",
+        "model rank (generic inputs)",
+        "rank of $J$ (training)",
+        "zero eigenvalues",
+        "dimension of the branch",
+        "local dimension of the minimum set",
+        "Morse–Bott",
+        "measured convergence",
+    ]
     j = lambda v: "/".join(str(x) for x in v)  # noqa: E731
-    rows = [[NAMES[r["branch"]], j(r["model_rank"]), j(r["training_jacobian_rank"]), j(r["zero_eigenvalues"]),
-             f"{r['branch_dimension']}", j(r["minimum_set_dimension"]), "yes" if r["morse_bott_all"] else "no",
-             rate_text[r["branch"]]] for r in branch_table(cfg, arrays, cfg.designs[0], cfg.rate_n)]
+    rows = [
+        [
+            NAMES[r["branch"]],
+            j(r["model_rank"]),
+            j(r["training_jacobian_rank"]),
+            j(r["zero_eigenvalues"]),
+            f"{r['branch_dimension']}",
+            j(r["minimum_set_dimension"]),
+            "yes" if r["morse_bott_all"] else "no",
+            rate_text[r["branch"]],
+        ]
+        for r in branch_table(cfg, arrays, cfg.designs[0], cfg.rate_n)
+    ]
     return {"headers": headers, "rows": rows}
 
 

@@ -102,8 +102,17 @@ class Config(UserConfig):
     c_points: int = spec(61, check_int, 2, 1000)
     seeds: int = spec(3, check_int, 1, 10_000)
     first_seed: int = spec(0, check_int, 0)
-    scales: tuple[float, ...] = spec((1e-2, 1e-4, 1e-8), check_float_list, 0.0, high=1e3, low_open=True, min_len=1,
-                                     max_len=20, then=distinct_largest_first, order=-1)
+    scales: tuple[float, ...] = spec(
+        (1e-2, 1e-4, 1e-8),
+        check_float_list,
+        0.0,
+        high=1e3,
+        low_open=True,
+        min_len=1,
+        max_len=20,
+        then=distinct_largest_first,
+        order=-1,
+    )
     design: str = spec("even", check_choice, DESIGNS)
     data_seed: int = spec(0, check_int, 0)
     t_max: float = spec(1e10, check_float, 0.0, 1e12, low_open=True)
@@ -214,15 +223,22 @@ def windows(segs: list[dict[str, Any]], code: int) -> list[list[float | None]]:
 # --- computation --------------------------------------------------------------------------------------------
 
 
-def compute(cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu",
-            cache: ResultCache | None = None) -> dict[str, np.ndarray]:
+def compute(
+    cfg: Config,
+    *,
+    progress: bool = True,
+    scheduler: str | None = None,
+    device: str = "cpu",
+    cache: ResultCache | None = None,
+) -> dict[str, np.ndarray]:
     """Run (or load) every cell with ONE call of :func:`run_many`; arrays ``(scales, n, c, seeds)`` and the
     mirror runs ``(n, mirror c, seeds)`` (``neg_*`` for −c, ``inv_*`` for 1/c) at the smallest scale."""
     configs = cfg.cells()
     t0 = time.perf_counter()
     with single_thread():
-        results = with_outcomes(cfg, configs, run_many(configs, cache, progress=progress,
-                                                             scheduler=scheduler, device=device))
+        results = with_outcomes(
+            cfg, configs, run_many(configs, cache, progress=progress, scheduler=scheduler, device=device)
+        )
     elapsed = time.perf_counter() - t0
     Sc, N, C = len(cfg.scales), len(cfg.n_values), cfg.c_points
     main, mirror = results[: Sc * N * C], results[Sc * N * C :]
@@ -403,7 +419,9 @@ def _segments_text(summary: dict[str, Any], n: int, key: str) -> str:
     segs = summary["segments"].get(key, {}).get(str(n))
     if segs is None:
         return "not run"
-    return "; ".join(f"{CELL_NAMES[g['code']]} for c in [{g['c_first']:.3g}, {g['c_last']:.3g}]" for g in segs)
+    return "; ".join(
+        f"{CELL_NAMES[g['code']]} for c in [{g['c_first']:.3g}, {g['c_last']:.3g}]" for g in segs
+    )
 
 
 def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -431,7 +449,9 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
         o = summary["q1_onset"][s0].get(str(n))
         out[f"q1_n{n}"] = nan if not o or not o["exists"] or o["boundary"] is None else o["boundary"]
         q2 = summary["q2_windows"][s0].get(str(n))
-        out[f"q2_n{n}"] = "not run" if q2 is None else ("none" if not q2 else " and ".join(_range_text(w) for w in q2))
+        out[f"q2_n{n}"] = (
+            "not run" if q2 is None else ("none" if not q2 else " and ".join(_range_text(w) for w in q2))
+        )
         out[f"segs_n{n}"] = _segments_text(summary, n, s0)
         out[f"segs_big_n{n}"] = _segments_text(summary, n, f"{cfg.scales[0]:g}")
     f3 = summary["fig3_comparison"]
@@ -457,10 +477,9 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
     return out
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the phase diagram and summarize it (``result.json``)."""
     st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
-
-

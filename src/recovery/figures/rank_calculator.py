@@ -44,11 +44,13 @@ from ..related.rank import (
 )
 from ..sweeps import RunConfig, run_many
 
-DESCRIPTION = "Related: model-rank calculator (tanh, W=AB, CNN vs FCN) and recovery at the model rank (4x4 completion)"
+DESCRIPTION = (
+    "Related: model-rank calculator (tanh, W=AB, CNN vs FCN) and recovery at the model rank (4x4 completion)"
+)
 
 PAPER = {
     "source": "arXiv:2307.08921 (optimistic estimate), arXiv:2406.18035 (local linear recovery); values as in "
-              "SCIENCE.md (research notes)",
+    "SCIENCE.md (research notes)",
     "tanh_no_bias_d5": {1: 6, 2: 12, 3: 18},
     "tanh_bias_example1": 3,
     "mf_4x4": {1: 7, 2: 12, 3: 15, 4: 16},
@@ -56,14 +58,26 @@ PAPER = {
 
 # What the LLR paper's available text publishes (SCIENCE.md, "Related papers"): model ranks of the Figure-3 target
 # (1-D, d = 5, kernel 3, hidden bias) and the 2-D per-kernel closed forms at d = 28, s = 3
-PUBLISHED = {"source": "arXiv:2406.18035 (local linear recovery), Figure 3 and its 2-D closed forms, as stated in "
-                       "SCIENCE.md 'Related papers'",
-             "ranks": {f"{dim} {kind}": v for (dim, kind), v in LLR_PUBLISHED.items()}}
+PUBLISHED = {
+    "source": "arXiv:2406.18035 (local linear recovery), Figure 3 and its 2-D closed forms, as stated in "
+    "SCIENCE.md 'Related papers'",
+    "ranks": {f"{dim} {kind}": v for (dim, kind), v in LLR_PUBLISHED.items()},
+}
 
 PAPER_SIZE: dict[str, Any] = {"mc_patterns": 30, "tanh_seeds": 30}
-QUICK_SIZE: dict[str, Any] = {"llr_n_values": [5, 9, 25], "llr_seeds": 2, "llr_steps": 500, "llr_multipliers": [1, 2],
-                              "mc_ranks": [1, 2], "mc_patterns": 3, "mc_n_values": [6, 7, 11, 12], "tanh_seeds": 2,
-                              "tanh_n_values": [2, 3, 6], "tanh_t_max": 1e4, "mc_t_max": 1e4}
+QUICK_SIZE: dict[str, Any] = {
+    "llr_n_values": [5, 9, 25],
+    "llr_seeds": 2,
+    "llr_steps": 500,
+    "llr_multipliers": [1, 2],
+    "mc_ranks": [1, 2],
+    "mc_patterns": 3,
+    "mc_n_values": [6, 7, 11, 12],
+    "tanh_seeds": 2,
+    "tanh_n_values": [2, 3, 6],
+    "tanh_t_max": 1e4,
+    "mc_t_max": 1e4,
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,9 @@ class Config(UserConfig):
     llr_multipliers: tuple[int, ...] = spec((1, 2, 3), check_int_list, 1, 6, max_len=6)
     llr2d_check_d: int = spec(5, check_int, 3, 7)
     llr_multiplier: int = spec(2, check_int, 1, 8)
-    llr_n_values: tuple[int, ...] = spec((3, 5, 7, 9, 12, 15, 18, 21, 25, 30, 40), check_int_list, 1, 400, max_len=30)
+    llr_n_values: tuple[int, ...] = spec(
+        (3, 5, 7, 9, 12, 15, 18, 21, 25, 30, 40), check_int_list, 1, 400, max_len=30
+    )
     llr_seeds: int = spec(4, check_int, 1, 100)
     llr_scale: float = spec(1e-2, check_float, 0.0, 1.0, low_open=True)
     llr_lr: float = spec(0.5, check_float, 0.0, 1.0, low_open=True)
@@ -114,14 +130,25 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.conv_kernel > self.conv_length:
-            raise ParameterError("conv_kernel", given["conv_kernel"], f"must be <= conv_length={self.conv_length}")
+            raise ParameterError(
+                "conv_kernel", given["conv_kernel"], f"must be <= conv_length={self.conv_length}"
+            )
         if self.conv2d_kernel > self.conv2d_length:
-            raise ParameterError("conv2d_kernel", given["conv2d_kernel"],
-                                 f"must be <= conv2d_length={self.conv2d_length}")
+            raise ParameterError(
+                "conv2d_kernel", given["conv2d_kernel"], f"must be <= conv2d_length={self.conv2d_length}"
+            )
 
     def calculator_params(self) -> dict[str, Any]:
-        keys = ("tanh_d", "tanh_k_max", "tanh_widths", "conv_length", "conv_kernel", "conv2d_length",
-                "conv2d_kernel", "seed")
+        keys = (
+            "tanh_d",
+            "tanh_k_max",
+            "tanh_widths",
+            "conv_length",
+            "conv_kernel",
+            "conv2d_length",
+            "conv2d_kernel",
+            "seed",
+        )
         return {k: v for k, v in self.params().items() if k in keys}
 
     def published_params(self) -> dict[str, Any]:
@@ -136,9 +163,20 @@ class Config(UserConfig):
         return {k: v for k, v in self.params().items() if k in keys}
 
     def tanh_runs(self) -> list[RunConfig]:
-        return [RunConfig(seeds=self.tanh_seeds, first_seed=self.seed, init_scale=self.tanh_scale, n_samples=n,
-                          design="even", width=self.tanh_width, t_max=self.tanh_t_max, rtol=1e-4,
-                          checkpoints_per_decade=5) for n in self.tanh_n_values]
+        return [
+            RunConfig(
+                seeds=self.tanh_seeds,
+                first_seed=self.seed,
+                init_scale=self.tanh_scale,
+                n_samples=n,
+                design="even",
+                width=self.tanh_width,
+                t_max=self.tanh_t_max,
+                rtol=1e-4,
+                checkpoints_per_decade=5,
+            )
+            for n in self.tanh_n_values
+        ]
 
 
 # ---------------------------------------------------------------------------------------------- computations
@@ -155,8 +193,13 @@ def mc_trials(cfg: Config) -> dict[str, np.ndarray]:
                 rs.append(r), ns.append(n), ps.append(p)
                 Ms.append(random_low_rank(1000 * r + p + cfg.seed, d, r))
                 masks.append(random_pattern(10**6 + 10**4 * r + 100 * n + p + cfg.seed, d, n))
-    return {"rank": np.array(rs), "n": np.array(ns), "pattern": np.array(ps), "M": torch.stack(Ms).numpy(),
-            "mask": torch.stack(masks).numpy()}
+    return {
+        "rank": np.array(rs),
+        "n": np.array(ns),
+        "pattern": np.array(ps),
+        "M": torch.stack(Ms).numpy(),
+        "mask": torch.stack(masks).numpy(),
+    }
 
 
 def run_mc(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
@@ -172,9 +215,16 @@ def run_mc(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarra
         res = gradient_flow(M, mask, A0, B0, t_max=cfg.mc_t_max, rtol=cfg.mc_rtol, checkpoints_per_decade=5)
     W = res.W[:, -1]
     rel = (torch.linalg.matrix_norm(W - M) / torch.linalg.matrix_norm(M)).numpy()
-    out = {**tr, "W": W.numpy(), "rel_error": rel, "final_loss": res.final_loss.numpy(),
-           "status": res.status.numpy(), "steps": res.steps.numpy(), "wall_time": np.array(res.wall_time),
-           "connected": np.array([is_connected(m) for m in tr["mask"]])}
+    out = {
+        **tr,
+        "W": W.numpy(),
+        "rel_error": rel,
+        "final_loss": res.final_loss.numpy(),
+        "status": res.status.numpy(),
+        "steps": res.steps.numpy(),
+        "wall_time": np.array(res.wall_time),
+        "connected": np.array([is_connected(m) for m in tr["mask"]]),
+    }
     cache.save("rank_calculator", cfg.mc_params(), out)
     return out
 
@@ -186,9 +236,16 @@ def calculator(cfg: Config, cache: ResultCache | None = None) -> list[dict[str, 
     if hit is not None:
         return json.loads(str(hit["rows"]))
     ks = tuple(range(1, cfg.tanh_k_max + 1))
-    rows = calculator_rows(tanh_d=cfg.tanh_d, tanh_ks=ks, tanh_widths=cfg.tanh_widths, conv_length=cfg.conv_length,
-                           conv_kernel=cfg.conv_kernel, conv2d_length=cfg.conv2d_length,
-                           conv2d_kernel=cfg.conv2d_kernel, seed=cfg.seed)
+    rows = calculator_rows(
+        tanh_d=cfg.tanh_d,
+        tanh_ks=ks,
+        tanh_widths=cfg.tanh_widths,
+        conv_length=cfg.conv_length,
+        conv_kernel=cfg.conv_kernel,
+        conv2d_length=cfg.conv2d_length,
+        conv2d_kernel=cfg.conv2d_kernel,
+        seed=cfg.seed,
+    )
     cache.save("rank_calculator_table", cfg.calculator_params(), {"rows": np.array(json.dumps(rows))})
     return rows
 
@@ -218,7 +275,9 @@ def run_llr(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarr
     with single_thread():
         for kind in LLR_KINDS:
             net = LocalNet(kind, 5, 3, 1, cfg.llr_multiplier, True)
-            r = train_llr(net, cfg.llr_n_values, seeds, scale=cfg.llr_scale, lr=cfg.llr_lr, steps=cfg.llr_steps)
+            r = train_llr(
+                net, cfg.llr_n_values, seeds, scale=cfg.llr_scale, lr=cfg.llr_lr, steps=cfg.llr_steps
+            )
             out[f"{kind}_test_error"] = r["test_error"].numpy()
             out[f"{kind}_train_loss"] = r["train_loss"].numpy()
             out["zero_error"] = np.array(float(r["zero_error"]))
@@ -237,13 +296,19 @@ def llr_summary(cfg: Config, llr: dict[str, np.ndarray]) -> dict[str, Any]:
         med = np.median(rel, axis=1)
         below = med < cfg.llr_recovery_tol
         first = next((n for i, n in enumerate(cfg.llr_n_values) if below[i:].all()), None)
-        out[kind] = {"model": LLR_NAMES[kind], "model_rank": formula_llr(kind, 5, 3, 1, True),
-                     "params": int(llr[f"{kind}_params"]), "median_rel_error": [float(v) for v in med],
-                     "first_n_below_tol": first,
-                     "min_rel_error_below_model_rank": float(rel[np.array(cfg.llr_n_values) <
-                                                                 formula_llr(kind, 5, 3, 1, True)].min())
-                     if (np.array(cfg.llr_n_values) < formula_llr(kind, 5, 3, 1, True)).any() else float("nan"),
-                     "max_train_loss": float(llr[f"{kind}_train_loss"].max())}
+        out[kind] = {
+            "model": LLR_NAMES[kind],
+            "model_rank": formula_llr(kind, 5, 3, 1, True),
+            "params": int(llr[f"{kind}_params"]),
+            "median_rel_error": [float(v) for v in med],
+            "first_n_below_tol": first,
+            "min_rel_error_below_model_rank": float(
+                rel[np.array(cfg.llr_n_values) < formula_llr(kind, 5, 3, 1, True)].min()
+            )
+            if (np.array(cfg.llr_n_values) < formula_llr(kind, 5, 3, 1, True)).any()
+            else float("nan"),
+            "max_train_loss": float(llr[f"{kind}_train_loss"].max()),
+        }
     return out
 
 
@@ -254,13 +319,18 @@ def transitions(rank: np.ndarray, n: np.ndarray, recovered: np.ndarray, ranks, n
         frac = [float(recovered[(rank == r) & (n == k)].mean()) for k in n_values]
         first = next((k for k, f in zip(n_values, frac) if f > 0), None)
         half = next((k for k, f in zip(n_values, frac) if f >= 0.5), None)
-        out[int(r)] = {"fraction": frac, "first_recovery_n": first, "half_recovery_n": half,
-                       "model_rank": formula_matrix_factorization(4, int(r))}
+        out[int(r)] = {
+            "fraction": frac,
+            "first_recovery_n": first,
+            "half_recovery_n": half,
+            "model_rank": formula_matrix_factorization(4, int(r)),
+        }
     return out
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The calculator, the matrix-completion trials and the tanh trials."""
     t0 = time.perf_counter()
     rows = calculator(cfg)
@@ -272,11 +342,16 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     recovered = mc["rel_error"] < cfg.recovery_tol
     tr = transitions(mc["rank"], mc["n"], recovered, cfg.mc_ranks, cfg.mc_n_values)
     gen = np.stack([a["gen_error"] for a in tanh])  # (n values, seeds)
-    arrays = {**{f"mc_{k}": v for k, v in mc.items()}, "mc_recovered": recovered,
-              "tanh_n": np.array(cfg.tanh_n_values), "tanh_gen_error": gen,
-              "tanh_final_loss": np.stack([a["final_loss"] for a in tanh]),
-              "tanh_status": np.stack([a["status"] for a in tanh]),
-              "llr_n": np.array(cfg.llr_n_values), **{f"llr_{k}": v for k, v in llr.items()}}
+    arrays = {
+        **{f"mc_{k}": v for k, v in mc.items()},
+        "mc_recovered": recovered,
+        "tanh_n": np.array(cfg.tanh_n_values),
+        "tanh_gen_error": gen,
+        "tanh_final_loss": np.stack([a["final_loss"] for a in tanh]),
+        "tanh_status": np.stack([a["status"] for a in tanh]),
+        "llr_n": np.array(cfg.llr_n_values),
+        **{f"llr_{k}": v for k, v in llr.items()},
+    }
     tanh_median = [float(np.median(g)) for g in gen]
     summary = {
         "figure": "rank_calculator",
@@ -288,20 +363,33 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         "all_formulas_match": all(r["match"] for r in rows),
         "paper_values": {k: v for k, v in PAPER.items() if k != "source"},
         "published_source": PUBLISHED["source"],
-        "published_ranks": [{"model": r["model"], "setting": r["setting"], "published": r["published"],
-                             "computed": r["computed"], "how": r["how"], "match": r["match"]} for r in pub],
+        "published_ranks": [
+            {
+                "model": r["model"],
+                "setting": r["setting"],
+                "published": r["published"],
+                "computed": r["computed"],
+                "how": r["how"],
+                "match": r["match"],
+            }
+            for r in pub
+        ],
         "published_detail": pub,
         "published_all_match": all(r["match"] for r in pub),
         "llr_recovery": llr_s,
         "llr_rule": f"median over {cfg.llr_seeds} seeds of (test error)/(test error of f = 0) below "
-                    f"{cfg.llr_recovery_tol:g} from this n on; GD, step {cfg.llr_lr:g}, {cfg.llr_steps} steps, "
-                    f"init scale {cfg.llr_scale:g}, width multiplier {cfg.llr_multiplier}",
+        f"{cfg.llr_recovery_tol:g} from this n on; GD, step {cfg.llr_lr:g}, {cfg.llr_steps} steps, "
+        f"init scale {cfg.llr_scale:g}, width multiplier {cfg.llr_multiplier}",
         "llr_compute_s": float(llr["wall_time"]),
         "mc_transitions": {str(k): v for k, v in tr.items()},
         "mc_parameter_count": 32,
         "mc_recovery_rule": f"relative Frobenius error on all 16 entries < {cfg.recovery_tol:g} at t = {cfg.mc_t_max:g}",
-        "mc_recovered_below_model_rank": int(sum(recovered[(mc["rank"] == r) & (mc["n"] < tr[int(r)]["model_rank"])].sum()
-                                                 for r in cfg.mc_ranks)),
+        "mc_recovered_below_model_rank": int(
+            sum(
+                recovered[(mc["rank"] == r) & (mc["n"] < tr[int(r)]["model_rank"])].sum()
+                for r in cfg.mc_ranks
+            )
+        ),
         "mc_compute_s": float(mc["wall_time"]),
         "mc_status_counts": {int(k): int(v) for k, v in zip(*np.unique(mc["status"], return_counts=True))},
         "tanh_model_rank": 3,
@@ -310,20 +398,33 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         "tanh_fraction_below_1e-8": [float((g < 1e-8).mean()) for g in gen],
         "runtime_s": time.perf_counter() - t0,
     }
-    heads = [f"calculator: {sum(r['match'] for r in rows)}/{len(rows)} computed model ranks equal the formulas"]
-    heads.append("published model ranks (LLR): " + "; ".join(
-        f"{r['model']} {r['setting'].split(',')[0]}: published {r['published']}, computed {r['computed']}" for r in pub))
-    heads.append("LLR target recovered (median rel. error < tol) from n = " + ", ".join(
-        f"{v['model']}: {v['first_n_below_tol']} (rank {v['model_rank']})" for v in llr_s.values()))
-    heads.append("4x4 completion, first n with recovery (paper 7, 12, 15, 16): "
-                 + ", ".join(f"rank {r}: {tr[int(r)]['first_recovery_n']}" for r in cfg.mc_ranks)
-                 + "; parameters 32")
-    heads.append(f"tanh width {cfg.tanh_width} ({3 * cfg.tanh_width} parameters, model rank 3): median gen. error "
-                 + ", ".join(f"n={n}: {e:.1e}" for n, e in zip(cfg.tanh_n_values, tanh_median)))
+    heads = [
+        f"calculator: {sum(r['match'] for r in rows)}/{len(rows)} computed model ranks equal the formulas"
+    ]
+    heads.append(
+        "published model ranks (LLR): "
+        + "; ".join(
+            f"{r['model']} {r['setting'].split(',')[0]}: published {r['published']}, computed {r['computed']}"
+            for r in pub
+        )
+    )
+    heads.append(
+        "LLR target recovered (median rel. error < tol) from n = "
+        + ", ".join(
+            f"{v['model']}: {v['first_n_below_tol']} (rank {v['model_rank']})" for v in llr_s.values()
+        )
+    )
+    heads.append(
+        "4x4 completion, first n with recovery (paper 7, 12, 15, 16): "
+        + ", ".join(f"rank {r}: {tr[int(r)]['first_recovery_n']}" for r in cfg.mc_ranks)
+        + "; parameters 32"
+    )
+    heads.append(
+        f"tanh width {cfg.tanh_width} ({3 * cfg.tanh_width} parameters, model rank 3): median gen. error "
+        + ", ".join(f"n={n}: {e:.1e}" for n, e in zip(cfg.tanh_n_values, tanh_median))
+    )
     summary["headline"] = heads
     return summary, arrays
 
 
 # ---------------------------------------------------------------------------------------------- figures
-
-

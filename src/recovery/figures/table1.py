@@ -68,18 +68,34 @@ from ..sweeps import run_many
 DESCRIPTION = "Table 1 (reconstructed): model rank, Morse-Bott and separation sample size per branch Q1/Q2"
 
 BRANCHES = ("Q1", "Q2")
-BRANCH_TEXT = {"Q1": "condensed: w₁ = w₂ = w*, a₁ + a₂ = a*", "Q2": "one neuron (a*, w*), the other a = 0, w free"}
+BRANCH_TEXT = {
+    "Q1": "condensed: w₁ = w₂ = w*, a₁ + a₂ = a*",
+    "Q2": "one neuron (a*, w*), the other a = 0, w free",
+}
 NOT_AVAILABLE = "not available to us"
 # SCIENCE.md's derived expectations (not the paper's printed values): Q² separates at n = 4, Q¹ at n = 5 (evenly
 # spaced); for Gaussian inputs SCIENCE.md states Q² = 4.
-EXPECTED = {"even": {"Q1": outcomes.EXPECTED_SEPARATION["Q1"], "Q2": outcomes.EXPECTED_SEPARATION["Q2"]},
-            "gaussian": {"Q2": 4}, "optimistic": 3,
-            "source": "SCIENCE.md (derived, not the paper's printed values)"}
+EXPECTED = {
+    "even": {"Q1": outcomes.EXPECTED_SEPARATION["Q1"], "Q2": outcomes.EXPECTED_SEPARATION["Q2"]},
+    "gaussian": {"Q2": 4},
+    "optimistic": 3,
+    "source": "SCIENCE.md (derived, not the paper's printed values)",
+}
 
-PAPER_SIZE: dict[str, Any] = {"points_per_branch": 5, "gaussian_seeds": list(range(10)), "dim_samples": 24,
-                              "dim_nearby": 5}
-QUICK_SIZE: dict[str, Any] = {"n_values": [3, 4, 5], "gaussian_seeds": [0], "points_per_branch": 1, "reference_n": 8,
-                              "rate_seeds": 0, "xcheck_seeds": 0}
+PAPER_SIZE: dict[str, Any] = {
+    "points_per_branch": 5,
+    "gaussian_seeds": list(range(10)),
+    "dim_samples": 24,
+    "dim_nearby": 5,
+}
+QUICK_SIZE: dict[str, Any] = {
+    "n_values": [3, 4, 5],
+    "gaussian_seeds": [0],
+    "points_per_branch": 1,
+    "reference_n": 8,
+    "rate_seeds": 0,
+    "xcheck_seeds": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -116,11 +132,17 @@ class Config(UserConfig):
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.reference_n in self.n_values or self.reference_n <= max(self.n_values):
-            raise ParameterError("reference_n", given["reference_n"],
-                                 "must be > every entry of n_values=" + ",".join(str(n) for n in self.n_values))
+            raise ParameterError(
+                "reference_n",
+                given["reference_n"],
+                "must be > every entry of n_values=" + ",".join(str(n) for n in self.n_values),
+            )
         if self.q1_time_window[1] > self.rate_t_max:
-            raise ParameterError("q1_time_window", given["q1_time_window"],
-                                 f"must end at or before rate_t_max={self.rate_t_max:g}")
+            raise ParameterError(
+                "q1_time_window",
+                given["q1_time_window"],
+                f"must end at or before rate_t_max={self.rate_t_max:g}",
+            )
 
     def datasets(self) -> list[tuple[str, int]]:
         """(design, data seed) of every training set: one evenly spaced, one per Gaussian seed."""
@@ -131,16 +153,29 @@ class Config(UserConfig):
 
     def hessian_config(self, design: str, data_seed: int) -> hessian.Config:
         """The Hessian page's configuration for one training set (geometry) and for the rate experiment."""
-        return hessian.Config(n_values=(*self.n_values, self.reference_n), designs=(design,), data_seed=data_seed,
-                              points_per_branch=self.points_per_branch, point_seed=self.point_seed,
-                              zero_rtol=self.zero_rtol, dim_samples=self.dim_samples, dim_nearby=self.dim_nearby,
-                              rate_seeds=max(self.rate_seeds, 1), rate_t_max=self.rate_t_max,
-                              rate_rtol=self.rate_rtol, q1_time_window=self.q1_time_window)
+        return hessian.Config(
+            n_values=(*self.n_values, self.reference_n),
+            designs=(design,),
+            data_seed=data_seed,
+            points_per_branch=self.points_per_branch,
+            point_seed=self.point_seed,
+            zero_rtol=self.zero_rtol,
+            dim_samples=self.dim_samples,
+            dim_nearby=self.dim_nearby,
+            rate_seeds=max(self.rate_seeds, 1),
+            rate_t_max=self.rate_t_max,
+            rate_rtol=self.rate_rtol,
+            q1_time_window=self.q1_time_window,
+        )
 
     def thresholds_config(self) -> thr.Config:
         """The thresholds page's configuration of the recovery cross-check (its defaults otherwise)."""
-        return thr.Config(designs=self.designs, n_values=self.n_values, seeds=max(self.xcheck_seeds, 1),
-                          t_max=self.xcheck_t_max)
+        return thr.Config(
+            designs=self.designs,
+            n_values=self.n_values,
+            seeds=max(self.xcheck_seeds, 1),
+            t_max=self.xcheck_t_max,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -177,8 +212,10 @@ def geometry(cfg: Config) -> dict[str, np.ndarray]:
                 so["so_zero"][di, ni, pi], so["so_leaving"][di, ni, pi] = r.zero, r.leaving
                 so["so_constraints"][di, ni, pi], so["so_margin"][di, ni, pi] = r.constraints, r.margin
                 so["so_separated"][di, ni, pi] = r.separated
-    stack = {k: np.concatenate([g[k] for g in geos]) for k in ("zero", "dim", "span", "unconverged", "morse_bott",
-                                                                "spectra", "lambda_min", "rank_train")}
+    stack = {
+        k: np.concatenate([g[k] for g in geos])
+        for k in ("zero", "dim", "span", "unconverged", "morse_bott", "spectra", "lambda_min", "rank_train")
+    }
     return {
         "branch": geos[0]["branch"],
         "points": geos[0]["points"],
@@ -202,11 +239,19 @@ def rate_verdicts(cfg: Config, fits: dict[str, np.ndarray], label: np.ndarray) -
     q1_med = float(np.median(le)) if le.size else float("nan")
     q1_dmed = float(np.median(de)) if de.size else float("nan")
     return {
-        "Q2": {"runs": int((label == Q2).sum()), "fitted": int(ratio.size), "rate_over_2lambda_min": q2_med,
-               "type": "linear" if ratio.size and abs(q2_med - 1) < 0.05 else "undetermined"},
-        "Q1": {"runs": int((label == Q1).sum()), "fitted": int(le.size), "loss_exponent": q1_med,
-               "distance_exponent": q1_dmed,
-               "type": "sublinear" if le.size and -3 < q1_med < -1 else "undetermined"},
+        "Q2": {
+            "runs": int((label == Q2).sum()),
+            "fitted": int(ratio.size),
+            "rate_over_2lambda_min": q2_med,
+            "type": "linear" if ratio.size and abs(q2_med - 1) < 0.05 else "undetermined",
+        },
+        "Q1": {
+            "runs": int((label == Q1).sum()),
+            "fitted": int(le.size),
+            "loss_exponent": q1_med,
+            "distance_exponent": q1_dmed,
+            "type": "sublinear" if le.size and -3 < q1_med < -1 else "undetermined",
+        },
     }
 
 
@@ -218,8 +263,9 @@ def _sets(x: np.ndarray) -> list[int]:
     return sorted({int(v) for v in np.asarray(x).ravel()})
 
 
-def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] | None,
-                xcheck: dict[str, Any] | None) -> list[dict[str, Any]]:
+def branch_rows(
+    cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] | None, xcheck: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """One row of Table 1 per branch (values over the sampled points and the data sets of each design)."""
     P = int(geo["points"].shape[1] * geo["points"].shape[2])
     ns = list(cfg.n_values)
@@ -229,15 +275,27 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
         sel = geo["branch"] == b
         bd = minima.BRANCH_DIM[b]
         row: dict[str, Any] = {
-            "branch": b, "description": BRANCH_TEXT[b], "parameters": P, "branch_dimension": bd,
+            "branch": b,
+            "description": BRANCH_TEXT[b],
+            "parameters": P,
+            "branch_dimension": bd,
             "branch_dimension_measured": _sets(geo["dim"][:, N][:, sel]),
             "reference_n": cfg.reference_n,
             "model_rank": _sets(geo["model_rank"][sel]),
             "counting_bound": P - bd,
-            "zero_eigenvalues": {}, "minimum_set_dimension": {}, "morse_bott": {}, "separated": {},
-            "separated_projection": {}, "margin_min": {}, "unconverged": {}, "near_zero_threshold": {},
-            "separation_n": {}, "separation_n_projection": {}, "expected_separation_n": {},
-            "recovery_separation_n": {}, "morse_bott_from": {},
+            "zero_eigenvalues": {},
+            "minimum_set_dimension": {},
+            "morse_bott": {},
+            "separated": {},
+            "separated_projection": {},
+            "margin_min": {},
+            "unconverged": {},
+            "near_zero_threshold": {},
+            "separation_n": {},
+            "separation_n_projection": {},
+            "expected_separation_n": {},
+            "recovery_separation_n": {},
+            "morse_bott_from": {},
         }
         for design in cfg.designs:
             di = geo["dataset_design"] == design
@@ -260,14 +318,16 @@ def branch_rows(cfg: Config, geo: dict[str, np.ndarray], rates: dict[str, Any] |
             row["morse_bott_from"][design] = holds_from(ns, mb.all(axis=(0, 2)))
             row["expected_separation_n"][design] = EXPECTED.get(design, {}).get(b)
             row["recovery_separation_n"][design] = (
-                xcheck["separation_sample_size_by_branch"][design].get(b) if xcheck else None)
+                xcheck["separation_sample_size_by_branch"][design].get(b) if xcheck else None
+            )
         row["rate"] = rates[b] if rates else None
         rows.append(row)
     return rows
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The table: geometry at every (training set, n, point), then the rates and the recovery cross-check, whose
     gradient-flow runs all go through ONE :func:`recovery.sweeps.run_many` call (cached, shared with the Hessian
     and thresholds pages when the parameters agree)."""
@@ -279,14 +339,22 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     configs = ([hcfg.rate_config()] if cfg.rate_seeds else []) + (tcfg.cells() if cfg.xcheck_seeds else [])
     t1 = time.perf_counter()
     results = run_many(configs, progress=progress, scheduler=scheduler, device=device) if configs else []
-    arrays: dict[str, np.ndarray] = {"n_values": np.array(cfg.n_values), **{f"geo_{k}": v for k, v in geo.items()}}
+    arrays: dict[str, np.ndarray] = {
+        "n_values": np.array(cfg.n_values),
+        **{f"geo_{k}": v for k, v in geo.items()},
+    }
     rates = xcheck = None
     if cfg.rate_seeds:
         arr = results[0]
         fits = hessian.rates(hcfg, arr)
         rates = rate_verdicts(cfg, fits, arr["label"])
-        arrays.update({"rate_label": arr["label"], "rate_q2_ratio": fits["q2_ratio"],
-                       "rate_q1_loss_exponent": fits["q1_loss_exponent"]})
+        arrays.update(
+            {
+                "rate_label": arr["label"],
+                "rate_q2_ratio": fits["q2_ratio"],
+                "rate_q1_loss_exponent": fits["q1_loss_exponent"],
+            }
+        )
     if cfg.xcheck_seeds:
         st = thr.compute(tcfg, progress=False)  # loads the cells run just above from the cache
         xcheck = thr.summarize(tcfg, st)
@@ -296,9 +364,17 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     tn = torch.from_numpy(SingleNeuronTarget().neuron[None])
     optimistic = model_rank(tn, 2, act)
     rows = branch_rows(cfg, geo, rates, xcheck)
-    summary = table1_summary(cfg, rows, geo, xcheck, optimistic=optimistic,
-                             condensed=condensed_point(tn, 2).numpy().tolist(), geometry_s=t_geo, flow_s=t_flow,
-                             runtime_s=time.perf_counter() - t0)
+    summary = table1_summary(
+        cfg,
+        rows,
+        geo,
+        xcheck,
+        optimistic=optimistic,
+        condensed=condensed_point(tn, 2).numpy().tolist(),
+        geometry_s=t_geo,
+        flow_s=t_flow,
+        runtime_s=time.perf_counter() - t0,
+    )
     summary["glue"] = glue_values(cfg, summary)
     summary["tables"] = tables(cfg, summary)
     return summary, arrays
@@ -319,8 +395,10 @@ def rate_text(r: dict[str, Any]) -> str:
         return "not run"
     if r["branch"] == "Q2":
         return f"{q['type']}: rate = {q['rate_over_2lambda_min']:.3f} × 2λ_min ({q['fitted']} runs)"
-    return (f"{q['type']}: loss ∝ t^{q['loss_exponent']:.2f}, distance ∝ t^{q['distance_exponent']:.2f} "
-            f"({q['fitted']} runs)")
+    return (
+        f"{q['type']}: loss ∝ t^{q['loss_exponent']:.2f}, distance ∝ t^{q['distance_exponent']:.2f} "
+        f"({q['fitted']} runs)"
+    )
 
 
 def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
@@ -345,31 +423,41 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
                     out[f"{k}_{d}_{b}"] = "not run"
     g = "gaussian" if "gaussian" in cfg.designs else cfg.designs[0]
     cells = [(b, d, n) for b in BRANCHES for d in cfg.designs for n in ns]
-    sep_margins = [rows[b]["margin_min"][d][n] for b, d, n in cells
-                   if rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None]
-    not_sep = [rows[b]["margin_min"][d][n] for b, d, n in cells
-               if not rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None]
-    out.update({
-        "rank_q1": _slash(rows["Q1"]["model_rank"]),
-        "rank_q2": _slash(rows["Q2"]["model_rank"]),
-        "n_datasets": len(summary["datasets"]),
-        "datasets": ", ".join(summary["datasets"]),
-        "gauss_unconv_q1": sum(rows["Q1"]["unconverged"][g].values()),
-        "gauss_near_q2": sum(rows["Q2"]["near_zero_threshold"][g].values()),
-        "gauss_near_all": sum(sum(rows[b]["near_zero_threshold"][g].values()) for b in BRANCHES),
-        "proj_mismatch": sum(rows[b]["separated"][d][n] != rows[b]["separated_projection"][d][n] for b, d, n in cells),
-        "margin_min_sep": min(sep_margins) if sep_margins else float("nan"),
-        "margin_max_notsep": max(not_sep) if not_sep else float("nan"),
-        "geometry_s": summary["geometry_s"],
-        "flow_s": summary["flow_s"],
-        "runtime_s": summary["runtime_s"],
-        "rate_q2": rate_text(rows["Q2"]),
-        "rate_q1": rate_text(rows["Q1"]),
-        "xcheck_seeds": cfg.xcheck_seeds,
-        "xcheck_t_max": cfg.xcheck_t_max,
-        "reference_n": cfg.reference_n,
-        "points_per_branch": cfg.points_per_branch,
-    })
+    sep_margins = [
+        rows[b]["margin_min"][d][n]
+        for b, d, n in cells
+        if rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None
+    ]
+    not_sep = [
+        rows[b]["margin_min"][d][n]
+        for b, d, n in cells
+        if not rows[b]["separated"][d][n] and rows[b]["margin_min"][d][n] is not None
+    ]
+    out.update(
+        {
+            "rank_q1": _slash(rows["Q1"]["model_rank"]),
+            "rank_q2": _slash(rows["Q2"]["model_rank"]),
+            "n_datasets": len(summary["datasets"]),
+            "datasets": ", ".join(summary["datasets"]),
+            "gauss_unconv_q1": sum(rows["Q1"]["unconverged"][g].values()),
+            "gauss_near_q2": sum(rows["Q2"]["near_zero_threshold"][g].values()),
+            "gauss_near_all": sum(sum(rows[b]["near_zero_threshold"][g].values()) for b in BRANCHES),
+            "proj_mismatch": sum(
+                rows[b]["separated"][d][n] != rows[b]["separated_projection"][d][n] for b, d, n in cells
+            ),
+            "margin_min_sep": min(sep_margins) if sep_margins else float("nan"),
+            "margin_max_notsep": max(not_sep) if not_sep else float("nan"),
+            "geometry_s": summary["geometry_s"],
+            "flow_s": summary["flow_s"],
+            "runtime_s": summary["runtime_s"],
+            "rate_q2": rate_text(rows["Q2"]),
+            "rate_q1": rate_text(rows["Q1"]),
+            "xcheck_seeds": cfg.xcheck_seeds,
+            "xcheck_t_max": cfg.xcheck_t_max,
+            "reference_n": cfg.reference_n,
+            "points_per_branch": cfg.points_per_branch,
+        }
+    )
     return out
 
 
@@ -379,20 +467,37 @@ def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
     rows = {r["branch"]: r for r in summary["rows"]}
     ns = [str(n) for n in cfg.n_values]
     dn = DESIGN_NAMES
-    head = (["branch", "$P$", "dim", "model rank", "$P-\\dim$"]
-            + [h for d in cfg.designs for h in (f"separation $n$ ({dn[d]})", f"recovery from random init ({dn[d]})")]
-            + ["Morse–Bott", "convergence ($n=6$, even)"])
+    head = (
+        ["branch", "$P$", "dim", "model rank", "$P-\\dim$"]
+        + [
+            h
+            for d in cfg.designs
+            for h in (f"separation $n$ ({dn[d]})", f"recovery from random init ({dn[d]})")
+        ]
+        + ["Morse–Bott", "convergence ($n=6$, even)"]
+    )
     body = []
     for b in BRANCHES:
         r = rows[b]
-        mb = "; ".join(f"{dn[d]}: " + ", ".join(f"{n}{'✓' if r['morse_bott'][d][n] else '✗'}" for n in ns)
-                       for d in cfg.designs)
-        body.append([f"{NAMES[b]} ({r['description']})", f"{r['parameters']}",
-                     f"{r['branch_dimension']} (measured {_slash(r['branch_dimension_measured'])} at $n={cfg.reference_n}$)",
-                     _slash(r["model_rank"]), f"{r['counting_bound']}"]
-                    + [c for d in cfg.designs for c in (f"**{_fmt(r['separation_n'][d])}**",
-                                                        _fmt(r["recovery_separation_n"][d]))]
-                    + [mb, rate_text(r)])
+        mb = "; ".join(
+            f"{dn[d]}: " + ", ".join(f"{n}{'✓' if r['morse_bott'][d][n] else '✗'}" for n in ns)
+            for d in cfg.designs
+        )
+        body.append(
+            [
+                f"{NAMES[b]} ({r['description']})",
+                f"{r['parameters']}",
+                f"{r['branch_dimension']} (measured {_slash(r['branch_dimension_measured'])} at $n={cfg.reference_n}$)",
+                _slash(r["model_rank"]),
+                f"{r['counting_bound']}",
+            ]
+            + [
+                c
+                for d in cfg.designs
+                for c in (f"**{_fmt(r['separation_n'][d])}**", _fmt(r["recovery_separation_n"][d]))
+            ]
+            + [mb, rate_text(r)]
+        )
     per_head = ["$n$"] + [f"{NAMES[b]}, {dn[d]}" for b in BRANCHES for d in cfg.designs]
     per_body = []
     for n in ns:
@@ -402,20 +507,35 @@ def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
             for d in cfg.designs:
                 m = r["margin_min"][d][n]
                 mt = "none leave" if m is None else f"margin {m:.0e}"
-                cells.append(f"{_slash(r['zero_eigenvalues'][d][n])} / {_slash(r['minimum_set_dimension'][d][n])} / "
-                             f"{'**separated**' if r['separated'][d][n] else 'not separated'} ({mt})")
+                cells.append(
+                    f"{_slash(r['zero_eigenvalues'][d][n])} / {_slash(r['minimum_set_dimension'][d][n])} / "
+                    f"{'**separated**' if r['separated'][d][n] else 'not separated'} ({mt})"
+                )
         per_body.append(cells)
-    return {"table1": {"headers": head, "rows": body}, "table1_per_n": {"headers": per_head, "rows": per_body}}
+    return {
+        "table1": {"headers": head, "rows": body},
+        "table1_per_n": {"headers": per_head, "rows": per_body},
+    }
 
 
 def _fmt(v: Any) -> str:
     return "–" if v is None else str(v)
 
 
-def table1_summary(cfg: Config, rows: list[dict[str, Any]], geo: dict[str, np.ndarray], xcheck: dict[str, Any] | None,
-                   *, optimistic: int, condensed: list, geometry_s: float, flow_s: float, runtime_s: float
-                   ) -> dict[str, Any]:
+def table1_summary(
+    cfg: Config,
+    rows: list[dict[str, Any]],
+    geo: dict[str, np.ndarray],
+    xcheck: dict[str, Any] | None,
+    *,
+    optimistic: int,
+    condensed: list,
+    geometry_s: float,
+    flow_s: float,
+    runtime_s: float,
+) -> dict[str, Any]:
     """The JSON-able ``result.json`` of Table 1."""
+
     def js(x: Any) -> Any:  # int keys (n) -> str for JSON
         if isinstance(x, dict):
             return {str(k): js(v) for k, v in x.items()}
@@ -440,15 +560,18 @@ def table1_summary(cfg: Config, rows: list[dict[str, Any]], geo: dict[str, np.nd
             "separation_n": "smallest n of n_values from which on the branch is separated",
             "morse_bott": "zero eigenvalues == local dimension of the minimum set (Hessian page's projection)",
         },
-        "datasets": [f"{d} (data seed {s})" if d == "gaussian" else d for d, s in
-                     zip(geo["dataset_design"], geo["dataset_seed"])],
+        "datasets": [
+            f"{d} (data seed {s})" if d == "gaussian" else d
+            for d, s in zip(geo["dataset_design"], geo["dataset_seed"])
+        ],
         "optimistic_sample_size": optimistic,
         "min_model_rank_over_branches": min(min(r["model_rank"]) for r in rows),
         "condensed_point": condensed,
         "rows": [js(r) for r in rows],
         "separation_n": seps,
-        "separation_n_projection": {d: {b: by[b]["separation_n_projection"][d] for b in BRANCHES}
-                                    for d in cfg.designs},
+        "separation_n_projection": {
+            d: {b: by[b]["separation_n_projection"][d] for b in BRANCHES} for d in cfg.designs
+        },
         "recovery_separation_n": xcheck["separation_sample_size_by_branch"] if xcheck else None,
         "recovery_optimistic_sample_size": xcheck["optimistic_sample_size"] if xcheck else None,
         "recovery_headline": xcheck["headline"] if xcheck else None,
@@ -458,13 +581,17 @@ def table1_summary(cfg: Config, rows: list[dict[str, Any]], geo: dict[str, np.nd
         "headline": [
             f"optimistic sample size (min model rank) {optimistic}; model rank Q1 "
             f"{'/'.join(map(str, by['Q1']['model_rank']))}, Q2 {'/'.join(map(str, by['Q2']['model_rank']))}",
-            "separation sample size (second-order test): " + "; ".join(
-                f"{d} Q1 {_fmt(seps[d]['Q1'])}, Q2 {_fmt(seps[d]['Q2'])}" for d in cfg.designs)
-            + (" | recovery runs: " + "; ".join(
-                f"{d} Q1 {_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q1'))}, Q2 "
-                f"{_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q2'))}" for d in cfg.designs)
-               if xcheck else ""),
+            "separation sample size (second-order test): "
+            + "; ".join(f"{d} Q1 {_fmt(seps[d]['Q1'])}, Q2 {_fmt(seps[d]['Q2'])}" for d in cfg.designs)
+            + (
+                " | recovery runs: "
+                + "; ".join(
+                    f"{d} Q1 {_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q1'))}, Q2 "
+                    f"{_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q2'))}"
+                    for d in cfg.designs
+                )
+                if xcheck
+                else ""
+            ),
         ],
     }
-
-

@@ -75,12 +75,29 @@ class Config(UserConfig):
     * ``limit_*``: the limit-point batch (seeds per c, the scales compared, horizon, tolerance).
     """
 
-    c_ratios: tuple[float, ...] = spec((0.3, 1.0, 2.0), check_float_list, 0.0, high=100.0, low_open=True, min_len=1,
-                                       max_len=10, distinct=True)
+    c_ratios: tuple[float, ...] = spec(
+        (0.3, 1.0, 2.0),
+        check_float_list,
+        0.0,
+        high=100.0,
+        low_open=True,
+        min_len=1,
+        max_len=10,
+        distinct=True,
+    )
     seeds: int = spec(2, check_int, 1, 50)
     first_seed: int = spec(0, check_int, 0)
-    scales: tuple[float, ...] = spec((1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10), check_float_list, 0.0,
-                                     high=1.0, low_open=True, min_len=2, max_len=20, distinct=True, then=largest_first)
+    scales: tuple[float, ...] = spec(
+        (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10),
+        check_float_list,
+        0.0,
+        high=1.0,
+        low_open=True,
+        min_len=2,
+        max_len=20,
+        distinct=True,
+        then=largest_first,
+    )
     n_samples: int = spec(6, check_int, 2, 1000)
     t_max: float = spec(300.0, check_float, 1.0, 1e8)
     rtol: float = spec(3e-9, check_float, 0.0, 1e-3, low_open=True)
@@ -91,24 +108,44 @@ class Config(UserConfig):
     tau_max: float = spec(1e9, check_float, -1e9, 1e12)
     loss_floor: float = spec(1e-20, check_float, 0.0, 1e-2, low_open=True)
     limit_seeds: int = spec(6, check_int, 2, 1000)
-    limit_scales: tuple[float, ...] = spec((1e-2, 1e-8), check_float_list, 0.0, high=1.0, low_open=True, min_len=1,
-                                           max_len=10, distinct=True, then=largest_first)
+    limit_scales: tuple[float, ...] = spec(
+        (1e-2, 1e-8),
+        check_float_list,
+        0.0,
+        high=1.0,
+        low_open=True,
+        min_len=1,
+        max_len=10,
+        distinct=True,
+        then=largest_first,
+    )
     limit_t_max: float = spec(1e5, check_float, 1.0, 1e12)
     limit_rtol: float = spec(1e-6, check_float, 0.0, 1e-2, low_open=True)
 
     def validate(self, given: dict[str, Any]) -> None:
         if self.check_rtol == self.rtol:
-            raise ParameterError("check_rtol", given["check_rtol"],
-                                 f"must be 0 (no check) or differ from rtol={self.rtol:g}")
+            raise ParameterError(
+                "check_rtol", given["check_rtol"], f"must be 0 (no check) or differ from rtol={self.rtol:g}"
+            )
         if self.tau_max <= self.tau_min:
             raise ParameterError("tau_max", given["tau_max"], f"must be > tau_min={self.tau_min:g}")
 
     def trial(self, c: float, scale: float, rtol: float | None = None) -> RunConfig:
         """All seeds of one (c, s) cell: Example 1 with C₂/C₁ = c."""
-        return RunConfig(seeds=self.seeds, first_seed=self.first_seed, init_scale=scale, n_samples=self.n_samples,
-                         design="even", width=2, activation="tanh", c_ratio_base=c, c_ratio_slope=0.0,
-                         t_max=self.t_max, rtol=self.rtol if rtol is None else rtol,
-                         checkpoints_per_decade=self.checkpoints_per_decade)
+        return RunConfig(
+            seeds=self.seeds,
+            first_seed=self.first_seed,
+            init_scale=scale,
+            n_samples=self.n_samples,
+            design="even",
+            width=2,
+            activation="tanh",
+            c_ratio_base=c,
+            c_ratio_slope=0.0,
+            t_max=self.t_max,
+            rtol=self.rtol if rtol is None else rtol,
+            checkpoints_per_decade=self.checkpoints_per_decade,
+        )
 
     def grid(self, rtol: float | None = None) -> list[RunConfig]:
         """One RunConfig per (c, s), c-major, scales largest first (the last of each c is the reference)."""
@@ -116,10 +153,23 @@ class Config(UserConfig):
 
     def limit_grid(self) -> list[RunConfig]:
         """The limit-point batch: ``limit_seeds`` seeds per (c, s) integrated to ``limit_t_max``."""
-        return [RunConfig(seeds=self.limit_seeds, first_seed=self.first_seed, init_scale=s, n_samples=self.n_samples,
-                          design="even", width=2, activation="tanh", c_ratio_base=c, t_max=self.limit_t_max,
-                          rtol=self.limit_rtol, checkpoints_per_decade=20)
-                for c in self.c_ratios for s in self.limit_scales]
+        return [
+            RunConfig(
+                seeds=self.limit_seeds,
+                first_seed=self.first_seed,
+                init_scale=s,
+                n_samples=self.n_samples,
+                design="even",
+                width=2,
+                activation="tanh",
+                c_ratio_base=c,
+                t_max=self.limit_t_max,
+                rtol=self.limit_rtol,
+                checkpoints_per_decade=20,
+            )
+            for c in self.c_ratios
+            for s in self.limit_scales
+        ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -131,8 +181,13 @@ class Config(UserConfig):
 
 
 def _run_dict(arr: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    return {"times": arr["times"], "theta": arr["theta_traj"][i], "loss": arr["loss_traj"][i], "C": arr["C"][i],
-            "t_end": float(arr["final_time"][i])}
+    return {
+        "times": arr["times"],
+        "theta": arr["theta_traj"][i],
+        "loss": arr["loss_traj"][i],
+        "C": arr["C"][i],
+        "t_end": float(arr["final_time"][i]),
+    }
 
 
 def _distances(cfg: Config, res: list[dict[str, np.ndarray]], data: Data) -> dict[str, np.ndarray]:
@@ -140,12 +195,14 @@ def _distances(cfg: Config, res: list[dict[str, np.ndarray]], data: Data) -> dic
     cross-seed distances (seed k vs the first seed at the same scale)."""
     nc, S, ns = len(cfg.c_ratios), cfg.seeds, len(cfg.scales)
     rate = float(res[0]["growth_rate"][0])
-    out = {k: np.full((nc, S, ns), np.nan) for k in ("distance", "tau_at_max", "loss_gap", "final_distance",
-                                                     "seed_distance", "seed_loss_gap")}
+    out = {
+        k: np.full((nc, S, ns), np.nan)
+        for k in ("distance", "tau_at_max", "loss_gap", "final_distance", "seed_distance", "seed_loss_gap")
+    }
     profiles: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
     kw = dict(tau_min=cfg.tau_min, tau_max=cfg.tau_max, loss_floor=cfg.loss_floor)
     for ci in range(nc):
-        block = res[ci * ns:(ci + 1) * ns]
+        block = res[ci * ns : (ci + 1) * ns]
         for k in range(S):
             ref = _run_dict(block[-1], k)
             for si in range(ns - 1):
@@ -164,8 +221,9 @@ def _distances(cfg: Config, res: list[dict[str, np.ndarray]], data: Data) -> dic
     return out
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) every trial of the page in ONE run_many call and measure the alignment."""
     t0 = time.perf_counter()
     main = cfg.grid()
@@ -184,8 +242,9 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         dist_check = dc
     nc, S, ns = len(cfg.c_ratios), cfg.seeds, len(cfg.scales)
     scales = np.array(cfg.scales)
-    conv = converged_mask(dist["distance"], None if dist_check is None else dist_check["distance"],
-                          cfg.converged_tol)
+    conv = converged_mask(
+        dist["distance"], None if dist_check is None else dist_check["distance"], cfg.converged_tol
+    )
     slopes = np.full((nc, S), np.nan)
     prefactors = np.full((nc, S), np.nan)
     for ci in range(nc):
@@ -194,14 +253,26 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
             if sel.sum() >= 2:
                 p, b = loglog_fit(scales[sel], dist["distance"][ci, k, sel])
                 slopes[ci, k], prefactors[ci, k] = p, 10**b
-    interp = max(interpolation_error(res_main[ci * ns + si]["times"], res_main[ci * ns + si]["theta_traj"][k], data,
-                                     float(res_main[ci * ns + si]["final_time"][k]))
-                 for ci in range(nc) for k in range(S) for si in range(ns - 1))  # the interpolated runs
+    interp = max(
+        interpolation_error(
+            res_main[ci * ns + si]["times"],
+            res_main[ci * ns + si]["theta_traj"][k],
+            data,
+            float(res_main[ci * ns + si]["final_time"][k]),
+        )
+        for ci in range(nc)
+        for k in range(S)
+        for si in range(ns - 1)
+    )  # the interpolated runs
     # the trajectories themselves, for the slider (reference time τ; sign-canonical)
     rate = float(res_main[0]["growth_rate"][0])
     K = len(res_main[0]["times"])
-    theta = np.stack([np.stack([res_main[ci * ns + si]["theta_traj"] for si in range(ns)]) for ci in range(nc)])
-    C = np.stack([np.stack([res_main[ci * ns + si]["C"] for si in range(ns)]) for ci in range(nc)])  # (nc,ns,S,m)
+    theta = np.stack(
+        [np.stack([res_main[ci * ns + si]["theta_traj"] for si in range(ns)]) for ci in range(nc)]
+    )
+    C = np.stack(
+        [np.stack([res_main[ci * ns + si]["C"] for si in range(ns)]) for ci in range(nc)]
+    )  # (nc,ns,S,m)
     sign = np.where(C[..., 0] >= 0, 1.0, -1.0)
     tau = res_main[0]["times"][None, None, None, :] + np.log(np.linalg.norm(C, axis=-1))[..., None] / rate
     labels = np.stack([np.stack([res_main[ci * ns + si]["label"] for si in range(ns)]) for ci in range(nc)])
@@ -209,17 +280,34 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
     res_lim = [results[c] for c in limit]
     nl = len(cfg.limit_scales)
     lim_labels = np.stack([np.stack([res_lim[ci * nl + j]["label"] for j in range(nl)]) for ci in range(nc)])
-    lim_spread = np.array([[limit_spread(res_lim[ci * nl + j]["final_theta"], res_lim[ci * nl + j]["C"])
-                            for j in range(nl)] for ci in range(nc)])
-    lim_mean = np.stack([np.stack([
-        (res_lim[ci * nl + j]["final_theta"] * np.where(res_lim[ci * nl + j]["C"][:, 0] >= 0, 1.0, -1.0)[:, None, None]
-         ).mean(0) for j in range(nl)]) for ci in range(nc)])
-    lim_loss = np.array([[float(res_lim[ci * nl + j]["final_loss"].max()) for j in range(nl)] for ci in range(nc)])
+    lim_spread = np.array(
+        [
+            [limit_spread(res_lim[ci * nl + j]["final_theta"], res_lim[ci * nl + j]["C"]) for j in range(nl)]
+            for ci in range(nc)
+        ]
+    )
+    lim_mean = np.stack(
+        [
+            np.stack(
+                [
+                    (
+                        res_lim[ci * nl + j]["final_theta"]
+                        * np.where(res_lim[ci * nl + j]["C"][:, 0] >= 0, 1.0, -1.0)[:, None, None]
+                    ).mean(0)
+                    for j in range(nl)
+                ]
+            )
+            for ci in range(nc)
+        ]
+    )
+    lim_loss = np.array(
+        [[float(res_lim[ci * nl + j]["final_loss"].max()) for j in range(nl)] for ci in range(nc)]
+    )
     prof_tau = np.full((nc, S, ns - 1, K), np.nan)
     prof_d = np.full((nc, S, ns - 1, K), np.nan)
     for (ci, k, si), (tt, pp) in profiles.items():
-        prof_tau[ci, k, si, :len(tt)] = tt
-        prof_d[ci, k, si, :len(pp)] = pp
+        prof_tau[ci, k, si, : len(tt)] = tt
+        prof_d[ci, k, si, : len(pp)] = pp
     arrays: dict[str, np.ndarray] = {
         "c_ratios": np.array(cfg.c_ratios),
         "scales": scales,
@@ -227,10 +315,14 @@ def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
         "times": res_main[0]["times"],
         "growth_rate": np.array([rate]),
         "theta_traj": (theta * sign[..., None, None, None]),  # (nc, ns, S, K, m, 1+d), C₁ > 0
-        "loss_traj": np.stack([np.stack([res_main[ci * ns + si]["loss_traj"] for si in range(ns)]) for ci in range(nc)]),
+        "loss_traj": np.stack(
+            [np.stack([res_main[ci * ns + si]["loss_traj"] for si in range(ns)]) for ci in range(nc)]
+        ),
         "tau": tau,  # (nc, ns, S, K)
         "C": C,
-        "final_time": np.stack([np.stack([res_main[ci * ns + si]["final_time"] for si in range(ns)]) for ci in range(nc)]),
+        "final_time": np.stack(
+            [np.stack([res_main[ci * ns + si]["final_time"] for si in range(ns)]) for ci in range(nc)]
+        ),
         "label": labels,  # (nc, ns, S) at t_max
         **{k: v for k, v in dist.items()},  # (nc, S, ns)
         "converged": conv,
@@ -282,7 +374,9 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "check_rtol": cfg.check_rtol,
         "converged_tol": 100 * cfg.converged_tol,
         "paper_rtol": PAPER_SIZE["rtol"],
-        "check_factor": max(cfg.check_rtol, cfg.rtol) / min(cfg.check_rtol, cfg.rtol) if cfg.check_rtol > 0 else nan,
+        "check_factor": max(cfg.check_rtol, cfg.rtol) / min(cfg.check_rtol, cfg.rtol)
+        if cfg.check_rtol > 0
+        else nan,
         "paper_check_rtol": PAPER_SIZE["check_rtol"],
         "ref_scale": cfg.scales[-1],
         "largest_scale": cfg.scales[0],
@@ -291,8 +385,11 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "compute_s": summary["compute_s"],
         "cpd": cfg.checkpoints_per_decade,
         "interp_error": summary["interpolation_error"],
-        "tau_at_max_by_c": "; ".join(f"C₂/C₁ = {c:g}: τ ≈ {np.nanmedian(tam[ci][conv[ci]]):.3g}"
-                                     for ci, c in enumerate(cfg.c_ratios) if conv[ci].any()),
+        "tau_at_max_by_c": "; ".join(
+            f"C₂/C₁ = {c:g}: τ ≈ {np.nanmedian(tam[ci][conv[ci]]):.3g}"
+            for ci, c in enumerate(cfg.c_ratios)
+            if conv[ci].any()
+        ),
         "tau_window_end": float(np.nanmax(arrays["profile_tau"])),
         # seed-to-seed distances at the largest and the reference scale
         "seed_d_large": float(np.nanmax(sd[:, :, 0])) if np.isfinite(sd).any() else nan,
@@ -312,7 +409,8 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "limit_rtol": cfg.limit_rtol,
         "spread_small_max": float(arrays["limit_spread"][:, small].max()),
         "spread_large_min": float(arrays["limit_spread"][:, large].min()),
-        "same_set": "every seed reaches the same set" if summary["limit_same_set_small_scale"]
+        "same_set": "every seed reaches the same set"
+        if summary["limit_same_set_small_scale"]
         else "NOT every seed reaches the same set",
     }
 
@@ -327,26 +425,45 @@ def tables(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, dict[str, li
         u, k = np.unique(lab[ci, j], return_counts=True)
         return ", ".join(f"{SET_NAMES[int(a)]} ×{int(b)}" for a, b in zip(u, k))
 
-    limit_head = ["$C_2/C_1$", f"set reached at $s=${arrays['limit_scales'][large]:.0e}",
-                  f"set reached at $s=${arrays['limit_scales'][small]:.0e}", "spread of the end points, large $s$",
-                  "spread, small $s$", "mean end point $(a_1,w_1 \\mid a_2,w_2)$ at small $s$"]
+    limit_head = [
+        "$C_2/C_1$",
+        f"set reached at $s=${arrays['limit_scales'][large]:.0e}",
+        f"set reached at $s=${arrays['limit_scales'][small]:.0e}",
+        "spread of the end points, large $s$",
+        "spread, small $s$",
+        "mean end point $(a_1,w_1 \\mid a_2,w_2)$ at small $s$",
+    ]
     limit_rows = []
     for ci, c in enumerate(cfg.c_ratios):
         m = arrays["limit_mean"][ci, small]
-        limit_rows.append([f"{c:g}", sets(ci, large), sets(ci, small), f"{arrays['limit_spread'][ci, large]:.1e}",
-                           f"{arrays['limit_spread'][ci, small]:.1e}",
-                           f"({m[0, 0]:.3f}, {m[0, 1]:.3f}, {m[0, 2]:.3f} ∣ {m[1, 0]:.3f}, {m[1, 1]:.3f}, {m[1, 2]:.3f})"])
+        limit_rows.append(
+            [
+                f"{c:g}",
+                sets(ci, large),
+                sets(ci, small),
+                f"{arrays['limit_spread'][ci, large]:.1e}",
+                f"{arrays['limit_spread'][ci, small]:.1e}",
+                f"({m[0, 0]:.3f}, {m[0, 1]:.3f}, {m[0, 2]:.3f} ∣ {m[1, 0]:.3f}, {m[1, 1]:.3f}, {m[1, 2]:.3f})",
+            ]
+        )
     d, conv, S = arrays["distance"], arrays["converged"], arrays["scales"]
     dist_head = ["$C_2/C_1$", "seed", *(f"$s=${s:.0e}" for s in S[:-1]), "slope"]
     dist_rows = []
     for ci, c in enumerate(cfg.c_ratios):
         for k in range(cfg.seeds):
             sl = arrays["slope"][ci, k]
-            dist_rows.append([f"{c:g}", f"{int(arrays['seeds'][k])}",
-                              *(f"{d[ci, k, j]:.1e}" + ("" if conv[ci, k, j] else "°") for j in range(len(S) - 1)),
-                              f"{sl:.2f}" if np.isfinite(sl) else "–"])
-    return {"limit_table": {"headers": limit_head, "rows": limit_rows},
-            "distance_table": {"headers": dist_head, "rows": dist_rows}}
+            dist_rows.append(
+                [
+                    f"{c:g}",
+                    f"{int(arrays['seeds'][k])}",
+                    *(f"{d[ci, k, j]:.1e}" + ("" if conv[ci, k, j] else "°") for j in range(len(S) - 1)),
+                    f"{sl:.2f}" if np.isfinite(sl) else "–",
+                ]
+            )
+    return {
+        "limit_table": {"headers": limit_head, "rows": limit_rows},
+        "distance_table": {"headers": dist_head, "rows": dist_rows},
+    }
 
 
 def numerical_floor(distance: np.ndarray, converged: np.ndarray) -> float:
@@ -357,8 +474,9 @@ def numerical_floor(distance: np.ndarray, converged: np.ndarray) -> float:
     return float(np.median(d[bad])) if bad.any() else float("nan")
 
 
-def theorem1_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, runtime_s: float
-                     ) -> dict[str, Any]:
+def theorem1_summary(
+    cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: float, runtime_s: float
+) -> dict[str, Any]:
     """The JSON-able ``result.json`` of the Theorem-1 page."""
     d = arrays["distance"]
     conv = arrays["converged"]
@@ -377,8 +495,12 @@ def theorem1_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: f
     lo, hi = (float(slope[fin].min()), float(slope[fin].max())) if fin.any() else (float("nan"), float("nan"))
     pref = arrays["prefactor"]
     seed_conv = converged_mask(arrays["seed_distance"], arrays.get("check_seed_distance"), cfg.converged_tol)
-    seed_slopes = [loglog_fit(arrays["scales"][seed_conv[ci, k]], arrays["seed_distance"][ci, k, seed_conv[ci, k]])[0]
-                   for ci in range(d.shape[0]) for k in range(1, d.shape[1]) if seed_conv[ci, k].sum() >= 2]
+    seed_slopes = [
+        loglog_fit(arrays["scales"][seed_conv[ci, k]], arrays["seed_distance"][ci, k, seed_conv[ci, k]])[0]
+        for ci in range(d.shape[0])
+        for k in range(1, d.shape[1])
+        if seed_conv[ci, k].sum() >= 2
+    ]
     return {
         "figure": "theorem1",
         "paper": "arXiv:2405.13787, Theorem 1 (checked numerically; the statement's exact form was not available "
@@ -411,29 +533,49 @@ def theorem1_summary(cfg: Config, arrays: dict[str, np.ndarray], *, compute_s: f
         "interpolation_error": float(arrays["interpolation_error"][0]),
         "check_rtol": cfg.check_rtol,
         "check_max_rel_change_converged": rel_change,
-        "labels_at_t_max": {f"{c:g}": [[SET_NAMES[int(v)] for v in row] for row in arrays["label"][ci]]
-                            for ci, c in enumerate(cfg.c_ratios)},
+        "labels_at_t_max": {
+            f"{c:g}": [[SET_NAMES[int(v)] for v in row] for row in arrays["label"][ci]]
+            for ci, c in enumerate(cfg.c_ratios)
+        },
         "limit_sets_small_scale": sets_small,
         "limit_same_set_small_scale": same_set_small,
-        "limit_spread": {f"{c:g}": {f"{s:g}": float(spread[ci, j]) for j, s in enumerate(cfg.limit_scales)}
-                         for ci, c in enumerate(cfg.c_ratios)},
+        "limit_spread": {
+            f"{c:g}": {f"{s:g}": float(spread[ci, j]) for j, s in enumerate(cfg.limit_scales)}
+            for ci, c in enumerate(cfg.c_ratios)
+        },
         "limit_horizon": cfg.limit_t_max,
         "compute_s": compute_s,
         "runtime_s": runtime_s,
         "headline": [
-            (f"aligned distance ~ s^{med:.2f} (median over {int(fin.sum())} seed/c series, range "
-             f"{lo:.2f}-{hi:.2f}), numerical floor {floor:.1e}"),
-            (f"limit: same set for every seed at s={cfg.limit_scales[small]:g}: {same_set_small}; spread of limit "
-             f"points {', '.join(f'{spread[ci, small]:.1e}' for ci in range(len(cfg.c_ratios)))} (c = "
-             f"{', '.join(f'{c:g}' for c in cfg.c_ratios)})"),
+            (
+                f"aligned distance ~ s^{med:.2f} (median over {int(fin.sum())} seed/c series, range "
+                f"{lo:.2f}-{hi:.2f}), numerical floor {floor:.1e}"
+            ),
+            (
+                f"limit: same set for every seed at s={cfg.limit_scales[small]:g}: {same_set_small}; spread of limit "
+                f"points {', '.join(f'{spread[ci, small]:.1e}' for ci in range(len(cfg.c_ratios)))} (c = "
+                f"{', '.join(f'{c:g}' for c in cfg.c_ratios)})"
+            ),
         ],
     }
 
 
-PAPER_SIZE: dict[str, Any] = {"seeds": 3, "scales": [10.0**-k for k in range(2, 13)], "t_max": 1000.0,
-                              "rtol": 1e-9, "check_rtol": 2.5e-10, "limit_seeds": 20}
-QUICK_SIZE: dict[str, Any] = {"c_ratios": [0.3, 1.0], "seeds": 1, "scales": [1e-2, 1e-3, 1e-4, 1e-6],
-                              "t_max": 20.0, "rtol": 1e-6, "check_rtol": 4e-6, "checkpoints_per_decade": 50,
-                              "limit_seeds": 3, "limit_t_max": 1e3}
-
-
+PAPER_SIZE: dict[str, Any] = {
+    "seeds": 3,
+    "scales": [10.0**-k for k in range(2, 13)],
+    "t_max": 1000.0,
+    "rtol": 1e-9,
+    "check_rtol": 2.5e-10,
+    "limit_seeds": 20,
+}
+QUICK_SIZE: dict[str, Any] = {
+    "c_ratios": [0.3, 1.0],
+    "seeds": 1,
+    "scales": [1e-2, 1e-3, 1e-4, 1e-6],
+    "t_max": 20.0,
+    "rtol": 1e-6,
+    "check_rtol": 4e-6,
+    "checkpoints_per_decade": 50,
+    "limit_seeds": 3,
+    "limit_t_max": 1e3,
+}

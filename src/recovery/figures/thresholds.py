@@ -24,8 +24,9 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     return summary
 
 
-def run(cfg: Config, *, progress: bool = True, scheduler: str | None = None,
-        device: str = "cpu") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) the threshold measurement and summarize it (``result.json``)."""
     st = compute(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, st), st
@@ -69,8 +70,11 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
         out[f"p_se_{d}"] = zm["stderr"]
         out[f"p_k_{d}"] = zm["k"]
         rows = {r["n"]: r for r in summary["per_n"].get(d, [])}
-        near = (st["outcome"][cfg.designs.index(d), j3] == outcomes.Outcome.NEAR_MISS) if ran and j3 is not None \
+        near = (
+            (st["outcome"][cfg.designs.index(d), j3] == outcomes.Outcome.NEAR_MISS)
+            if ran and j3 is not None
             else np.zeros(1, bool)
+        )
         ge = st["gen_error"][cfg.designs.index(d), j3] if ran and j3 is not None else np.zeros(1)
         out[f"near_min_{d}"] = float(ge[near].min()) if near.any() else nan
         for n in range(2, 8):
@@ -84,5 +88,7 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
             out[f"spur_{d}_n{n}"] = 100 * r["spurious_interpolant"]["fraction"] if r else nan
             out[f"nonint_{d}_n{n}"] = 100 * r["not_interpolating"]["fraction"] if r else nan
             out[f"paper_{d}_n{n}"] = 100 * r["below_paper_threshold"]["fraction"] if r else nan
-    out["n_converging"] = sum(r["recovered_still_converging"] for d in cfg.designs for r in summary["per_n"][d])
+    out["n_converging"] = sum(
+        r["recovered_still_converging"] for d in cfg.designs for r in summary["per_n"][d]
+    )
     return out

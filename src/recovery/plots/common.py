@@ -24,8 +24,18 @@ def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int
     area whatever the figure's height (so it stays clear of the x-axis title; raise it under a legend or slider)."""
     text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
     text = f"{text}{'; ' + extra if extra else ''}; code {code_hash()}"
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-below_px, showarrow=False,
-                       font=dict(size=9, color="#555"), xanchor="left", yanchor="top")
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-below_px,
+        showarrow=False,
+        font=dict(size=9, color="#555"),
+        xanchor="left",
+        yanchor="top",
+    )
     fig.update_layout(margin=dict(b=max(int(fig.layout.margin.b or 0), below_px + 25)))
     return fig
 
@@ -34,8 +44,14 @@ def html(fig: go.Figure, div_id: str | None = None):
     """The figure as an IPython HTML object without plotly.js (loaded once per page by the book)."""
     from IPython.display import HTML
 
-    return HTML(fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
-                            config={"displaylogo": False, "responsive": True}))
+    return HTML(
+        fig.to_html(
+            include_plotlyjs=False,
+            full_html=False,
+            div_id=div_id,
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
 
 
 def markdown_table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:

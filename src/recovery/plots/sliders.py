@@ -97,7 +97,9 @@ def pack_cells(cells: Sequence[Sequence[Any]], digits: int = 4) -> dict[str, Any
         for c in row:
             p = to_plain(c, digits)
             if not isinstance(p, dict) or "data" not in p:
-                raise ValueError("each cell must be a plotly figure or a dict with 'data' (and optional 'layout')")
+                raise ValueError(
+                    "each cell must be a plotly figure or a dict with 'data' (and optional 'layout')"
+                )
             layout = dict(p.get("layout") or {})
             layout.pop("template", None)
             prow.append({"data": p["data"], "layout": layout})
@@ -218,26 +220,38 @@ def grid_slider_html(
         return json.dumps(v, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
     script = _SCRIPT % {
-        "payload": js(payload), "root": js(ids["block"]), "base": js(base), "config": js(cfg),
+        "payload": js(payload),
+        "root": js(ids["block"]),
+        "base": js(base),
+        "config": js(cfg),
         "captions": js([list(r) for r in captions] if captions is not None else None),
-        "rid": js(ids["row"]), "cid": js(ids["col"]), "rvid": js(ids["row-value"]), "cvid": js(ids["col-value"]),
-        "capid": js(ids["caption"]), "div": js(div_id), "rlabels": js(rl), "clabels": js(cl),
+        "rid": js(ids["row"]),
+        "cid": js(ids["col"]),
+        "rvid": js(ids["row-value"]),
+        "cvid": js(ids["col-value"]),
+        "capid": js(ids["caption"]),
+        "div": js(div_id),
+        "rlabels": js(rl),
+        "clabels": js(cl),
     }
     e = _html.escape
     style = "display:flex;align-items:center;gap:0.6em;margin:0.2em 0;font-size:0.9em"
 
     def slider(key: str, name: str, n: int, v0: int, labels: list[str]) -> str:
-        return (f'<div style="{style}"><label for="{ids[key]}" style="min-width:11em">{e(name)}</label>'
-                f'<input type="range" id="{ids[key]}" min="0" max="{n - 1}" step="1" value="{v0}" '
-                f'style="flex:1;max-width:28em" aria-label="{e(name)}">'
-                f'<output id="{ids[key + "-value"]}" for="{ids[key]}" style="min-width:6em;font-weight:bold">'
-                f'{e(labels[v0])}</output></div>')
+        return (
+            f'<div style="{style}"><label for="{ids[key]}" style="min-width:11em">{e(name)}</label>'
+            f'<input type="range" id="{ids[key]}" min="0" max="{n - 1}" step="1" value="{v0}" '
+            f'style="flex:1;max-width:28em" aria-label="{e(name)}">'
+            f'<output id="{ids[key + "-value"]}" for="{ids[key]}" style="min-width:6em;font-weight:bold">'
+            f"{e(labels[v0])}</output></div>"
+        )
 
     h = f"height:{int(height)}px;" if height is not None else ""
     return (
         f'<div id="{ids["block"]}" class="recovery-grid-slider" data-cell="{i0},{j0}">'
         f'<div id="{e(div_id)}" class="plotly-graph-div" style="width:100%;{h}"></div>'
-        + slider("row", row_name, R, i0, rl) + slider("col", col_name, C, j0, cl)
+        + slider("row", row_name, R, i0, rl)
+        + slider("col", col_name, C, j0, cl)
         + f'<div id="{ids["caption"]}" style="font-size:0.9em;margin:0.3em 0"></div>'
         + f"<script>{script}</script></div>"
     )

@@ -373,4 +373,3 @@ def static_png(summary: dict[str, Any], st: dict[str, np.ndarray], path) -> None
 def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
 
     static_png(summary, arrays, path)
-

@@ -87,9 +87,18 @@ class Trials:
     @staticmethod
     def product(v0s, mus, ns, ds, seeds, sigma_0s=(1e-3,), lr_scale: float = 1.0) -> Trials:
         """The full grid, in the order (σ₀, n, d, v₀, ‖μ‖, seed) with the seed fastest."""
-        g = np.array(np.meshgrid(sigma_0s, ns, ds, v0s, mus, seeds, indexing="ij"), dtype=float).reshape(6, -1)
-        return Trials(v0=g[3], mu=g[4], n=g[1].astype(int), d=g[2].astype(int), seed=g[5].astype(int),
-                      sigma_0=g[0], lr_scale=np.full(g.shape[1], float(lr_scale)))
+        g = np.array(np.meshgrid(sigma_0s, ns, ds, v0s, mus, seeds, indexing="ij"), dtype=float).reshape(
+            6, -1
+        )
+        return Trials(
+            v0=g[3],
+            mu=g[4],
+            n=g[1].astype(int),
+            d=g[2].astype(int),
+            seed=g[5].astype(int),
+            sigma_0=g[0],
+            lr_scale=np.full(g.shape[1], float(lr_scale)),
+        )
 
     @staticmethod
     def concat(parts: list[Trials]) -> Trials:
@@ -102,8 +111,9 @@ class Trials:
 def _normal_rows(seed: int, tag: int, rows: int, cols: int) -> Tensor:
     """Standard-normal ``(rows, cols)``, row i from its own stream (seed, tag, i): a trial with fewer samples
     or a smaller dimension sees the leading block of the same numbers, whatever else is in the sweep."""
-    return torch.from_numpy(np.stack([np.random.default_rng([seed, tag, i]).standard_normal(cols)
-                                      for i in range(rows)]))
+    return torch.from_numpy(
+        np.stack([np.random.default_rng([seed, tag, i]).standard_normal(cols) for i in range(rows)])
+    )
 
 
 def seed_draws(seed: int, n_max: int, d_max: int, n_test: int, m: int) -> dict[str, Tensor]:
@@ -143,9 +153,17 @@ def build_batch(trials: Trials, setting: Setting, device: str | torch.device = "
     mu[:, 0] = torch.as_tensor(trials.mu, dtype=torch.float64)
     W0 = torch.as_tensor(trials.sigma_0, dtype=torch.float64)[:, None, None] * WH * dmask[:, None, :]
     v0 = torch.as_tensor(trials.v0, dtype=torch.float64)[:, None, None].expand(-1, 2 * m, 2).clone()
-    out = {"y": Y, "mask": mask, "xi": XI, "mu": mu, "W0": W0, "v0": v0, "seed_index": idx,
-           "y_test": torch.stack([d["y_test"] for d in draws]),
-           "xi_test": torch.stack([d["xi_test"] for d in draws]) * setting.sigma_p}
+    out = {
+        "y": Y,
+        "mask": mask,
+        "xi": XI,
+        "mu": mu,
+        "W0": W0,
+        "v0": v0,
+        "seed_index": idx,
+        "y_test": torch.stack([d["y_test"] for d in draws]),
+        "xi_test": torch.stack([d["xi_test"] for d in draws]) * setting.sigma_p,
+    }
     return {k: v.to(device) for k, v in out.items()}
 
 
@@ -182,16 +200,24 @@ def loss_and_grad(W: Tensor, v: Tensor, data: dict[str, Tensor], xi_gram: Tensor
     sig = torch.sigmoid(-z)
     gf = -y * sig * mask / n[:, None]  # dL/df_i
     one_s, one_n = (fw["a_s"] > 0).double(), (fw["a_n"] > 0).double()
-    gv = torch.stack([torch.einsum("bn,bnr->br", gf, fw["h_s"]), torch.einsum("bn,bnr->br", gf, fw["h_n"])], -1) \
+    gv = (
+        torch.stack(
+            [torch.einsum("bn,bnr->br", gf, fw["h_s"]), torch.einsum("bn,bnr->br", gf, fw["h_n"])], -1
+        )
         * s[None, :, None]
+    )
     c_sig = torch.einsum("bn,bnr->br", gf * y, one_s)  # ∂L/∂w_r = s_r (v_{r,1} c_sig_r μ + v_{r,2} G_n,r)
     G_n = torch.bmm((gf[:, :, None] * one_n).transpose(1, 2), xi)
     v1, v2 = v[..., 0], v[..., 1]
     gW = (s * v2)[:, :, None] * G_n + (s * v1 * c_sig)[:, :, None] * mu[:, None, :]
     # Gauss–Newton Gram of the per-sample gradients ∇f_i (exact; ⟨μ, ξ⟩ = 0)
     K = torch.bmm(fw["h_s"], fw["h_s"].transpose(1, 2)) + torch.bmm(fw["h_n"], fw["h_n"].transpose(1, 2))
-    K = K + torch.bmm(one_s * (v1**2)[:, None, :], one_s.transpose(1, 2)) * (y[:, :, None] * y[:, None, :]) \
+    K = (
+        K
+        + torch.bmm(one_s * (v1**2)[:, None, :], one_s.transpose(1, 2))
+        * (y[:, :, None] * y[:, None, :])
         * (mu**2).sum(1)[:, None, None]
+    )
     K = K + torch.bmm(one_n * (v2**2)[:, None, :], one_n.transpose(1, 2)) * xi_gram
     w2 = (sig * (1 - sig) * mask / n[:, None]).sqrt()
     GN = w2[:, :, None] * K * w2[:, None, :]
@@ -199,7 +225,7 @@ def loss_and_grad(W: Tensor, v: Tensor, data: dict[str, Tensor], xi_gram: Tensor
     # the bilinear (w_r, v_r) blocks [[0, g_rᵀ], [g_r, 0]] with g_r = (c_sig_r μ, G_n,r): norm ≤ their size
     gblock = ((c_sig**2) * (mu**2).sum(1)[:, None] + (G_n**2).sum(2)).sqrt()
     S = lam + gblock.amax(1)
-    acc = (((z > 0).double() * mask).sum(1) / n)
+    acc = ((z > 0).double() * mask).sum(1) / n
     return {"loss": loss, "S": S, "gW": gW, "gv": gv, "train_acc": acc}
 
 
@@ -216,16 +242,30 @@ def fresh_accuracy(W: Tensor, v: Tensor, data: dict[str, Tensor]) -> Tensor:
         yt, xt = data["y_test"][k], data["xi_test"][k]  # (T,), (T, D)
         a_n = torch.einsum("brd,td->btr", Wk, xt)
         a_s = yt[None, :, None] * torch.einsum("brd,bd->br", Wk, muk)[:, None, :]
-        f = torch.einsum("btr,br->bt", torch.relu(a_s), vk[..., 0] * s) \
-            + torch.einsum("btr,br->bt", torch.relu(a_n), vk[..., 1] * s)
+        f = torch.einsum("btr,br->bt", torch.relu(a_s), vk[..., 0] * s) + torch.einsum(
+            "btr,br->bt", torch.relu(a_n), vk[..., 1] * s
+        )
         acc[sel] = ((yt[None, :] * f) > 0).double().mean(1)
     return acc
 
 
 _TRAIN_KEYS = ("W", "v", "t", "steps", "q0", "v_init", "v0", "lr", "cap")
 _DATA_KEYS = ("y", "mask", "xi", "mu", "xi_gram")
-RECORDS = ("t", "loss", "v_norm", "W_norm", "ratio", "ratio_med", "ratio_min", "ratio_max", "v_change", "drift",
-           "noise_inner", "v_noise", "paper_ratio")
+RECORDS = (
+    "t",
+    "loss",
+    "v_norm",
+    "W_norm",
+    "ratio",
+    "ratio_med",
+    "ratio_min",
+    "ratio_max",
+    "v_change",
+    "drift",
+    "noise_inner",
+    "v_noise",
+    "paper_ratio",
+)
 
 
 def paper_quantities(W: Tensor, v: Tensor, data: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -250,15 +290,24 @@ def _metrics(st: dict[str, Tensor], loss: Tensor, wd: dict[str, Tensor]) -> dict
     vr = v.norm(dim=2)
     r = vr / wn
     pq = paper_quantities(W, v, wd)
-    return {"t": st["t"], "loss": loss, "v_norm": vr.norm(dim=1), "W_norm": wn.norm(dim=1),
-            "ratio": vr.norm(dim=1) / wn.norm(dim=1), "ratio_med": r.median(dim=1).values, "ratio_min": r.amin(1),
-            "ratio_max": r.amax(1), "v_change": (v - st["v0"]).flatten(1).norm(dim=1) / st["v_init"],
-            "drift": ((vr**2 - wn**2 - st["q0"]).abs() / (vr**2 + wn**2)).amax(1),
-            **{k: val.median(dim=1).values for k, val in pq.items()}}
+    return {
+        "t": st["t"],
+        "loss": loss,
+        "v_norm": vr.norm(dim=1),
+        "W_norm": wn.norm(dim=1),
+        "ratio": vr.norm(dim=1) / wn.norm(dim=1),
+        "ratio_med": r.median(dim=1).values,
+        "ratio_min": r.amin(1),
+        "ratio_max": r.amax(1),
+        "v_change": (v - st["v0"]).flatten(1).norm(dim=1) / st["v_init"],
+        "drift": ((vr**2 - wn**2 - st["q0"]).abs() / (vr**2 + wn**2)).amax(1),
+        **{k: val.median(dim=1).values for k, val in pq.items()},
+    }
 
 
-def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu",
-          progress: bool = False) -> dict[str, np.ndarray]:
+def train(
+    trials: Trials, setting: Setting, *, device: str | torch.device = "cpu", progress: bool = False
+) -> dict[str, np.ndarray]:
     """Batched full-batch GD of every trial until its training loss is ≤ ``loss_target`` (or its step cap,
     ``max_steps / lr_scale``). Runs single-threaded inside: the per-trial tensors are tiny, and torch's thread
     pool made a 132-trial sweep 10x slower on a loaded 2-core machine (96 s against 9 s).
@@ -278,17 +327,24 @@ def train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu
         return _train(trials, setting, device=device, progress=progress)
 
 
-def _train(trials: Trials, setting: Setting, *, device: str | torch.device = "cpu",
-           progress: bool = False) -> dict[str, np.ndarray]:
+def _train(
+    trials: Trials, setting: Setting, *, device: str | torch.device = "cpu", progress: bool = False
+) -> dict[str, np.ndarray]:
     """The body of :func:`train` (the caller sets the threads)."""
     t0 = time.perf_counter()
     data = build_batch(trials, setting, device)
     data["xi_gram"] = torch.bmm(data["xi"], data["xi"].transpose(1, 2))
     B = len(trials)
     W, v = data["W0"].clone(), data["v0"].clone()
-    st = {"W": W, "v": v, "t": torch.zeros(B, dtype=torch.float64, device=W.device),
-          "steps": torch.zeros(B, dtype=torch.int64, device=W.device), "q0": (v**2).sum(2) - (W**2).sum(2),
-          "v_init": v.flatten(1).norm(dim=1), "v0": v.clone()}
+    st = {
+        "W": W,
+        "v": v,
+        "t": torch.zeros(B, dtype=torch.float64, device=W.device),
+        "steps": torch.zeros(B, dtype=torch.int64, device=W.device),
+        "q0": (v**2).sum(2) - (W**2).sum(2),
+        "v_init": v.flatten(1).norm(dim=1),
+        "v0": v.clone(),
+    }
     lr = torch.as_tensor(trials.lr_scale, dtype=torch.float64, device=W.device) * setting.lr_factor
     cap = torch.as_tensor(np.ceil(setting.max_steps / np.asarray(trials.lr_scale)), device=W.device).long()
     st["lr"], st["cap"] = lr, cap
@@ -328,18 +384,22 @@ def _train(trials: Trials, setting: Setting, *, device: str | torch.device = "cp
             print(f"step {k}: {n_active} of {B} trials still training", flush=True)
     W, v = full["W"], full["v"]
     res = {key: torch.stack(vals).cpu().numpy() for key, vals in rec.items()}
-    res.update({
-        "steps": full["steps"].cpu().numpy(),
-        "final_loss": final["loss"].cpu().numpy(),
-        "train_acc": final["train_acc"].cpu().numpy(),
-        "test_acc": fresh_accuracy(W, v, data).cpu().numpy(),
-        "final_t": full["t"].cpu().numpy(),
-        "w_norms": W.norm(dim=2).cpu().numpy(),
-        "w0_norms": data["W0"].norm(dim=2).cpu().numpy(),
-        "v": v.cpu().numpy(),
-        "w_signal": (torch.einsum("brd,bd->br", W, data["mu"]) / data["mu"].norm(dim=1)[:, None]).cpu().numpy(),
-        "wall_time": np.array(time.perf_counter() - t0),
-    })
+    res.update(
+        {
+            "steps": full["steps"].cpu().numpy(),
+            "final_loss": final["loss"].cpu().numpy(),
+            "train_acc": final["train_acc"].cpu().numpy(),
+            "test_acc": fresh_accuracy(W, v, data).cpu().numpy(),
+            "final_t": full["t"].cpu().numpy(),
+            "w_norms": W.norm(dim=2).cpu().numpy(),
+            "w0_norms": data["W0"].norm(dim=2).cpu().numpy(),
+            "v": v.cpu().numpy(),
+            "w_signal": (torch.einsum("brd,bd->br", W, data["mu"]) / data["mu"].norm(dim=1)[:, None])
+            .cpu()
+            .numpy(),
+            "wall_time": np.array(time.perf_counter() - t0),
+        }
+    )
     return res
 
 

@@ -102,7 +102,7 @@ def is_forest(mask: np.ndarray) -> bool:
 
 def unpack(theta: Tensor, d: int, h: int) -> tuple[Tensor, Tensor]:
     """``theta: (T, 2dh)`` → A ``(T, d, h)``, B ``(T, h, d)`` (row-major blocks, A first)."""
-    return theta[:, : d * h].reshape(-1, d, h), theta[:, d * h:].reshape(-1, h, d)
+    return theta[:, : d * h].reshape(-1, d, h), theta[:, d * h :].reshape(-1, h, d)
 
 
 def pack(A: Tensor, B: Tensor) -> Tensor:
@@ -130,7 +130,9 @@ def output_jacobian(A: Tensor, B: Tensor, mask: Tensor) -> Tensor:
     return J.reshape(T, d * d, 2 * d * h)
 
 
-def loss_grad_hessian(theta: Tensor, M: Tensor, mask: Tensor, d: int, h: int) -> tuple[Tensor, Tensor, Tensor]:
+def loss_grad_hessian(
+    theta: Tensor, M: Tensor, mask: Tensor, d: int, h: int
+) -> tuple[Tensor, Tensor, Tensor]:
     """Loss, gradient and the exact Hessian ``(T, P, P)``, P = 2dh: H = JᵀJ + S with the residual term
     S[(A_ik), (B_k'j)] = R_ij δ_kk' (and its transpose)."""
     A, B = unpack(theta, d, h)
@@ -140,8 +142,8 @@ def loss_grad_hessian(theta: Tensor, M: Tensor, mask: Tensor, d: int, h: int) ->
     H = J.transpose(1, 2) @ J
     eye_h = torch.eye(h, dtype=A.dtype, device=A.device)
     S = torch.einsum("tij,kq->tikqj", R, eye_h).reshape(-1, d * h, h * d)
-    H[:, : d * h, d * h:] += S
-    H[:, d * h:, : d * h] += S.transpose(1, 2)
+    H[:, : d * h, d * h :] += S
+    H[:, d * h :, : d * h] += S.transpose(1, 2)
     return 0.5 * (R * R).sum((-1, -2)), grad, H
 
 
@@ -222,17 +224,42 @@ class FlowResult:
     rejected: Tensor | None = None
 
 
-def flow_config(t_max: float = 1e4, rtol: float = 1e-6, checkpoints_per_decade: int = 20,
-                stop_loss: float = 1e-26, max_steps: int = 20_000, h0: float = 1e-3,
-                wall_time_limit: float = 3600.0) -> FlowConfig:
+def flow_config(
+    t_max: float = 1e4,
+    rtol: float = 1e-6,
+    checkpoints_per_decade: int = 20,
+    stop_loss: float = 1e-26,
+    max_steps: int = 20_000,
+    h0: float = 1e-3,
+    wall_time_limit: float = 3600.0,
+) -> FlowConfig:
     """The engine's settings for matrix completion (absolute tolerance 0: error control relative to ‖θ‖)."""
-    return FlowConfig(t_max=t_max, rtol=rtol, atol=0.0, stop_loss=stop_loss, max_steps=max_steps, h0=h0,
-                      checkpoints_per_decade=checkpoints_per_decade, wall_time_limit=wall_time_limit)
+    return FlowConfig(
+        t_max=t_max,
+        rtol=rtol,
+        atol=0.0,
+        stop_loss=stop_loss,
+        max_steps=max_steps,
+        h0=h0,
+        checkpoints_per_decade=checkpoints_per_decade,
+        wall_time_limit=wall_time_limit,
+    )
 
 
-def gradient_flow(M: Tensor, mask: Tensor, A0: Tensor, B0: Tensor, *, t_max: float = 1e4, rtol: float = 1e-6,
-                  checkpoints_per_decade: int = 20, stop_loss: float = 1e-26, max_steps: int = 20_000,
-                  h0: float = 1e-3, wall_time_limit: float = 3600.0) -> FlowResult:
+def gradient_flow(
+    M: Tensor,
+    mask: Tensor,
+    A0: Tensor,
+    B0: Tensor,
+    *,
+    t_max: float = 1e4,
+    rtol: float = 1e-6,
+    checkpoints_per_decade: int = 20,
+    stop_loss: float = 1e-26,
+    max_steps: int = 20_000,
+    h0: float = 1e-3,
+    wall_time_limit: float = 3600.0,
+) -> FlowResult:
     """Gradient flow of ℓ(A, B) for every trial of the batch (``M, mask: (T, d, d)``, ``A0: (T, d, h)``,
     ``B0: (T, h, d)``) on the package's Rosenbrock engine (:func:`recovery.core.dynamics.integrate`).
 
@@ -249,13 +276,26 @@ def gradient_flow(M: Tensor, mask: Tensor, A0: Tensor, B0: Tensor, *, t_max: flo
         raw = integrate(FactorizationProblem(M, mask, d, h), pack(A0, B0).clone(), T, P, (d, d), cfg)
     A, B = unpack(torch.from_numpy(raw.final_x), d, h)
     as_t = torch.from_numpy
-    return FlowResult(raw.times, as_t(raw.traj), as_t(raw.loss), A, B, as_t(raw.final_time),
-                      as_t(raw.final_loss), as_t(raw.status), as_t(raw.steps), raw.wall_time, as_t(raw.rejected))
+    return FlowResult(
+        raw.times,
+        as_t(raw.traj),
+        as_t(raw.loss),
+        A,
+        B,
+        as_t(raw.final_time),
+        as_t(raw.final_loss),
+        as_t(raw.status),
+        as_t(raw.steps),
+        raw.wall_time,
+        as_t(raw.rejected),
+    )
 
 
 def checkpoint_times(t_max: float, per_decade: int, t_first: float = 1e-2) -> np.ndarray:
     """0, then log-spaced times from ``t_first`` to ``t_max`` (both included): the engine's checkpoints."""
-    return FlowConfig(t_max=t_max, checkpoints_per_decade=per_decade, t_first_checkpoint=t_first).checkpoint_times()
+    return FlowConfig(
+        t_max=t_max, checkpoints_per_decade=per_decade, t_first_checkpoint=t_first
+    ).checkpoint_times()
 
 
 # ------------------------------------------------------------------------------------------ closed forms
@@ -264,7 +304,7 @@ def checkpoint_times(t_max: float, per_decade: int, t_first: float = 1e-2) -> np
 def nuclear_norm_2x2(X: np.ndarray) -> float:
     """‖X‖_* of a 2 × 2 matrix in closed form: (σ₁ + σ₂)² = ‖X‖_F² + 2|det X|."""
     X = np.asarray(X, float)
-    return float(math.sqrt((X ** 2).sum() + 2 * abs(np.linalg.det(X))))
+    return float(math.sqrt((X**2).sum() + 2 * abs(np.linalg.det(X))))
 
 
 def connected_2x2_min_nuclear(a: float, b: float, c: float) -> tuple[float, float]:
@@ -310,8 +350,9 @@ def disconnected_2x2_small_init_limit(A0: Tensor, B0: Tensor, m1: float, m2: flo
 # ------------------------------------------------------------------------------------------ reference completions
 
 
-def nuclear_norm_completion(M: Tensor, mask: Tensor, *, iters: int = 4000, gamma: float | None = None
-                            ) -> tuple[Tensor, Tensor, Tensor]:
+def nuclear_norm_completion(
+    M: Tensor, mask: Tensor, *, iters: int = 4000, gamma: float | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """min ‖X‖_* subject to X_Ω = M_Ω for a batch ``M, mask: (T, d, d)`` by Douglas–Rachford splitting.
 
     Iteration: X = P(Z) (observed entries set to M), Y = SVT_γ(2X − Z), Z ← Z + Y − X. Returns
@@ -337,8 +378,16 @@ def nuclear_norm_completion(M: Tensor, mask: Tensor, *, iters: int = 4000, gamma
     return X, nuc, bound
 
 
-def min_rank_completion(M: Tensor, mask: Tensor, *, max_rank: int | None = None, restarts: int = 6,
-                        iters: int = 300, seed: int = 0, tol: float = 1e-9) -> tuple[Tensor, Tensor]:
+def min_rank_completion(
+    M: Tensor,
+    mask: Tensor,
+    *,
+    max_rank: int | None = None,
+    restarts: int = 6,
+    iters: int = 300,
+    seed: int = 0,
+    tol: float = 1e-9,
+) -> tuple[Tensor, Tensor]:
     """Smallest rank r' (1..``max_rank``) with a rank-r' X = UV fitting every observed entry (residual below
     ``tol``·‖M_Ω‖_F), by Levenberg–Marquardt from ``restarts`` random starts per rank; batched over ``T``
     patterns. Returns (rank ``(T,)``, the completion found at that rank ``(T, d, d)``). A pattern with no fit

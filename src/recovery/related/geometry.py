@@ -65,11 +65,18 @@ def affine_fit(points: np.ndarray, rtol: float = 1e-6) -> dict[str, np.ndarray |
     c = X.mean(0)
     _, s, vt = np.linalg.svd(X - c, full_matrices=False)
     dim = int((s > rtol * s[0]).sum()) if s[0] > 0 else 0
-    return {"center": c, "singular_values": s, "dim": dim, "direction": vt[0],
-            "residual": float(s[1] / s[0]) if len(s) > 1 and s[0] > 0 else 0.0}
+    return {
+        "center": c,
+        "singular_values": s,
+        "dim": dim,
+        "direction": vt[0],
+        "residual": float(s[1] / s[0]) if len(s) > 1 and s[0] > 0 else 0.0,
+    }
 
 
-def line_intersection(c1: np.ndarray, d1: np.ndarray, c2: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, float]:
+def line_intersection(
+    c1: np.ndarray, d1: np.ndarray, c2: np.ndarray, d2: np.ndarray
+) -> tuple[np.ndarray, float]:
     """The midpoint of the closest points of the lines c₁ + t d₁ and c₂ + u d₂, and their distance (0 if they meet)."""
     A = np.stack([d1, -d2], 1)
     t, u = np.linalg.lstsq(A, c2 - c1, rcond=None)[0]
@@ -107,7 +114,9 @@ def angle_to_subspace(u: np.ndarray, basis: np.ndarray) -> float:
     return float(np.degrees(np.arccos(c)))
 
 
-def random_angles(basis: np.ndarray, count: int, seed: int = 0, within: np.ndarray | None = None) -> np.ndarray:
+def random_angles(
+    basis: np.ndarray, count: int, seed: int = 0, within: np.ndarray | None = None
+) -> np.ndarray:
     """Angles (degrees) of ``count`` random directions to span(``basis``): uniform on the unit sphere of R^P, or of
     the subspace spanned by the orthonormal columns of ``within`` if given."""
     rng = np.random.default_rng(seed)

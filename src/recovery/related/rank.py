@@ -58,12 +58,12 @@ def formula_matrix_factorization(d: int, r: int) -> int:
 
 def formula_cnn(k: int, kernel: int, length: int, dim: int, readout: str) -> int:
     """k(K^dim + 1) with sum pooling; k(K^dim + L^dim) with position-wise output weights."""
-    return k * (kernel ** dim + (1 if readout == "sum" else length ** dim))
+    return k * (kernel**dim + (1 if readout == "sum" else length**dim))
 
 
 def formula_fcn_for_cnn_target(k: int, length: int, dim: int) -> int:
     """A k-channel CNN target as a fully connected net: k·L^dim neurons on R^{L^dim}: k·L^dim·(L^dim + 1)."""
-    n = length ** dim
+    n = length**dim
     return k * n * (n + 1)
 
 
@@ -78,7 +78,9 @@ def distinct_neurons(k: int, dim: int, seed: int = 0) -> Tensor:
     return t
 
 
-def two_layer_rank(k: int, d: int, width: int, *, bias: bool = False, seed: int = 0, n_inputs: int = 400) -> int:
+def two_layer_rank(
+    k: int, d: int, width: int, *, bias: bool = False, seed: int = 0, n_inputs: int = 400
+) -> int:
     """Model rank of a width-``width`` tanh network at the most condensed point of a k-neuron target.
 
     ``d`` is the input dimension without bias, or the raw input dimension d₀ with ``bias`` (then each neuron has
@@ -91,7 +93,9 @@ def two_layer_rank(k: int, d: int, width: int, *, bias: bool = False, seed: int 
     return model_rank(tn, width, get_activation("tanh"), bias=bias, n_inputs=n_inputs, seed=seed)
 
 
-def two_layer_generic_rank(d: int, width: int, *, bias: bool = False, seed: int = 1, n_inputs: int = 400) -> int:
+def two_layer_generic_rank(
+    d: int, width: int, *, bias: bool = False, seed: int = 1, n_inputs: int = 400
+) -> int:
     """Model rank at a generic (Gaussian) parameter point: how many parameters are effectively independent."""
     dim = d + 1 if bias else d
     g = torch.Generator().manual_seed(seed)
@@ -165,11 +169,11 @@ class ConvNet:
 
     @property
     def n_positions(self) -> int:
-        return self.length ** self.dim
+        return self.length**self.dim
 
     @property
     def n_kernel(self) -> int:
-        return self.kernel ** self.dim
+        return self.kernel**self.dim
 
     @property
     def n_params(self) -> int:
@@ -181,7 +185,7 @@ class ConvNet:
         (kernels ``(C, K^dim)`` first, then output weights ``(C,)`` or ``(C, L^dim)``)."""
         C, nk = self.channels, self.n_kernel
         w = theta[: C * nk].reshape(C, nk)
-        a = theta[C * nk:].reshape(C, -1)
+        a = theta[C * nk :].reshape(C, -1)
         Z = torch.einsum("pjl,nl->npj", patches, X)  # (N, positions, kernel)
         h = torch.tanh(torch.einsum("npj,cj->ncp", Z, w))  # (N, C, positions)
         return (h * a[None]).sum((1, 2))
@@ -201,7 +205,9 @@ class ConvNet:
         return torch.cat([w.flatten(), a.flatten()])
 
 
-def conv_rank(net: ConvNet, k: int = 1, *, seed: int = 0, n_inputs: int | None = None, rtol: float = 1e-9) -> int:
+def conv_rank(
+    net: ConvNet, k: int = 1, *, seed: int = 0, n_inputs: int | None = None, rtol: float = 1e-9
+) -> int:
     """Model rank of ``net`` at its most condensed k-channel target: rank of the Jacobian on Gaussian inputs."""
     theta = net.target_point(k, seed)
     n = n_inputs or max(400, 3 * net.n_params)
@@ -212,26 +218,38 @@ def conv_rank(net: ConvNet, k: int = 1, *, seed: int = 0, n_inputs: int | None =
     return numerical_rank(J, rtol)
 
 
-def fcn_rank_for_conv_target(length: int, kernel: int, dim: int = 1, k: int = 1, *, extra_width: int = 0,
-                             seed: int = 0) -> int:
+def fcn_rank_for_conv_target(
+    length: int, kernel: int, dim: int = 1, k: int = 1, *, extra_width: int = 0, seed: int = 0
+) -> int:
     """Model rank of a fully connected two-layer tanh net (input R^{L^dim}, no bias) at the CNN target of
     :meth:`ConvNet.target_point` with sum readout, written as k·L^dim neurons (the kernel at every shift),
     width k·L^dim + ``extra_width``. Uses :func:`recovery.theory.model_rank`."""
     P = patch_matrix(length, kernel, dim)
     g = torch.Generator().manual_seed(seed)
-    kern = torch.randn(k, kernel ** dim, generator=g, dtype=F64)
-    V = torch.einsum("cj,pjl->cpl", kern, P).reshape(-1, length ** dim)  # (k·positions, L^dim)
+    kern = torch.randn(k, kernel**dim, generator=g, dtype=F64)
+    V = torch.einsum("cj,pjl->cpl", kern, P).reshape(-1, length**dim)  # (k·positions, L^dim)
     tn = torch.cat([torch.ones(V.shape[0], 1, dtype=F64), V], -1)
     n = max(600, 3 * tn.shape[0] * tn.shape[1])
-    return model_rank(tn, tn.shape[0] + extra_width, get_activation("tanh"), bias=False, n_inputs=n, seed=seed)
+    return model_rank(
+        tn, tn.shape[0] + extra_width, get_activation("tanh"), bias=False, n_inputs=n, seed=seed
+    )
 
 
 # ------------------------------------------------------------------------------------------ the calculator
 
 
-def calculator_rows(*, tanh_d: int = 5, tanh_ks: tuple[int, ...] = (1, 2, 3), tanh_widths: tuple[int, ...] = (3, 6),
-                    mf_d: int = 4, conv_length: int = 6, conv_kernel: int = 3, conv2d_length: int = 4,
-                    conv2d_kernel: int = 2, seed: int = 0) -> list[dict]:
+def calculator_rows(
+    *,
+    tanh_d: int = 5,
+    tanh_ks: tuple[int, ...] = (1, 2, 3),
+    tanh_widths: tuple[int, ...] = (3, 6),
+    mf_d: int = 4,
+    conv_length: int = 6,
+    conv_kernel: int = 3,
+    conv2d_length: int = 4,
+    conv2d_kernel: int = 2,
+    seed: int = 0,
+) -> list[dict]:
     """Every row of the calculator table: model, target, parameter count, computed model rank, formula."""
     rows: list[dict] = []
     for bias, d in ((False, tanh_d), (True, 1)):
@@ -240,37 +258,67 @@ def calculator_rows(*, tanh_d: int = 5, tanh_ks: tuple[int, ...] = (1, 2, 3), ta
                 if m < k:
                     continue
                 dim = d + 1 if bias else d
-                rows.append(dict(
-                    family="two-layer tanh" + (" with bias" if bias else ""),
-                    model=f"width {m}, input dim {d}" + (" (+ bias)" if bias else ""),
-                    target=f"{k} neuron{'s' if k > 1 else ''}", params=m * (1 + dim),
-                    rank=two_layer_rank(k, d, m, bias=bias, seed=seed), formula=formula_two_layer(k, d, bias),
-                    formula_text=f"k(d0+2) = {k}·({d}+2)" if bias else f"k(d+1) = {k}·({d}+1)",
-                    generic=two_layer_generic_rank(d, m, bias=bias, seed=seed + 1)))
+                rows.append(
+                    dict(
+                        family="two-layer tanh" + (" with bias" if bias else ""),
+                        model=f"width {m}, input dim {d}" + (" (+ bias)" if bias else ""),
+                        target=f"{k} neuron{'s' if k > 1 else ''}",
+                        params=m * (1 + dim),
+                        rank=two_layer_rank(k, d, m, bias=bias, seed=seed),
+                        formula=formula_two_layer(k, d, bias),
+                        formula_text=f"k(d0+2) = {k}·({d}+2)" if bias else f"k(d+1) = {k}·({d}+1)",
+                        generic=two_layer_generic_rank(d, m, bias=bias, seed=seed + 1),
+                    )
+                )
     for r in range(1, mf_d + 1):
-        rows.append(dict(family="matrix factorization", model=f"W = AB, {mf_d}×{mf_d}, hidden {mf_d}",
-                         target=f"rank {r}", params=2 * mf_d * mf_d, rank=matrix_factorization_rank(mf_d, r, seed=seed),
-                         formula=formula_matrix_factorization(mf_d, r), formula_text=f"2rd − r² = 2·{r}·{mf_d} − {r}²",
-                         generic=matrix_factorization_generic_rank(mf_d, seed=seed + 1)))
+        rows.append(
+            dict(
+                family="matrix factorization",
+                model=f"W = AB, {mf_d}×{mf_d}, hidden {mf_d}",
+                target=f"rank {r}",
+                params=2 * mf_d * mf_d,
+                rank=matrix_factorization_rank(mf_d, r, seed=seed),
+                formula=formula_matrix_factorization(mf_d, r),
+                formula_text=f"2rd − r² = 2·{r}·{mf_d} − {r}²",
+                generic=matrix_factorization_generic_rank(mf_d, seed=seed + 1),
+            )
+        )
     for dim, L, K in ((1, conv_length, conv_kernel), (2, conv2d_length, conv2d_kernel)):
         for readout in ("sum", "position"):
             for C in (1, 2):
                 net = ConvNet(L, K, dim, C, readout)
                 shape = f"L={L}" if dim == 1 else f"{L}×{L}"
                 kshape = f"K={K}" if dim == 1 else f"{K}×{K}"
-                ftxt = (f"K{'²' if dim == 2 else ''}+1 = {K ** dim}+1" if readout == "sum"
-                        else f"K{'²' if dim == 2 else ''}+L{'²' if dim == 2 else ''} = {K ** dim}+{L ** dim}")
-                rows.append(dict(
-                    family=f"{dim}-D CNN, {'sum pooling' if readout == 'sum' else 'position-wise readout'}",
-                    model=f"input {shape}, kernel {kshape}, {C} channel{'s' if C > 1 else ''}",
-                    target="1 channel", params=net.n_params, rank=conv_rank(net, 1, seed=seed),
-                    formula=formula_cnn(1, K, L, dim, readout), formula_text=ftxt, generic=None))
-        n = L ** dim
-        rows.append(dict(family=f"fully connected on the {dim}-D input",
-                         model=f"width {n}, input dim {n}", target="the 1-channel CNN target (sum pooling)",
-                         params=n * (n + 1), rank=fcn_rank_for_conv_target(L, K, dim, 1, seed=seed),
-                         formula=formula_fcn_for_cnn_target(1, L, dim),
-                         formula_text=f"L^{dim}(L^{dim}+1) = {n}·{n + 1}", generic=None))
+                ftxt = (
+                    f"K{'²' if dim == 2 else ''}+1 = {K**dim}+1"
+                    if readout == "sum"
+                    else f"K{'²' if dim == 2 else ''}+L{'²' if dim == 2 else ''} = {K**dim}+{L**dim}"
+                )
+                rows.append(
+                    dict(
+                        family=f"{dim}-D CNN, {'sum pooling' if readout == 'sum' else 'position-wise readout'}",
+                        model=f"input {shape}, kernel {kshape}, {C} channel{'s' if C > 1 else ''}",
+                        target="1 channel",
+                        params=net.n_params,
+                        rank=conv_rank(net, 1, seed=seed),
+                        formula=formula_cnn(1, K, L, dim, readout),
+                        formula_text=ftxt,
+                        generic=None,
+                    )
+                )
+        n = L**dim
+        rows.append(
+            dict(
+                family=f"fully connected on the {dim}-D input",
+                model=f"width {n}, input dim {n}",
+                target="the 1-channel CNN target (sum pooling)",
+                params=n * (n + 1),
+                rank=fcn_rank_for_conv_target(L, K, dim, 1, seed=seed),
+                formula=formula_fcn_for_cnn_target(1, L, dim),
+                formula_text=f"L^{dim}(L^{dim}+1) = {n}·{n + 1}",
+                generic=None,
+            )
+        )
     for row in rows:
         row["match"] = bool(row["rank"] == row["formula"])
     return rows
@@ -294,8 +342,14 @@ LLR_KERNEL_1D = (0.6, 0.8, 1.0)
 LLR_KINDS = ("cnn", "lc", "fc")
 LLR_NAMES = {"cnn": "CNN (shared kernel)", "lc": "locally connected (no sharing)", "fc": "fully connected"}
 # the published model ranks (SCIENCE.md): LLR Figure 3 (1-D, d = 5, s = 3, hidden bias) and 2-D per kernel at d = 28, s = 3
-LLR_PUBLISHED = {("1-D", "cnn"): 7, ("1-D", "lc"): 15, ("1-D", "fc"): 21,
-                 ("2-D", "cnn"): 685, ("2-D", "lc"): 6760, ("2-D", "fc"): 530660}
+LLR_PUBLISHED = {
+    ("1-D", "cnn"): 7,
+    ("1-D", "lc"): 15,
+    ("1-D", "fc"): 21,
+    ("2-D", "cnn"): 685,
+    ("2-D", "lc"): 6760,
+    ("2-D", "fc"): 530660,
+}
 
 
 def formula_llr(kind: str, d: int, s: int, dim: int, bias: bool, k: int = 1) -> int:
@@ -380,8 +434,8 @@ class LocalNet:
         lead = theta.shape[:-1]
         nw, nb = M * pw * kw, bm * bp
         w = theta[..., :nw].reshape(*lead, M, pw, kw)
-        b = theta[..., nw:nw + nb].reshape(*lead, bm, bp)
-        a = theta[..., nw + nb:].reshape(*lead, M, self.P)
+        b = theta[..., nw : nw + nb].reshape(*lead, bm, bp)
+        a = theta[..., nw + nb :].reshape(*lead, M, self.P)
         Pm = valid_patches(self.d, self.s, self.dim).to(theta)
         if self.kind == "fc":
             K = w
@@ -409,11 +463,14 @@ class LocalNet:
         (M, pw, kw), (bm, bp), _ = self.shapes
         kernel = torch.as_tensor(kernel, dtype=F64).reshape(-1)
         if self.kind == "fc":
-            w = torch.einsum("j,pjl->pl", kernel, valid_patches(self.d, self.s, self.dim))[None].expand(M, -1, -1)
+            w = torch.einsum("j,pjl->pl", kernel, valid_patches(self.d, self.s, self.dim))[None].expand(
+                M, -1, -1
+            )
         else:
             w = kernel[None, None].expand(M, pw, kw)
-        return torch.cat([w.reshape(-1), torch.zeros(bm * bp, dtype=F64),
-                          torch.full((M * self.P,), 1.0 / M, dtype=F64)])
+        return torch.cat(
+            [w.reshape(-1), torch.zeros(bm * bp, dtype=F64), torch.full((M * self.P,), 1.0 / M, dtype=F64)]
+        )
 
 
 def llr_kernel(s: int, dim: int, seed: int = 0) -> Tensor:
@@ -437,8 +494,15 @@ def llr_rank(net: LocalNet, *, seed: int = 0, n_inputs: int | None = None, rtol:
     return numerical_rank(J, rtol)
 
 
-def published_rows(*, multipliers: tuple[int, ...] = (1, 2, 3), d2_check: int = 5, s2: int = 3, d2: int = 28,
-                   check_multiplier: int = 2, seed: int = 0) -> list[dict]:
+def published_rows(
+    *,
+    multipliers: tuple[int, ...] = (1, 2, 3),
+    d2_check: int = 5,
+    s2: int = 3,
+    d2: int = 28,
+    check_multiplier: int = 2,
+    seed: int = 0,
+) -> list[dict]:
     """The published model ranks, computed: per model one row for the 1-D LLR Figure-3 setting (d = 5, s = 3,
     hidden bias; the numerical rank at every width multiplier) and one for the 2-D setting at d = ``d2``,
     s = ``s2`` without bias (the closed form at d2, checked against the numerical rank at d = ``d2_check`` with
@@ -447,24 +511,46 @@ def published_rows(*, multipliers: tuple[int, ...] = (1, 2, 3), d2_check: int = 
     for kind in LLR_KINDS:
         ranks = [llr_rank(LocalNet(kind, 5, 3, 1, M, True), seed=seed) for M in multipliers]
         f = formula_llr(kind, 5, 3, 1, True)
-        rows.append(dict(model=LLR_NAMES[kind], setting="1-D, d=5, s=3, hidden bias (LLR Figure 3)",
-                         published=LLR_PUBLISHED[("1-D", kind)], computed=ranks[0],
-                         computed_by_multiplier={str(M): r for M, r in zip(multipliers, ranks)},
-                         formula=f, how="numerical Jacobian rank at the target", kind=kind, dim=1,
-                         params_by_multiplier={str(M): LocalNet(kind, 5, 3, 1, M, True).n_params for M in multipliers}))
+        rows.append(
+            dict(
+                model=LLR_NAMES[kind],
+                setting="1-D, d=5, s=3, hidden bias (LLR Figure 3)",
+                published=LLR_PUBLISHED[("1-D", kind)],
+                computed=ranks[0],
+                computed_by_multiplier={str(M): r for M, r in zip(multipliers, ranks)},
+                formula=f,
+                how="numerical Jacobian rank at the target",
+                kind=kind,
+                dim=1,
+                params_by_multiplier={str(M): LocalNet(kind, 5, 3, 1, M, True).n_params for M in multipliers},
+            )
+        )
     for kind in LLR_KINDS:
         net = LocalNet(kind, d2_check, s2, 2, check_multiplier, False)
-        rows.append(dict(model=LLR_NAMES[kind], setting=f"2-D, d={d2}, s={s2}, per kernel, no bias",
-                         published=LLR_PUBLISHED[("2-D", kind)], computed=formula_llr(kind, d2, s2, 2, False),
-                         formula=formula_llr(kind, d2, s2, 2, False),
-                         how=f"closed form at d={d2}; checked by the numerical rank at d={d2_check}, {check_multiplier} kernels",
-                         check_d=d2_check, check_numerical=llr_rank(net, seed=seed),
-                         check_formula=formula_llr(kind, d2_check, s2, 2, False), kind=kind, dim=2,
-                         check_params=net.n_params))
+        rows.append(
+            dict(
+                model=LLR_NAMES[kind],
+                setting=f"2-D, d={d2}, s={s2}, per kernel, no bias",
+                published=LLR_PUBLISHED[("2-D", kind)],
+                computed=formula_llr(kind, d2, s2, 2, False),
+                formula=formula_llr(kind, d2, s2, 2, False),
+                how=f"closed form at d={d2}; checked by the numerical rank at d={d2_check}, {check_multiplier} kernels",
+                check_d=d2_check,
+                check_numerical=llr_rank(net, seed=seed),
+                check_formula=formula_llr(kind, d2_check, s2, 2, False),
+                kind=kind,
+                dim=2,
+                check_params=net.n_params,
+            )
+        )
     for r in rows:
         ok = r["computed"] == r["published"]
         if r["dim"] == 1:
-            ok = ok and all(v == r["published"] for v in r["computed_by_multiplier"].values()) and r["formula"] == r["computed"]
+            ok = (
+                ok
+                and all(v == r["published"] for v in r["computed_by_multiplier"].values())
+                and r["formula"] == r["computed"]
+            )
         else:
             ok = ok and r["check_numerical"] == r["check_formula"]
         r["match"] = bool(ok)
@@ -476,19 +562,31 @@ def llr_target(X: Tensor, kernel: Tensor | None = None) -> Tensor:
     1-channel valid CNN with another 1-D ``kernel``."""
     k = torch.as_tensor(LLR_KERNEL_1D if kernel is None else kernel, dtype=X.dtype)
     s = len(k)
-    return sum(torch.tanh(X[..., p:p + s] @ k) for p in range(X.shape[-1] + 1 - s))
+    return sum(torch.tanh(X[..., p : p + s] @ k) for p in range(X.shape[-1] + 1 - s))
 
 
-def train_llr(net: LocalNet, n_values: tuple[int, ...], seeds: tuple[int, ...], *, scale: float, lr: float,
-              steps: int, n_test: int = 2000) -> dict[str, Tensor]:
+def train_llr(
+    net: LocalNet,
+    n_values: tuple[int, ...],
+    seeds: tuple[int, ...],
+    *,
+    scale: float,
+    lr: float,
+    steps: int,
+    n_test: int = 2000,
+) -> dict[str, Tensor]:
     """Full-batch gradient descent (step ``lr``, ``steps`` steps) on the loss (1/2n) Σ_i (f(x_i) − f*(x_i))² of
     every (n, seed) trial, ONE batched tensor program: x_i ~ N(0, I_d) (seed's stream; a smaller n uses the
     leading rows), θ₀ = ``scale`` · N(0, I) (seed's stream, shared over n). Returns per trial (``(len(n_values),
     len(seeds))``) the test error (1/2) mean (f − f*)² on ``n_test`` fresh inputs, the final training loss, and
     the test error of the zero function (for a relative error)."""
     N, S = max(n_values), len(seeds)
-    X = torch.stack([torch.from_numpy(np.random.default_rng([s, 10]).standard_normal((N, net.D))) for s in seeds])
-    th0 = torch.stack([torch.from_numpy(np.random.default_rng([s, 11]).standard_normal(net.n_params)) for s in seeds])
+    X = torch.stack(
+        [torch.from_numpy(np.random.default_rng([s, 10]).standard_normal((N, net.D))) for s in seeds]
+    )
+    th0 = torch.stack(
+        [torch.from_numpy(np.random.default_rng([s, 11]).standard_normal(net.n_params)) for s in seeds]
+    )
     Xt = torch.from_numpy(np.random.default_rng([10**6, 12]).standard_normal((n_test, net.D)))
     B = len(n_values) * S
     Xb = X.repeat(len(n_values), 1, 1)  # (B, N, D), trial b = (n index, seed index)
@@ -509,5 +607,9 @@ def train_llr(net: LocalNet, n_values: tuple[int, ...], seeds: tuple[int, ...], 
         ft = net.forward(theta, Xt[None].expand(B, -1, -1))
         test = 0.5 * ((ft - yt) ** 2).mean(1)
     shape = (len(n_values), S)
-    return {"test_error": test.reshape(shape), "train_loss": train_loss.reshape(shape),
-            "zero_error": 0.5 * (yt**2).mean(), "theta": theta.detach().reshape(*shape, -1)}
+    return {
+        "test_error": test.reshape(shape),
+        "train_loss": train_loss.reshape(shape),
+        "zero_error": 0.5 * (yt**2).mean(),
+        "theta": theta.detach().reshape(*shape, -1),
+    }
