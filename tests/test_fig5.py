@@ -41,7 +41,7 @@ def test_active_mask_participation_ratio_and_angles():
 def test_canonical_sign_flips_runs_with_negative_C1():
     theta = np.ones((2, 5, 3, 3))
     C = np.array([[-1.0, -2.0, -3.0], [1.0, 2.0, 3.0]])
-    out = neurons.canonical_sign(theta, C)
+    out = neurons.with_canonical_sign(theta, C)
     assert (out[0] == -1).all() and (out[1] == 1).all()
 
 

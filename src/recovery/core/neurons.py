@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from .alignment import canonical_sign
+
 X_GRID = np.linspace(-2.0, 2.0, 101)  # inputs over which a neuron's output contribution is maximized
 
 
@@ -35,10 +37,11 @@ def participation_ratio(contrib: np.ndarray) -> np.ndarray:
     return c.sum(-1) ** 2 / (c * c).sum(-1)
 
 
-def canonical_sign(theta: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Flip every neuron of a run by sign(C_1) (σ is odd, so (a, w) ~ (−a, −w); with C_i/C_1 > 0 all neurons
-    share that sign), making runs of different seeds comparable. ``theta: (R, ..., m, 3)``, ``C: (R, m)``."""
-    s = np.sign(np.asarray(C, float)[:, 0])
+def with_canonical_sign(theta: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Flip every neuron of a run by the run's :func:`~recovery.core.alignment.canonical_sign` (σ is odd, so
+    (a, w) ~ (−a, −w); with C_i/C_1 > 0 all neurons share that sign), making runs of different seeds comparable.
+    ``theta: (R, ..., m, 3)``, ``C: (R, m)``."""
+    s = np.array([canonical_sign(c) for c in np.asarray(C, float)])
     return np.asarray(theta) * s.reshape(-1, *([1] * (np.ndim(theta) - 1)))
 
 

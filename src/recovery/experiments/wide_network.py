@@ -40,10 +40,10 @@ from ..core.dynamics import Status, torch_threads
 from ..core.neurons import (
     active_mask,
     angular_spread,
-    canonical_sign,
     direction_angle,
     neuron_contributions,
     participation_ratio,
+    with_canonical_sign,
 )
 from ..sweeps import RunConfig, run_many
 
@@ -265,9 +265,9 @@ def run(
     C = np.concatenate([r["C"] for r in res])
     times = res[0]["times"]
     sub = np.unique(np.concatenate([np.arange(0, len(times), TRAJ_STRIDE), [len(times) - 1]]))
-    traj = canonical_sign(np.stack([r["theta_traj"][0, sub] for r in res]), C)  # (R', K', m, 3)
+    traj = with_canonical_sign(np.stack([r["theta_traj"][0, sub] for r in res]), C)  # (R', K', m, 3)
     contrib_t = neuron_contributions(traj)
-    final = canonical_sign(np.concatenate([r["final_theta"] for r in res]), C)
+    final = with_canonical_sign(np.concatenate([r["final_theta"] for r in res]), C)
     contrib = neuron_contributions(final)
     active = active_mask(contrib, cfg.active_fraction)
     angles_t = direction_angle(traj)
@@ -310,7 +310,7 @@ def run(
         arrays["check_gen_error"] = np.concatenate([r["gen_error"] for r in rc])
         arrays["check_n_active"] = active_mask(
             neuron_contributions(
-                canonical_sign(np.concatenate([r["final_theta"] for r in rc]), C[R - 2 : R])
+                with_canonical_sign(np.concatenate([r["final_theta"] for r in rc]), C[R - 2 : R])
             ),
             cfg.active_fraction,
         ).sum(-1)
