@@ -45,7 +45,7 @@ from ..config import (
     check_int_list,
     spec,
 )
-from ..related.benign import Setting, Trials, conserved_ratio, snr_quantity, train
+from ..related.benign import RECORDS, Setting, Trials, conserved_ratio, snr_quantity, train
 
 DESCRIPTION = (
     "Related: benign overfitting of a ReLU CNN with trainable output layer (arXiv:2410.19139): "
@@ -412,24 +412,7 @@ def analyse(
     # Figure 3 trajectories
     ti = trajectory_index(cfg)
     K = raw["t"].shape[0]
-    traj = {
-        k: raw[k][:, ti].T
-        for k in (
-            "t",
-            "loss",
-            "v_norm",
-            "W_norm",
-            "ratio",
-            "ratio_med",
-            "ratio_min",
-            "ratio_max",
-            "v_change",
-            "drift",
-            "noise_inner",
-            "v_noise",
-            "paper_ratio",
-        )
-    }
+    traj = {k: raw[k][:, ti].T for k in RECORDS}
     steps = raw["steps"][ti]
     e = int(steps[0])
     rm = traj["ratio_med"][0, : e + 1]
