@@ -286,6 +286,7 @@ def test_an_interrupted_book_build_builds_when_run_again(tmp_path):
     (book / "book" / "vendor").mkdir(parents=True)
     (book / "notebooks").mkdir()
     (book / "_config.yml").write_text((root / "_config.yml").read_text())
+    (book / "book" / "references.bib").write_text((root / "book" / "references.bib").read_text())  # named by it
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")
     (book / "book" / "intro.md").write_text("# Intro\nSee {doc}`../notebooks/page`.\n")
     nb = nbformat.v4.new_notebook()
