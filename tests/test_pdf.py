@@ -63,6 +63,11 @@ def pdf_pages(pdf: Path) -> list[str]:
 HEAD = 250  # a chapter's title is within the first characters of the page it starts
 
 
+def _plain(text: str) -> str:
+    """Whitespace folded (a title may wrap) and typographic quotes as typed (Sphinx's smartquotes print ’)."""
+    return " ".join(text.split()).replace("\u2019", "'").replace("\u2018", "'")
+
+
 def chapter_pages(pages: list[str], titles: list[str]) -> list[int | None]:
     """The page (1-based) each chapter starts on, looked for in toc order after the previous chapter's page
     (``None``: not found, the rest are then not looked for). A chapter starts a page that begins with its title;
@@ -71,8 +76,8 @@ def chapter_pages(pages: list[str], titles: list[str]) -> list[int | None]:
     out: list[int | None] = []
     start = 0
     for t in titles:
-        key = max((" ".join(p.split()) for p in re.split(r"\$[^$]*\$", t)), key=len)
-        hit = next((i for i in range(start, len(pages)) if key in pages[i][:HEAD]), None)
+        key = _plain(max((" ".join(p.split()) for p in re.split(r"\$[^$]*\$", t)), key=len))
+        hit = next((i for i in range(start, len(pages)) if key in _plain(pages[i][:HEAD])), None)
         out.append(None if hit is None else hit + 1)
         if hit is None:
             return out + [None] * (len(titles) - len(out))
@@ -114,6 +119,7 @@ def small_book(tmp_path_factory) -> Path:
     book = tmp_path_factory.mktemp("pdfbook")
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     (book / "book").mkdir()
+    shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")  # _config.yml names it
     (book / "book" / "vendor").symlink_to(ROOT / "book" / "vendor")  # MathJax and plotly.js (make vendor)
     (book / "notebooks").mkdir()
     (book / "_toc.yml").write_text(

@@ -79,7 +79,7 @@ def code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-@dataclass
+@dataclass(eq=False)  # identity: nested tracking() blocks hold equal-looking logs
 class RunLog:
     """What a run did with the cache and where it computed (``result.json`` records it)."""
 

@@ -391,7 +391,10 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
     return summary
 
 
-def run(cfg: Config, *, progress: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Run (or load) the boundary experiment and summarize it (``result.json``)."""
+def run(
+    cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run (or load) the boundary experiment and summarize it (``result.json``). Its bisection is sequential
+    (each round's ratios depend on the last), so ``scheduler`` and ``device`` are accepted and not used."""
     arrays = compute(cfg, progress=progress)
     return summarize(cfg, arrays), arrays
