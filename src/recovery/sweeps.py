@@ -417,7 +417,9 @@ WORK_FACTOR = 7  # working memory of a batch per trial, in units of one trial's 
 KEPT_FACTOR = 2  # the kept arrays, counted twice: the join of the batches and the allocator's retained pages
 # After the small-system path (numpy working arrays per block) a fresh clone's run of 3000 seeds (t = 1e5,
 # batches of 1000) peaked at 467 MiB, 60 MiB above the earlier constants: the base allows for it.
-BASE_MEMORY = 420 * 2**20  # the interpreter with torch, numpy and scipy loaded, and the engine's block buffers
+BASE_MEMORY = (
+    420 * 2**20
+)  # the interpreter with torch, numpy and scipy loaded, and the engine's block buffers
 
 
 def available_memory() -> int | None:
