@@ -26,7 +26,7 @@ from ..figures.fig4 import (
 from . import common as plots
 from .fig3 import fig3_convergence_3d
 
-NOT_RECOVERED = "#ff7f0e"
+NOT_RECOVERED = "#d62728"  # red: orange and blue are the paper's Q² and Q¹
 OUTCOME_COLORS = {Q1: plots.SET_COLORS[Q1], Q2: plots.SET_COLORS[Q2], NEITHER: "#2ca02c"}  # recovered, by set
 X_RANGE = (-3.0, 3.0)
 Y_RANGE = (-1.6, 1.6)

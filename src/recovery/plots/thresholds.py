@@ -13,13 +13,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core.outcomes import OUTCOME_KEYS, OUTCOME_NAMES, Outcome
+from ..core.theory import Q1, Q2
 from . import common as plots
 
-OUTCOME_COLORS = {
-    Outcome.RECOVERED_Q1: "#d62728",
-    Outcome.RECOVERED_Q2: "#1f77b4",
+OUTCOME_COLORS = {  # the paper's Figure 3 colours for the two branches (blue Q¹, orange Q²)
+    Outcome.RECOVERED_Q1: plots.SET_COLORS[Q1],
+    Outcome.RECOVERED_Q2: plots.SET_COLORS[Q2],
     Outcome.RECOVERED_OTHER: "#2ca02c",
-    Outcome.NEAR_MISS: "#ff7f0e",
+    Outcome.NEAR_MISS: "#d62728",
     Outcome.SPURIOUS: "#9467bd",
     Outcome.NOT_INTERPOLATING: "#7f7f7f",
 }
@@ -82,7 +83,7 @@ def fraction_vs_n(summary: dict[str, Any]) -> go.Figure:
         ("recovered", "recovered (our rule)", "#000000", "solid", 2.5),
         ("recovered_Q2", "recovered at Q²", OUTCOME_COLORS[Outcome.RECOVERED_Q2], "dash", 1.5),
         ("recovered_Q1", "recovered at Q¹", OUTCOME_COLORS[Outcome.RECOVERED_Q1], "dash", 1.5),
-        ("below_paper_threshold", "error < 1e-8 alone (near misses included)", "#ff7f0e", "dot", 1.5),
+        ("below_paper_threshold", "error < 1e-8 alone (near misses included)", "#d62728", "dot", 1.5),
     )
     for c, d in enumerate(designs, start=1):
         rows = summary["per_n"][d]
