@@ -31,7 +31,7 @@ TEST_PATHS := tests $(wildcard notebooks)
 help:
 	@echo "make book       build the book into _build/html (open _build/html/index.html)"
 	@echo "make pdf        the book as one PDF, printed by headless Chromium: _build/pdf/book.pdf"
-	@echo "make test       lint (ruff), then the tests and the notebooks (nbval --nbval-lax)"
+	@echo "make test       lint (ruff), then the tests and the notebooks (nbval --nbval-lax), on 2 workers"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make reproduce  every figure at the paper's size into results/FIGURE/"
 	@echo "make bench      time the gradient-flow integrator"
@@ -89,8 +89,11 @@ lint: venv
 	$(VENV)/bin/ruff check src tests tools
 	$(VENV)/bin/ruff format --check src tests tools
 
+# Two workers (pytest-xdist; the CI machine has 2 cores), one results cache shared by both (conftest.py); what must
+# share a process shares an xdist_group: a notebook's nbval cells, and the built book with the tests that read it.
+TEST_WORKERS ?= 2
 test: venv vendor browser-deps lint
-	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=20
+	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=25 -n $(TEST_WORKERS) --dist loadgroup
 
 CHROMIUM ?= /usr/bin/chromium
 PDFTOTEXT ?= /usr/bin/pdftotext

@@ -8,7 +8,10 @@ figures the page must produce; ``BAD[name]``: one bad parameter and the start of
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import nbformat
 
 NOTEBOOKS = {
     "fig1": "fig1_scale_sweep",
@@ -251,3 +254,74 @@ def cli_options(params: dict[str, Any]) -> list[str]:
     for k, v in params.items():
         out += ["--" + k.replace("_", "-"), ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)]
     return out
+
+
+# Every page's checks can fail (tests/test_checks_fail.py): the code slipped in right after the page has computed
+# its results, after which the checks cell must stop with an AssertionError.
+# page -> code run right after the cell that computes the page's results (the first cell assigning `summary`)
+WRONG_INPUT: dict[str, str] = {
+    # n = 3 is recovered only approximately: errors of exactly 0 there are impossible
+    "fig1": "arrays['even_gen_error'] = np.zeros_like(arrays['even_gen_error'])",
+    # a prescribed C2/C1 that was not applied
+    "fig2": "arrays['C'] = arrays['C'] * np.array([1.0, 1.01])",
+    # shuffled labels: the Q1 seeds no longer form one band around |C1/C2| = 1
+    "fig3": (
+        "arrays = dict(arrays); arrays['label'] = np.random.default_rng(0).permutation(arrays['label']); "
+        "summary = fig3_summary(cfg, arrays)"
+    ),
+    # recoveries claimed below the optimistic sample size (n = 2)
+    "fig4": "st['recovered'] = st['recovered'].copy(); st['recovered'][:, 0] = True",
+    # the prescribed ratios C_i/C_1 perturbed
+    "fig5": "arrays['C'] = arrays['C'] * (1 + 1e-3 * np.arange(arrays['C'].shape[-1]))",
+    # a band edge on the wrong side of |C1/C2| = 1 on every data set
+    "fig6": "[r.__setitem__('threshold_low', 1.1) for r in summary['per_data_seed']]",
+    "fig7": "arrays['C'] = arrays['C'] * np.array([1.0, 1.01])",
+    # one trial with the complementary set of active neurons
+    "fig8": "arrays['active'] = arrays['active'].copy(); arrays['active'][0] = ~arrays['active'][0]",
+    # a wrong optimistic sample size (model rank of the target)
+    "table1": "summary['optimistic_sample_size'] = 4",
+    # every run labelled recovered, although at n = 2 none is near the target
+    "thresholds": "st['outcome'] = np.full_like(st['outcome'], int(outcomes.Outcome.RECOVERED_Q1))",
+    # recoveries below the optimistic size
+    "phase": "st['outcome'] = st['outcome'].copy(); st['outcome'][:, 0] = int(Outcome.RECOVERED_Q2)",
+    # limits that depend on the scale
+    "theorem1": "summary['limit_same_set_small_scale'] = False",
+    # a wrong model rank on the branches
+    "hessian": "arrays['geo_model_rank'] = arrays['geo_model_rank'] + 1",
+    "rank_calculator": "summary['all_formulas_match'] = False",
+    "completion": "summary['disconnected_rank2_fraction'] = 0.5",
+    # a wrong model rank on every branch
+    "geometry": "[r.__setitem__('model_rank', [99]) for rows in summary['rows'].values() for r in rows]",
+    "benign_overfitting": "summary['fraction_interpolating'] = 0.5",
+}
+
+
+def with_wrong_input(path: Path, code: str) -> nbformat.NotebookNode:
+    """The notebook at ``path``, then its cells after the run cell again (``control``: the checks must pass again on
+    the same results), then ``code`` and those cells once more (``wrong``: the checks must fail).
+
+    The run cell is the first code cell (not ``parameters``) that assigns ``summary``; the cells repeated are those
+    from there to the checks cell (the one that prints "all checks passed"), without the figure cells
+    (``remove-input``), so the wrong input costs no second drawing. Each added cell carries its pass in its
+    metadata (``wrong_input_pass``)."""
+    nb = nbformat.read(path, as_version=4)
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    at = next(
+        i for i in code_cells if "summary" in nb.cells[i].source and "parameters" not in _tags(nb.cells[i])
+    )
+    end = next(i for i in code_cells if "all checks passed" in nb.cells[i].source)
+    again = [nb.cells[i] for i in code_cells if at < i <= end and "remove-input" not in _tags(nb.cells[i])]
+
+    def copy(cell: nbformat.NotebookNode, label: str) -> nbformat.NotebookNode:
+        new = nbformat.v4.new_code_cell(cell.source)
+        new.metadata["wrong_input_pass"] = label
+        return new
+
+    wrong = nbformat.v4.new_code_cell("import numpy as np\n" + code + "  # the wrong input")
+    wrong.metadata["wrong_input_pass"] = "input"
+    nb.cells += [copy(c, "control") for c in again] + [wrong] + [copy(c, "wrong") for c in again]
+    return nb
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return cell.metadata.get("tags", [])

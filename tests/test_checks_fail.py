@@ -1,8 +1,11 @@
-"""Every page's checks can fail: each notebook is run at its reduced size with one deliberately wrong input slipped
-in right after the page has computed its results (shuffled labels, a wrong prescribed ratio, a wrong model rank,
-recoveries claimed where none happened, ...). The notebook must then stop in its checks cell with an
-AssertionError, after its figures were drawn: a page whose checks pass on wrong data proves nothing.
+"""Every page's checks can fail. Each page's notebook runs at its reduced size in tests/test_figure_contract.py with
+one deliberately wrong input slipped in right after the page has computed its results (shuffled labels, a wrong
+prescribed ratio, a wrong model rank, recoveries claimed where none happened, ...; the table is
+``figure_sizes.WRONG_INPUT``): the page's checks must pass on its own results and stop with an AssertionError on the
+wrong ones. A page whose checks pass on wrong data proves nothing.
 
+Here: every page has a wrong input, and the harness that slips it in (``figure_sizes.with_wrong_input``) repeats
+the right cells and can tell a page whose checks never fail (a real kernel runs a small notebook).
 The boundary page is covered by the contract tests (its checks fail at the reduced size by design).
 """
 
@@ -14,78 +17,58 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
-from figure_sizes import NOTEBOOKS, notebook_parameters
+from figure_sizes import NOTEBOOKS, WRONG_INPUT, with_wrong_input
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
-
-# page -> code run right after the cell that computes the page's results (the first cell assigning `summary`)
-WRONG_INPUT: dict[str, str] = {
-    # n = 3 is recovered only approximately: errors of exactly 0 there are impossible
-    "fig1": "arrays['even_gen_error'] = np.zeros_like(arrays['even_gen_error'])",
-    # a prescribed C2/C1 that was not applied
-    "fig2": "arrays['C'] = arrays['C'] * np.array([1.0, 1.01])",
-    # shuffled labels: the Q1 seeds no longer form one band around |C1/C2| = 1
-    "fig3": (
-        "arrays = dict(arrays); arrays['label'] = np.random.default_rng(0).permutation(arrays['label']); "
-        "summary = fig3_summary(cfg, arrays)"
-    ),
-    # recoveries claimed below the optimistic sample size (n = 2)
-    "fig4": "st['recovered'] = st['recovered'].copy(); st['recovered'][:, 0] = True",
-    # the prescribed ratios C_i/C_1 perturbed
-    "fig5": "arrays['C'] = arrays['C'] * (1 + 1e-3 * np.arange(arrays['C'].shape[-1]))",
-    # a band edge on the wrong side of |C1/C2| = 1 on every data set
-    "fig6": "[r.__setitem__('threshold_low', 1.1) for r in summary['per_data_seed']]",
-    "fig7": "arrays['C'] = arrays['C'] * np.array([1.0, 1.01])",
-    # one trial with the complementary set of active neurons
-    "fig8": "arrays['active'] = arrays['active'].copy(); arrays['active'][0] = ~arrays['active'][0]",
-    # a wrong optimistic sample size (model rank of the target)
-    "table1": "summary['optimistic_sample_size'] = 4",
-    # every run labelled recovered, although at n = 2 none is near the target
-    "thresholds": "st['outcome'] = np.full_like(st['outcome'], int(outcomes.Outcome.RECOVERED_Q1))",
-    # recoveries below the optimistic size
-    "phase": "st['outcome'] = st['outcome'].copy(); st['outcome'][:, 0] = int(Outcome.RECOVERED_Q2)",
-    # limits that depend on the scale
-    "theorem1": "summary['limit_same_set_small_scale'] = False",
-    # a wrong model rank on the branches
-    "hessian": "arrays['geo_model_rank'] = arrays['geo_model_rank'] + 1",
-    "rank_calculator": "summary['all_formulas_match'] = False",
-    "completion": "summary['disconnected_rank2_fraction'] = 0.5",
-    # a wrong model rank on every branch
-    "geometry": "[r.__setitem__('model_rank', [99]) for rows in summary['rows'].values() for r in rows]",
-    "benign_overfitting": "summary['fraction_interpolating'] = 0.5",
-}
 
 
 def test_every_page_has_a_wrong_input():
     assert set(WRONG_INPUT) | {"boundary"} == set(NOTEBOOKS)
 
 
-def _with_wrong_input(path: Path, code: str) -> nbformat.NotebookNode:
-    nb = nbformat.read(path, as_version=4)
-    at = next(
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and "summary" in c.source and "parameters" not in c.metadata.get("tags", [])
-    )
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell("import numpy as np\n" + code + "  # the wrong input"))
+@pytest.mark.parametrize("name", sorted(WRONG_INPUT))
+def test_the_wrong_input_repeats_the_cells_from_the_run_to_the_checks_without_figures(name):
+    base = nbformat.read(NB / f"{NOTEBOOKS[name]}.ipynb", as_version=4)
+    nb = with_wrong_input(NB / f"{NOTEBOOKS[name]}.ipynb", WRONG_INPUT[name])
+    added = nb.cells[len(base.cells) :]
+    passes = [c.metadata["wrong_input_pass"] for c in added]
+    k = passes.count("control")
+    assert k >= 1 and passes == ["control"] * k + ["input"] + ["wrong"] * k
+    assert WRONG_INPUT[name] in added[k].source
+    assert "all checks passed" in added[k - 1].source and "all checks passed" in added[-1].source
+    assert not any("remove-input" in c.metadata.get("tags", []) for c in added)
+
+
+def _small_page(checks: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("summary = {'x': x}"),
+        nbformat.v4.new_code_cell("print('figure')", metadata={"tags": ["remove-input"]}),
+        nbformat.v4.new_code_cell(checks + "\nprint('all checks passed')"),
+    ]
     return nb
 
 
-@pytest.mark.parametrize("name", sorted(WRONG_INPUT))
-def test_a_wrong_input_fails_the_pages_checks(name, tmp_path):
-    src = tmp_path / f"{name}-wrong.ipynb"
-    nbformat.write(_with_wrong_input(NB / f"{NOTEBOOKS[name]}.ipynb", WRONG_INPUT[name]), src)
-    params = {k: list(v) if isinstance(v, tuple) else v for k, v in notebook_parameters(name).items()}
-    with pytest.raises(pm.PapermillExecutionError) as e:
+@pytest.mark.parametrize(
+    ("checks", "fails_on_wrong"),
+    [("assert summary['x'] == 1", True), ("assert summary['x'] > -10**9  # cannot fail", False)],
+)
+def test_the_harness_tells_checks_that_can_fail_from_checks_that_cannot(checks, fails_on_wrong, tmp_path):
+    page = tmp_path / "page.ipynb"
+    nbformat.write(_small_page(checks), page)
+    nbformat.write(with_wrong_input(page, "summary = {'x': 2}"), tmp_path / "wrong.ipynb")
+    out = tmp_path / "out.ipynb"
+    if fails_on_wrong:
+        with pytest.raises(pm.PapermillExecutionError) as e:
+            pm.execute_notebook(
+                str(tmp_path / "wrong.ipynb"), str(out), progress_bar=False, kernel_name="python3"
+            )
+        assert e.value.ename == "AssertionError"
+        cells = json.loads(out.read_text())["cells"]
+        failed = [c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+        assert [c["metadata"]["wrong_input_pass"] for c in failed] == ["wrong"]
+    else:  # a page whose checks cannot fail runs through: the contract test's pytest.raises would catch that
         pm.execute_notebook(
-            str(src), str(tmp_path / "out.ipynb"), cwd=str(NB), progress_bar=False, parameters=params
+            str(tmp_path / "wrong.ipynb"), str(out), progress_bar=False, kernel_name="python3"
         )
-    assert e.value.ename == "AssertionError", (e.value.ename, e.value.evalue)
-    # it is the checks cell that stopped, not an earlier one
-    cells = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
-    failed = [
-        c
-        for c in cells
-        if c["cell_type"] == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
-    ]
-    assert failed and "all checks passed" in "".join(failed[0]["source"])

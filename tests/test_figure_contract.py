@@ -2,7 +2,8 @@
 tested in its own test file):
 
 * its notebook runs for real at a reduced size through papermill, ends with "all checks passed" and draws its
-  figures (their div ids);
+  figures (their div ids); in the same kernel its checks then fail on a deliberately wrong input
+  (``figure_sizes.WRONG_INPUT``, see tests/test_checks_fail.py);
 * a bad parameter stops its notebook with the validator's one-line message;
 * ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash, provenance, cache
   status and headline), arrays.npz and a stamped figure.png;
@@ -16,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import papermill as pm
 import pytest
 from figure_sizes import (
@@ -24,8 +26,10 @@ from figure_sizes import (
     DIVS,
     NOTEBOOKS,
     REDUCED,
+    WRONG_INPUT,
     cli_options,
     notebook_parameters,
+    with_wrong_input,
 )
 
 from recovery.figures import FIGURES, get
@@ -46,25 +50,39 @@ def _jsonable(params: dict) -> dict:
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_notebook_runs_at_reduced_size_and_draws_its_figures(name, tmp_path):
+def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_a_wrong_input(name, tmp_path):
+    """One kernel per page: the notebook as it is (must pass its checks and draw its figures), then its checks
+    again on the same results (must pass: re-running them changes nothing), then once more after a wrong input
+    (must fail in the checks cell). See tests/test_checks_fail.py for the wrong inputs."""
     out = tmp_path / f"{name}.ipynb"
-
-    def run() -> None:
+    src = tmp_path / f"{name}-with-wrong-input.ipynb"
+    checked = name not in CHECKS_NEED_BOOK_SIZE
+    nb = with_wrong_input(NB / f"{NOTEBOOKS[name]}.ipynb", WRONG_INPUT[name]) if checked else None
+    if nb is None:
+        nb = nbformat.read(NB / f"{NOTEBOOKS[name]}.ipynb", as_version=4)
+    nbformat.write(nb, src)
+    with pytest.raises(pm.PapermillExecutionError) as e:
         pm.execute_notebook(
-            str(NB / f"{NOTEBOOKS[name]}.ipynb"),
+            str(src),
             str(out),
             cwd=str(NB),
             progress_bar=False,
             parameters=_jsonable(notebook_parameters(name)),
         )
-
-    if name in CHECKS_NEED_BOOK_SIZE:
-        with pytest.raises(pm.PapermillExecutionError) as e:
-            run()
-        assert e.value.ename == "AssertionError"  # a science check, not the machinery
-    else:
-        run()
-        assert "all checks passed" in out.read_text()
+    assert e.value.ename == "AssertionError", (
+        e.value.ename,
+        e.value.evalue,
+    )  # a science check, not the machinery
+    cells = json.loads(out.read_text())["cells"]
+    failed = [
+        i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
+    assert len(failed) == 1 and "all checks passed" in "".join(cells[failed[0]]["source"]), failed
+    if checked:  # the page as it is passed its checks, twice; only the wrong input made them fail
+        assert cells[failed[0]]["metadata"].get("wrong_input_pass") == "wrong", failed
+        passed = [c for c in cells if c["metadata"].get("wrong_input_pass") == "control"]
+        assert passed and all(not any(o.get("output_type") == "error" for o in c["outputs"]) for c in passed)
+        assert "all checks passed" in json.dumps([c.get("outputs", []) for c in cells[: failed[0]]])
     text = out.read_text()
     for div in DIVS[name]:
         assert div in text, div

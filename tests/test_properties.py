@@ -89,15 +89,29 @@ def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(
         assume(False)  # a valid value would start a real run: only invalid ones are fed to the CLI
     except ParameterError:
         pass
-    cache = Path(os.environ["RECOVERY_CACHE_DIR"])
-    before = _snapshot(cache) if cache.exists() else {}
+    # a cache of this test's own, holding an entry (the session's cache is shared with another worker that may
+    # write to it meanwhile)
+    cache = tmp_path_factory.getbasetemp() / "cli-bad-values-cache"
+    cache.mkdir(exist_ok=True)
+    (cache / "an-entry.npz").write_bytes(b"kept as it is")
+    before = _snapshot(cache)
     out = tmp_path_factory.mktemp("o") / "out"
-    code = cli.main(["run", figure, f"--{name.replace('_', '-')}", value, "--out", str(out), "--no-progress"])
+    saved = os.environ.get("RECOVERY_CACHE_DIR")
+    os.environ["RECOVERY_CACHE_DIR"] = str(cache)
+    try:
+        code = cli.main(
+            ["run", figure, f"--{name.replace('_', '-')}", value, "--out", str(out), "--no-progress"]
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("RECOVERY_CACHE_DIR")
+        else:
+            os.environ["RECOVERY_CACHE_DIR"] = saved
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("recovery: error: invalid "), err
     assert name in err[0]
     assert not out.exists()
-    assert (_snapshot(cache) if cache.exists() else {}) == before
+    assert _snapshot(cache) == before
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
