@@ -57,3 +57,53 @@ def test_every_figure_page_renders_offline_and_every_slider_moves(built_book):
             info,
         )
         assert (shots / (Path(page).stem + ".png")).stat().st_size > 20_000
+
+
+def _slider_page(tmp_path: Path, steps_change_the_plot: bool) -> Path:
+    """A page like the book's: one plotly figure (the vendored plotly.js, offline) with a slider whose steps
+    change the trace's data, or steps that do nothing."""
+    plotly_js = (ROOT / "book" / "vendor" / "plotly.min.js").as_uri()
+    ys = [[1, 2, 3], [3, 2, 1], [2, 2, 2]]
+    steps = [
+        {"method": "restyle", "args": [{"y": [y if steps_change_the_plot else ys[0]]}], "label": str(i)}
+        for i, y in enumerate(ys)
+    ]
+    fig = {
+        "data": [{"y": ys[0], "type": "scatter"}],
+        "layout": {"width": 600, "height": 400, "sliders": [{"steps": steps, "active": 0}]},
+    }
+    html = (
+        f'<html><head><script src="{plotly_js}"></script></head><body><div id="g"></div>'
+        f"<script>Plotly.newPlot('g', {json.dumps(fig['data'])}, {json.dumps(fig['layout'])});</script>"
+        "</body></html>"
+    )
+    page = tmp_path / "notebooks" / "page.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(html)
+    return tmp_path
+
+
+@pytest.mark.parametrize("works", [True, False])
+def test_the_browser_check_tells_a_slider_that_moves_the_plot_from_one_that_does_not(tmp_path, works):
+    """The check that guards the book's sliders can fail: on a page whose slider steps leave the plot as it is,
+    it reports that slider; on the same page with working steps it passes (and waits no fixed time)."""
+    root = _slider_page(tmp_path, works)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "browser_check.py"),
+            str(root),
+            "--screenshots",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads((tmp_path / "s" / "report.json").read_text())["notebooks/page.html"]
+    assert report["sliders"] == 1, report
+    if works:
+        assert r.returncode == 0 and report["problems"] == [], r.stdout + r.stderr
+    else:
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert any("does not change the plot" in p for p in report["problems"]), report

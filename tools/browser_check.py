@@ -26,6 +26,11 @@ import os
 import sys
 from pathlib import Path
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the checks need playwright; main() says so
+    PlaywrightTimeout = TimeoutError
+
 CHROMIUM = os.environ.get("RECOVERY_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -47,6 +52,14 @@ KERNEL_NOTE = "need a running Python kernel"
 # Notebook pages of text, tables and checks only (no figure to move): still checked for console errors and requests.
 TEXT_PAGES = ("notebooks/named_results.html",)
 
+# Waits: polled, never fixed (a page or a slider that works returns at once; one that does not, after the timeout).
+RENDER_TIMEOUT_MS = 10_000
+MOVE_TIMEOUT_MS = 2_000
+POLL_MS = 50
+FIRST_MOVE_MS = 250
+_ALL_DRAWN_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .every(g => g.querySelector('.main-svg, canvas'))"""
+
 # A signature of a plotly graph's visible state: which traces are visible, the data of the visible
 # traces (shortened) and the title.
 _SIGNATURE_JS = """(gd) => {
@@ -58,6 +71,33 @@ _SIGNATURE_JS = """(gd) => {
   const title = (gd.layout.title && (gd.layout.title.text || gd.layout.title)) || '';
   return JSON.stringify([vis, dat, title]);
 }"""
+
+
+def _settled_signature(page, gd, before: list[str]) -> str:
+    """The plot's signature once the move has taken effect: polled until it differs from the previous state
+    (or, when the move goes back, until it equals the first), at most ``MOVE_TIMEOUT_MS``; then returned as it
+    is, so a slider that does nothing is reported, not waited for forever."""
+    expect_change = len(before) == 1
+    deadline_polls = MOVE_TIMEOUT_MS // POLL_MS
+    if not before:
+        # the first move (to the start, where the plot may already be): nothing to wait for but time, then until
+        # the plot is stable
+        page.wait_for_timeout(FIRST_MOVE_MS)
+        sig = gd.evaluate(_SIGNATURE_JS)
+        for _ in range(deadline_polls):
+            page.wait_for_timeout(POLL_MS)
+            again = gd.evaluate(_SIGNATURE_JS)
+            if again == sig:
+                break
+            sig = again
+        return sig
+    sig = gd.evaluate(_SIGNATURE_JS)
+    for _ in range(deadline_polls):
+        if (sig != before[-1]) if expect_change else (sig == before[0]):
+            return sig
+        page.wait_for_timeout(POLL_MS)
+        sig = gd.evaluate(_SIGNATURE_JS)
+    return sig
 
 
 def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
@@ -76,7 +116,11 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
 
     page.route("**/*", route)
     page.goto(url, wait_until="load")
-    page.wait_for_timeout(1500)  # MathJax and plotly render after load
+    # plotly renders after load: wait until every plot has drawn (a plot that never draws is reported below)
+    try:
+        page.wait_for_function(_ALL_DRAWN_JS, timeout=RENDER_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        pass
     graphs = page.locator(".js-plotly-plot")
     n_graphs = graphs.count()
     for i in range(n_graphs):
@@ -98,8 +142,7 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
             sigs = []
             for frac in (0.01, 0.99, 0.01):
                 page.mouse.click(box["x"] + frac * box["width"], box["y"] + box["height"] / 2)
-                page.wait_for_timeout(300)
-                sigs.append(gd.evaluate(_SIGNATURE_JS))
+                sigs.append(_settled_signature(page, gd, sigs))
             if sigs[0] == sigs[1] or sigs[0] != sigs[2]:
                 problems.append(f"slider {k} of plot {gd.get_attribute('id')} does not change the plot")
     ranges = page.locator("input[type=range]")
@@ -123,8 +166,7 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
         for key in ("Home", "End", "Home"):
             rng.focus()
             page.keyboard.press(key)
-            page.wait_for_timeout(300)
-            sigs.append(gd.evaluate(_SIGNATURE_JS))
+            sigs.append(_settled_signature(page, gd, sigs))
         if sigs[0] == sigs[1] or sigs[0] != sigs[2]:
             problems.append(f"range input {k} ({rng.get_attribute('id')}) does not change plot {target}")
     shot.parent.mkdir(parents=True, exist_ok=True)
