@@ -89,11 +89,11 @@ lint: venv
 	$(VENV)/bin/ruff check src tests tools
 	$(VENV)/bin/ruff format --check src tests tools
 
-# Two workers (pytest-xdist; the CI machine has 2 cores), one results cache shared by both (conftest.py); what must
-# share a process shares an xdist_group: a notebook's nbval cells, and the built book with the tests that read it.
+# Two workers (pytest-xdist; the CI machine has 2 cores), one results cache shared by both; what must share a
+# process is one unit of work (conftest.py): a notebook's nbval cells, and the built book with the tests that read it.
 TEST_WORKERS ?= 2
 test: venv vendor browser-deps lint
-	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=25 -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest $(TEST_PATHS) --nbval-lax -p no:cacheprovider --durations=25 -n $(TEST_WORKERS)
 
 CHROMIUM ?= /usr/bin/chromium
 PDFTOTEXT ?= /usr/bin/pdftotext
