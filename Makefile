@@ -61,10 +61,11 @@ book: venv vendor
 	@echo "book: open _build/html/index.html"
 
 # The build alone, for any book folder (tests build small broken books with it to check it fails loudly).
+# tools/jb_build.py is `jupyter-book build` with Sphinx reading, so executing, the notebooks on every core.
 BOOK_ROOT ?= .
 build-html: venv
 	@mkdir -p $(BOOK_ROOT)/_build
-	$(JB) build $(BOOK_ROOT) --builder html --all -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/book-build.log
+	$(PY) tools/jb_build.py -- $(BOOK_ROOT) --builder html --all -W -n --keep-going 2>&1 | tee $(BOOK_ROOT)/_build/book-build.log
 
 # --- PDF --------------------------------------------------------------------------------------
 # The book as one PDF, printed by the headless Chromium of the browser tests (no TeX): `make book` (executes

@@ -3,6 +3,7 @@ missing glued number each fail the same build command `make book` uses, with a m
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -85,3 +86,53 @@ def test_html_check_reports_a_table_left_as_plain_text(tmp_path):
     )
     assert check.returncode != 0
     assert "rendered as plain text" in check.stderr and "notebooks/page.html" in check.stderr
+
+
+def _many_pages_book(tmp: Path, pages: int, failing: int | None) -> Path:
+    """A book with enough notebook pages for Sphinx to read (execute) them in parallel; page ``failing`` raises."""
+    tmp.mkdir()
+    book = _book(tmp, "# Intro\n", "from myst_nb import glue\nglue('page_key', 0.0, display=False)")
+    toc = "format: jb-book\nroot: book/intro\nchapters:\n"
+    for i in range(pages):
+        nb = nbformat.v4.new_notebook()
+        code = f"from myst_nb import glue\nglue('key{i}', {i} + 0.5, display=False)\n"
+        if i == failing:
+            code += f"raise RuntimeError('page {i} broke here')\n"
+        nb.cells = [
+            nbformat.v4.new_markdown_cell(f"# Page {i}\nvalue {{glue:text}}`key{i}`"),
+            nbformat.v4.new_code_cell(code),
+        ]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, book / "notebooks" / f"p{i}.ipynb")
+        toc += f"  - file: notebooks/p{i}\n"
+    (book / "_toc.yml").write_text(toc)
+    return book
+
+
+def test_the_book_executes_its_notebooks_in_parallel_and_a_failure_still_names_its_page_and_error(tmp_path):
+    """`make book` reads (executes) the notebooks on two processes (tools/jb_build.py); each page gets its own
+    glued values, and a cell that raises still fails the build with the page's name and the error's text."""
+    good = _many_pages_book(tmp_path / "good", 6, failing=None)
+    r = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={good}"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "RECOVERY_BOOK_JOBS": "2"},
+    )
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-3000:]
+    assert "book/intro .. notebooks/" in log  # Sphinx's progress line of a parallel read (a chunk of pages)
+    for i in range(6):
+        assert f"{i + 0.5}" in (good / "_build" / "html" / "notebooks" / f"p{i}.html").read_text()
+    bad = _many_pages_book(tmp_path / "bad", 6, failing=4)
+    r = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={bad}"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "RECOVERY_BOOK_JOBS": "2"},
+    )
+    log = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "notebooks/p4.ipynb" in log and "page 4 broke here" in log
