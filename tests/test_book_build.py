@@ -3,6 +3,7 @@ missing glued number each fail the same build command `make book` uses, with a m
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -95,7 +96,10 @@ def _many_pages_book(tmp: Path, pages: int, failing: int | None) -> Path:
     toc = "format: jb-book\nroot: book/intro\nchapters:\n"
     for i in range(pages):
         nb = nbformat.v4.new_notebook()
-        code = f"from myst_nb import glue\nglue('key{i}', {i} + 0.5, display=False)\n"
+        code = (
+            f"import time\nt0 = time.time()\ntime.sleep(2)\nfrom myst_nb import glue\nglue('key{i}', {i} + 0.5, "
+            f"display=False)\nopen({str(tmp / f'p{i}.times')!r}, 'w').write(f'{{t0}} {{time.time()}}')\n"
+        )
         if i == failing:
             code += f"raise RuntimeError('page {i} broke here')\n"
         nb.cells = [
@@ -122,7 +126,8 @@ def test_the_book_executes_its_notebooks_in_parallel_and_a_failure_still_names_i
     )
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-3000:]
-    assert "book/intro .. notebooks/" in log  # Sphinx's progress line of a parallel read (a chunk of pages)
+    spans = [tuple(map(float, (good / f"p{i}.times").read_text().split())) for i in range(6)]
+    assert any(a[0] < b[1] and b[0] < a[1] for a, b in itertools.combinations(spans, 2)), spans  # two at once
     for i in range(6):
         assert f"{i + 0.5}" in (good / "_build" / "html" / "notebooks" / f"p{i}.html").read_text()
     bad = _many_pages_book(tmp_path / "bad", 6, failing=4)

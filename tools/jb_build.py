@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"--jobs must be >= 1, got {a.jobs}")
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
 
+    import sphinx.builders as sphinx_builders
     import sphinx_multitoc_numbering
     from jupyter_book import sphinx as jb_sphinx
     from jupyter_book.cli import main as jb_main
@@ -37,7 +38,14 @@ def main(argv: list[str] | None = None) -> None:
     jb_sphinx.build_sphinx = functools.partial(jb_sphinx.build_sphinx, jobs=a.jobs)
     sys.argv = ["jupyter-book", "build", *args]
     sphinx_multitoc_numbering.setup = _declared_parallel_safe(sphinx_multitoc_numbering.setup)
+    # One page per process: Sphinx would hand each process a batch of ten pages, which puts the slowest pages
+    # (the last ones of the book) into one batch; one at a time, a free process takes the next page.
+    sphinx_builders.make_chunks = _one_page_per_chunk
     jb_main.main()
+
+
+def _one_page_per_chunk(arguments, nproc, maxbatch=10):
+    return [[a] for a in arguments]
 
 
 def _declared_parallel_safe(setup):
