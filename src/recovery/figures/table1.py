@@ -30,7 +30,7 @@ and for evenly spaced (on [−2, 2]) and Gaussian (N(0, 1), several data sets) t
 * the *separation sample size* of the branch: the smallest n from which on (within ``n_values``) the branch is
   separated at every sampled point and data set. Counting equations gives the lower bound P − dim(branch);
 * the convergence rate of gradient flow to the branch (Hessian page's rate experiment, ONE run_many call shared
-  with the cross-check below), and the smallest n at which random small initializations recover the target on
+  with the cross-check below), and the smallest n at which random small initializations are recovered exactly on
   the branch (:mod:`recovery.figures.thresholds`; its book-size cells are shared through the cache).
 """
 
@@ -109,7 +109,7 @@ class Config(UserConfig):
     real zero: not separated), ``dim_samples`` and ``dim_nearby`` (the Hessian page's projection estimate).
 
     Rates (Hessian page's experiment: n = 6 evenly spaced, s = 1e-8): ``rate_seeds`` (0 skips), ``rate_t_max``,
-    ``rate_rtol``, ``q1_time_window``. Cross-check with recovery runs (thresholds page): ``xcheck_seeds`` random
+    ``rate_rtol``, ``q1_time_window``. Cross-check with the runs recovered exactly (thresholds page): ``xcheck_seeds`` random
     initializations per (design, n) (0 skips), horizon ``xcheck_t_max``.
     """
 
@@ -169,7 +169,7 @@ class Config(UserConfig):
         )
 
     def thresholds_config(self) -> thr.Config:
-        """The thresholds page's configuration of the recovery cross-check (its defaults otherwise)."""
+        """The thresholds page's configuration of the exact-recovery cross-check (its defaults otherwise)."""
         return thr.Config(
             designs=self.designs,
             n_values=self.n_values,
@@ -328,7 +328,7 @@ def branch_rows(
 def run(
     cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The table: geometry at every (training set, n, point), then the rates and the recovery cross-check, whose
+    """The table: geometry at every (training set, n, point), then the rates and the exact-recovery cross-check, whose
     gradient-flow runs all go through ONE :func:`recovery.sweeps.run_many` call (cached, shared with the Hessian
     and thresholds pages when the parameters agree)."""
     t0 = time.perf_counter()
