@@ -106,7 +106,7 @@ def test_reduced_run_gives_the_table_and_agrees_with_recovery_runs():
     assert rows["Q1"]["branch_dimension_measured"] == [1] and rows["Q2"]["branch_dimension_measured"] == [2]
     assert s["separation_n"] == {"even": {"Q1": 5, "Q2": 4}, "gaussian": {"Q1": 5, "Q2": 4}}
     assert s["separation_n_projection"]["even"] == {"Q1": 5, "Q2": 4}
-    assert s["recovery_separation_n"] == s["separation_n"]
+    assert s["separation_n_recovered_exact"] == s["separation_n"]
     assert rows["Q1"]["morse_bott"]["even"] == {"3": True, "4": False, "5": False, "6": False}
     assert all(rows["Q2"]["morse_bott"]["even"].values())
     for key in ("figure", "paper", "parameters", "package_version", "code_hash", "runtime_s", "headline"):

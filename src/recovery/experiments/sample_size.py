@@ -1,23 +1,24 @@
 """Sample-size thresholds of arXiv:2405.13787, measured: the optimistic and the separation sample size.
 
-The paper's abstract: "below the optimistic sample size, recovery is unattainable; at the optimistic sample
-size, recovery becomes attainable albeit with a set of initialization of zero measure. Upon reaching the
-separation sample size, the set of initialization that can successfully recover the target function shifts
-from zero to positive measure."
+The paper's abstract, in our words: with fewer samples than the optimistic sample size no initialization
+recovers the target; at that size only a zero-measure set of initializations does; from the separation sample
+size on, a positive-measure set does.
 
 * The *optimistic sample size* is the model rank of the target (arXiv:2307.08921, arXiv:2211.11623), computed
   by :func:`recovery.theory.model_rank` (3 for Example 1).
 * The *separation sample size* is measured: for every n, ``seeds`` random initializations θ₀ = s·θ̂ (small s)
-  are trained by gradient flow, the fraction that recovers gets a 95 % Wilson interval, and the separation
-  size is the smallest n whose interval's lower bound exceeds ``min_fraction`` (0: at least one recovery).
+  are trained by gradient flow, the fraction *recovered exactly* gets a 95 % Wilson interval, and the
+  separation size is the smallest n whose interval's lower bound exceeds ``min_fraction`` (0: at least one).
 
-What counts as a recovery *(ours)*. The paper's threshold (generalization error < 1e-8) alone cannot tell a
-run that converges to the target from a spurious interpolant that merely lies close to it: at n = 3 such near
-misses pass 1e-8 for a few per cent of initializations, and their share shrinks like a power of the threshold
-(zero measure in the limit). A run therefore recovers if its error is below ``threshold`` and either at
-round-off level (below ``strict_threshold``) or still converging: unfinished at the horizon, with its error
-down by at least ``min_decay`` over the last decade of time, or no larger than ``max_gap`` times its training
-loss (the remaining error is the training misfit itself, not a function hidden between the samples). A run
+Two outcomes, named as on the book's intro page: a run *passes the paper's threshold* when its generalization
+error is below 1e-8 (the paper's rule); it is *recovered exactly* *(our rule)* when it ends on Q¹ ∪ Q². The
+paper's threshold alone cannot tell a run that converges to the target from a spurious interpolant that merely
+lies close to it: at n = 3 such near misses pass 1e-8 for a few per cent of initializations, and their share
+shrinks like a power of the threshold (zero measure in the limit). A run is therefore recovered exactly if its
+error is below ``threshold`` and either at round-off level (below ``strict_threshold``) or still converging:
+unfinished at the horizon, with its error down by at least ``min_decay`` over the last decade of time, or no
+larger than ``max_gap`` times its training loss (the remaining error is the training misfit itself, not a
+function hidden between the samples). A run
 that finished training (loss at round-off) with an error in between, or an unfinished one that meets neither
 condition, is a *near miss*.
 
@@ -63,15 +64,13 @@ from ..core.theory import (
 from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = (
-    "Sample-size thresholds: recovery fraction vs n from random small inits (optimistic, separation)"
+    "Sample-size thresholds: fraction recovered exactly vs n from random small inits (optimistic, separation)"
 )
 
+# the abstract's statement, paraphrased (SCIENCE.md: never copy the paper's sentences)
 PAPER_STATEMENT = (
-    "below the optimistic sample size, recovery is unattainable; at the optimistic sample size, recovery "
-    "becomes attainable albeit with a set of initialization of zero measure. Upon reaching the separation "
-    "sample "
-    "size, the set of initialization that can successfully recover the target function shifts from zero to "
-    "positive measure."
+    "abstract (paraphrased): below the optimistic sample size no initialization recovers the target; at it, only "
+    "a zero-measure set of initializations does; from the separation sample size on, a positive-measure set does"
 )
 NOT_AVAILABLE = "not available to us"
 
@@ -94,12 +93,12 @@ class Config(UserConfig):
     * ``n_values``, ``seeds`` (initializations per (design, n); the same θ̂ for every n), ``first_seed``,
       ``init_scale`` (s, small), ``t_max`` (horizon; not stated in the paper), ``rtol``,
       ``checkpoints_per_decade`` (of the stored trajectories).
-    * The recovery rule: ``threshold`` (the paper's 1e-8), ``strict_threshold`` (round-off level of a finished
-      recovery), ``interpolation_loss`` (a run interpolates if its final training loss is below it),
+    * The rule for *recovered exactly*: ``threshold`` (the paper's 1e-8), ``strict_threshold`` (round-off level
+      of a finished recovery), ``interpolation_loss`` (a run interpolates if its final training loss is below it),
       ``min_decay`` (an unfinished run below ``threshold`` still counts if its error fell at least this factor
       over the last decade of time), or its error is at most ``max_gap`` times its training loss.
-    * ``min_fraction``: separation size = smallest n whose 95 % Wilson lower bound of the recovered fraction
-      exceeds it (0: at least one recovery).
+    * ``min_fraction``: separation size = smallest n whose 95 % Wilson lower bound of the fraction recovered
+      exactly exceeds it (0: at least one exact recovery).
     """
 
     designs: tuple[str, ...] = spec(("even", "gaussian"), check_choice_list, DESIGNS)
@@ -214,7 +213,7 @@ def per_n_table(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, list[dict[s
             row = {
                 "n": n,
                 "trials": S,
-                "recovered": _frac(int(rec.sum()), S),
+                "recovered_exact": _frac(int(rec.sum()), S),
                 "recovered_Q1": _frac(int((o == Outcome.RECOVERED_Q1).sum()), S),
                 "recovered_Q2": _frac(int((o == Outcome.RECOVERED_Q2).sum()), S),
             }
@@ -224,8 +223,10 @@ def per_n_table(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, list[dict[s
             row["spurious_incl_near_miss"] = _frac(
                 int(np.isin(o, [Outcome.SPURIOUS, Outcome.NEAR_MISS]).sum()), S
             )
-            row["below_paper_threshold"] = _frac(int((ge < cfg.threshold).sum()), S)
-            row["recovered_still_converging"] = int((rec & unfinished & (ge >= cfg.strict_threshold)).sum())
+            row["passes_threshold"] = _frac(int((ge < cfg.threshold).sum()), S)
+            row["recovered_exact_still_converging"] = int(
+                (rec & unfinished & (ge >= cfg.strict_threshold)).sum()
+            )
             row["median_gen_error"] = float(np.median(ge))
             rows.append(row)
         out[d] = rows
@@ -237,18 +238,20 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     table = per_n_table(cfg, st)
     S, ns = cfg.seeds, list(cfg.n_values)
     opt = optimistic_sample_size()
-    sep, sep_branch, sep_paper_only, zero_measure, below = {}, {}, {}, {}, {}
+    sep, sep_branch, sep_passes, zero_measure, below = {}, {}, {}, {}, {}
     for i, d in enumerate(cfg.designs):
         rows = table[d]
-        sep[d] = separation_size_by_recovery(ns, [r["recovered"]["count"] for r in rows], S, cfg.min_fraction)
+        sep[d] = separation_size_by_recovery(
+            ns, [r["recovered_exact"]["count"] for r in rows], S, cfg.min_fraction
+        )
         sep_branch[d] = {
             b: separation_size_by_recovery(
                 ns, [r[f"recovered_{b}"]["count"] for r in rows], S, cfg.min_fraction
             )
             for b in ("Q1", "Q2")
         }
-        sep_paper_only[d] = separation_size_by_recovery(
-            ns, [r["below_paper_threshold"]["count"] for r in rows], S, cfg.min_fraction
+        sep_passes[d] = separation_size_by_recovery(
+            ns, [r["passes_threshold"]["count"] for r in rows], S, cfg.min_fraction
         )
         if opt in ns:
             zero_measure[d] = power_law_exponent(st["gen_error"][i, ns.index(opt)], eps0=100 * cfg.threshold)
@@ -263,9 +266,9 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         + ", ".join(f"{d}: {opt}" for d in cfg.designs)
         + "; separation sample size (measured) "
         + ", ".join(f"{d}: {sep[d]}" for d in cfg.designs),
-        "recovered fraction by n: "
+        "fraction recovered exactly by n: "
         + "; ".join(
-            d + " " + " ".join(f"{r['n']}:{r['recovered']['fraction']:.2f}" for r in table[d])
+            d + " " + " ".join(f"{r['n']}:{r['recovered_exact']['fraction']:.2f}" for r in table[d])
             for d in cfg.designs
         )
         + f" ({S} inits, s={cfg.init_scale:g}, horizon {cfg.t_max:g})",
@@ -282,14 +285,15 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "optimistic_sample_size": {d: opt for d in cfg.designs},
         "separation_sample_size": sep,
         "separation_sample_size_by_branch": sep_branch,
-        "separation_sample_size_paper_threshold_only": sep_paper_only,
+        "separation_sample_size_passes_threshold": sep_passes,
         "paper_optimistic_sample_size": NOT_AVAILABLE,
         "paper_separation_sample_size": NOT_AVAILABLE,
         "expected_separation_derived": EXPECTED_SEPARATION,
         "optimistic_rule": "model rank of the target at the condensed point (recovery.theory.model_rank)",
-        "separation_rule": f"smallest n whose 95 % Wilson lower bound of the recovered fraction is > "
-        f"{cfg.min_fraction:g} (with 0: at least one of the {S} initializations recovers)",
-        "recovery_rule": recovery_rule_text(cfg),
+        "separation_rule": f"smallest n whose 95 % Wilson lower bound of the fraction recovered exactly is > "
+        f"{cfg.min_fraction:g} (with 0: at least one of the {S} initializations is recovered exactly)",
+        "recovered_exact_rule": recovery_rule_text(cfg),
+        "passes_threshold_rule": f"generalization error < {cfg.threshold:g} (the paper's rule)",
         "interpolation_rule": f"final training loss < {cfg.interpolation_loss:g}",
         "classification_rule": CLASSIFICATION_RULE,
         "branch_model_ranks": branch_ranks(),

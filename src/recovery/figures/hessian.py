@@ -101,6 +101,31 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "table_design": cfg.designs[0],
         "first_design": cfg.designs[0],
         "second_design": cfg.designs[1] if len(cfg.designs) > 1 else "–",
+        **_q1_counts(cfg, arrays),
+    }
+
+
+def _q1_counts(cfg: Config, arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """The measured counts the prose states for Q¹ (all designs and sampled points, "/" where they differ): zero
+    eigenvalues from n = 4 on, the local dimension of the minimum set at n = 4 and from n = 5 on; and whether the
+    designs give the same counts at every n."""
+    q1 = arrays["geo_branch"] == "Q1"
+    ns = np.array(cfg.n_values)
+
+    def sets(key: str, sel: np.ndarray) -> str:
+        vals = sorted({int(v) for v in arrays[key][:, sel][..., q1].ravel()})
+        return "/".join(map(str, vals)) or "not run"
+
+    same = all(
+        np.array_equal(arrays[k][0], arrays[k][g])
+        for k in ("geo_zero", "geo_dim")
+        for g in range(len(cfg.designs))
+    )
+    return {
+        "q1_zero_from4": sets("geo_zero", ns >= 4),
+        "q1_dim_n4": sets("geo_dim", ns == 4),
+        "q1_dim_from5": sets("geo_dim", ns >= 5),
+        "designs_same_counts": "give the same counts" if same else "do not give the same counts",
     }
 
 

@@ -30,7 +30,7 @@ and for evenly spaced (on [−2, 2]) and Gaussian (N(0, 1), several data sets) t
 * the *separation sample size* of the branch: the smallest n from which on (within ``n_values``) the branch is
   separated at every sampled point and data set. Counting equations gives the lower bound P − dim(branch);
 * the convergence rate of gradient flow to the branch (Hessian page's rate experiment, ONE run_many call shared
-  with the cross-check below), and the smallest n at which random small initializations recover the target on
+  with the cross-check below), and the smallest n at which random small initializations are recovered exactly on
   the branch (:mod:`recovery.figures.thresholds`; its book-size cells are shared through the cache).
 """
 
@@ -109,7 +109,7 @@ class Config(UserConfig):
     real zero: not separated), ``dim_samples`` and ``dim_nearby`` (the Hessian page's projection estimate).
 
     Rates (Hessian page's experiment: n = 6 evenly spaced, s = 1e-8): ``rate_seeds`` (0 skips), ``rate_t_max``,
-    ``rate_rtol``, ``q1_time_window``. Cross-check with recovery runs (thresholds page): ``xcheck_seeds`` random
+    ``rate_rtol``, ``q1_time_window``. Cross-check with the runs recovered exactly (thresholds page): ``xcheck_seeds`` random
     initializations per (design, n) (0 skips), horizon ``xcheck_t_max``.
     """
 
@@ -169,7 +169,7 @@ class Config(UserConfig):
         )
 
     def thresholds_config(self) -> thr.Config:
-        """The thresholds page's configuration of the recovery cross-check (its defaults otherwise)."""
+        """The thresholds page's configuration of the exact-recovery cross-check (its defaults otherwise)."""
         return thr.Config(
             designs=self.designs,
             n_values=self.n_values,
@@ -294,7 +294,7 @@ def branch_rows(
             "separation_n": {},
             "separation_n_projection": {},
             "expected_separation_n": {},
-            "recovery_separation_n": {},
+            "separation_n_recovered_exact": {},
             "morse_bott_from": {},
         }
         for design in cfg.designs:
@@ -317,7 +317,7 @@ def branch_rows(
             row["separation_n_projection"][design] = holds_from(ns, (dim == bd).all(axis=(0, 2)))
             row["morse_bott_from"][design] = holds_from(ns, mb.all(axis=(0, 2)))
             row["expected_separation_n"][design] = EXPECTED.get(design, {}).get(b)
-            row["recovery_separation_n"][design] = (
+            row["separation_n_recovered_exact"][design] = (
                 xcheck["separation_sample_size_by_branch"][design].get(b) if xcheck else None
             )
         row["rate"] = rates[b] if rates else None
@@ -328,7 +328,7 @@ def branch_rows(
 def run(
     cfg: Config, *, progress: bool = True, scheduler: str | None = None, device: str = "cpu"
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The table: geometry at every (training set, n, point), then the rates and the recovery cross-check, whose
+    """The table: geometry at every (training set, n, point), then the rates and the exact-recovery cross-check, whose
     gradient-flow runs all go through ONE :func:`recovery.sweeps.run_many` call (cached, shared with the Hessian
     and thresholds pages when the parameters agree)."""
     t0 = time.perf_counter()
@@ -416,10 +416,10 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
             if d in cfg.designs:
                 out[f"sep_{d}_{b}"] = _fmt(sep[d][b])
                 out[f"sepproj_{d}_{b}"] = _fmt(summary["separation_n_projection"][d][b])
-                out[f"rec_{d}_{b}"] = _fmt(rows[b]["recovery_separation_n"][d])
+                out[f"exact_{d}_{b}"] = _fmt(rows[b]["separation_n_recovered_exact"][d])
                 out[f"exp_{d}_{b}"] = _fmt(EXPECTED.get(d, {}).get(b))
             else:
-                for k in ("sep", "sepproj", "rec", "exp"):
+                for k in ("sep", "sepproj", "exact", "exp"):
                     out[f"{k}_{d}_{b}"] = "not run"
     g = "gaussian" if "gaussian" in cfg.designs else cfg.designs[0]
     cells = [(b, d, n) for b in BRANCHES for d in cfg.designs for n in ns]
@@ -472,7 +472,7 @@ def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
         + [
             h
             for d in cfg.designs
-            for h in (f"separation $n$ ({dn[d]})", f"recovery from random init ({dn[d]})")
+            for h in (f"separation $n$ ({dn[d]})", f"recovered exactly from random init ({dn[d]})")
         ]
         + ["Morse–Bott", "convergence ($n=6$, even)"]
     )
@@ -494,7 +494,7 @@ def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
             + [
                 c
                 for d in cfg.designs
-                for c in (f"**{_fmt(r['separation_n'][d])}**", _fmt(r["recovery_separation_n"][d]))
+                for c in (f"**{_fmt(r['separation_n'][d])}**", _fmt(r["separation_n_recovered_exact"][d]))
             ]
             + [mb, rate_text(r)]
         )
@@ -545,8 +545,8 @@ def table1_summary(
     seps = {d: {b: by[b]["separation_n"][d] for b in BRANCHES} for d in cfg.designs}
     return {
         "figure": "table1",
-        "paper": "arXiv:2405.13787, Table 1 (model rank and separation threshold per branch): the table itself was "
-        "not available to us; reconstructed from the text and the theory",
+        "paper": "arXiv:2405.13787, Table 1: its content was not available to us; this table of model rank and "
+        "separation size per branch is ours, computed from the theory",
         "paper_table": NOT_AVAILABLE,
         "expected": EXPECTED,
         "parameters": cfg.params(),
@@ -572,9 +572,9 @@ def table1_summary(
         "separation_n_projection": {
             d: {b: by[b]["separation_n_projection"][d] for b in BRANCHES} for d in cfg.designs
         },
-        "recovery_separation_n": xcheck["separation_sample_size_by_branch"] if xcheck else None,
-        "recovery_optimistic_sample_size": xcheck["optimistic_sample_size"] if xcheck else None,
-        "recovery_headline": xcheck["headline"] if xcheck else None,
+        "separation_n_recovered_exact": xcheck["separation_sample_size_by_branch"] if xcheck else None,
+        "xcheck_optimistic_sample_size": xcheck["optimistic_sample_size"] if xcheck else None,
+        "xcheck_headline": xcheck["headline"] if xcheck else None,
         "geometry_s": geometry_s,
         "flow_s": flow_s,
         "runtime_s": runtime_s,
@@ -584,7 +584,7 @@ def table1_summary(
             "separation sample size (second-order test): "
             + "; ".join(f"{d} Q1 {_fmt(seps[d]['Q1'])}, Q2 {_fmt(seps[d]['Q2'])}" for d in cfg.designs)
             + (
-                " | recovery runs: "
+                " | recovered exactly from random init: "
                 + "; ".join(
                     f"{d} Q1 {_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q1'))}, Q2 "
                     f"{_fmt(xcheck['separation_sample_size_by_branch'][d].get('Q2'))}"

@@ -1,4 +1,4 @@
-"""The sample-size thresholds page (the theory, computed): recovery against n from random small initializations. The experiment is :mod:`recovery.experiments.sample_size` (Table 1 cross-checks with it); this module adds the page's glued numbers (``summary["glue"]``)."""
+"""The sample-size thresholds page (the theory, computed): exact recovery against n from random small initializations. The experiment is :mod:`recovery.experiments.sample_size` (Table 1 cross-checks with it); this module adds the page's glued numbers (``summary["glue"]``)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
         "strict_threshold": cfg.strict_threshold,
         "min_decay": cfg.min_decay,
         "max_gap": cfg.max_gap,
+        "interpolation_loss": cfg.interpolation_loss,
+        "min_error": float(np.min(st["gen_error"])),  # the round-off floor reached by the exact recoveries
         "runtime": summary["runtime_s"],
         "call_time": float(st["call_time"]),
         "n_trials": int(st["outcome"].size),
@@ -64,7 +66,7 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
         out[f"sep_{d}"] = show(summary["separation_sample_size"].get(d))
         out[f"sepQ1_{d}"] = show(summary["separation_sample_size_by_branch"].get(d, {}).get("Q1"))
         out[f"sepQ2_{d}"] = show(summary["separation_sample_size_by_branch"].get(d, {}).get("Q2"))
-        out[f"sep_paper_{d}"] = show(summary["separation_sample_size_paper_threshold_only"].get(d))
+        out[f"sep_pass_{d}"] = show(summary["separation_sample_size_passes_threshold"].get(d))
         zm = summary["zero_measure_at_optimistic_size"].get(d, {"exponent": nan, "stderr": nan, "k": 0})
         out[f"p_{d}"] = zm["exponent"]
         out[f"p_se_{d}"] = zm["stderr"]
@@ -79,16 +81,16 @@ def glue_values(cfg: Config, summary: dict[str, Any], st: dict[str, np.ndarray])
         out[f"near_min_{d}"] = float(ge[near].min()) if near.any() else nan
         for n in range(2, 8):
             r = rows.get(n)
-            out[f"rec_{d}_n{n}"] = 100 * r["recovered"]["fraction"] if r else nan
-            out[f"lo_{d}_n{n}"] = 100 * r["recovered"]["ci95"][0] if r else nan
-            out[f"hi_{d}_n{n}"] = 100 * r["recovered"]["ci95"][1] if r else nan
+            out[f"exact_{d}_n{n}"] = 100 * r["recovered_exact"]["fraction"] if r else nan
+            out[f"lo_{d}_n{n}"] = 100 * r["recovered_exact"]["ci95"][0] if r else nan
+            out[f"hi_{d}_n{n}"] = 100 * r["recovered_exact"]["ci95"][1] if r else nan
             out[f"q1_{d}_n{n}"] = r["recovered_Q1"]["count"] if r else -1
             out[f"q2_{d}_n{n}"] = r["recovered_Q2"]["count"] if r else -1
             out[f"near_{d}_n{n}"] = r["near_miss"]["count"] if r else -1
             out[f"spur_{d}_n{n}"] = 100 * r["spurious_interpolant"]["fraction"] if r else nan
             out[f"nonint_{d}_n{n}"] = 100 * r["not_interpolating"]["fraction"] if r else nan
-            out[f"paper_{d}_n{n}"] = 100 * r["below_paper_threshold"]["fraction"] if r else nan
+            out[f"pass_{d}_n{n}"] = 100 * r["passes_threshold"]["fraction"] if r else nan
     out["n_converging"] = sum(
-        r["recovered_still_converging"] for d in cfg.designs for r in summary["per_n"][d]
+        r["recovered_exact_still_converging"] for d in cfg.designs for r in summary["per_n"][d]
     )
     return out

@@ -198,7 +198,7 @@ def scale_n_slider(
                     "data": data,
                     "layout": {
                         "title": {
-                            "text": f"s = {s:.0e}, n = {n}: recovered {is_recovered(o).mean():.0%} of "
+                            "text": f"s = {s:.0e}, n = {n}: recovered exactly {is_recovered(o).mean():.0%} of "
                             f"the {o.size} runs"
                         }
                     },
