@@ -32,6 +32,8 @@ NOTEBOOKS = {
     "completion": "related_completion",
     "geometry": "related_geometry",
     "benign_overfitting": "related_benign_overfitting",
+    # a page of the theory chapter with a notebook but no figure and no CLI run (not in recovery.figures.FIGURES)
+    "named_results": "named_results",
 }
 
 REDUCED: dict[str, dict[str, Any]] = {
@@ -176,6 +178,7 @@ REDUCED: dict[str, dict[str, Any]] = {
         "seeds": 1,
         "n_test": 500,
     },
+    "named_results": {"scales": [1e-4, 1e-7], "t_max": 1e4},
 }
 
 NOTEBOOK_ONLY: dict[str, dict[str, Any]] = {
@@ -219,6 +222,7 @@ DIVS: dict[str, tuple[str, ...]] = {
     "completion": ("completion-staircase",),
     "geometry": ("geometry-branches-3d", "geometry-rates"),
     "benign_overfitting": ("benign-trajectory-slider", "benign-fig2ac", "benign-fig2b"),
+    "named_results": (),  # a page of text and checks
 }
 
 BAD: dict[str, tuple[str, Any, str]] = {
@@ -240,6 +244,7 @@ BAD: dict[str, tuple[str, Any, str]] = {
     "completion": ("patterns", 0, "invalid patterns=0"),
     "geometry": ("settings", ["nobias"], "invalid settings[0]='nobias'"),
     "benign_overfitting": ("seeds", 0, "invalid seeds=0: must be an integer >= 1 and <= 20"),
+    "named_results": ("seed", -1, "invalid seed=-1: must be an integer >= 0"),
 }
 
 
@@ -293,6 +298,8 @@ WRONG_INPUT: dict[str, str] = {
     # a wrong model rank on every branch
     "geometry": "[r.__setitem__('model_rank', [99]) for rows in summary['rows'].values() for r in rows]",
     "benign_overfitting": "summary['fraction_interpolating'] = 0.5",
+    # Corollary 2's run started with C2 = 0 not exactly
+    "named_results": "summary['corollary2_C2_over_C1'] = 1e-3",
 }
 
 

@@ -36,6 +36,8 @@ from recovery.figures import FIGURES, get
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 PAGES = [name for name in FIGURES if name in NOTEBOOKS]
+# every notebook with parameters: the figures, and pages without a figure or a CLI run (named results)
+NOTEBOOK_PAGES = PAGES + [name for name in NOTEBOOKS if name not in FIGURES]
 
 
 def test_every_registered_figure_has_a_row_in_the_table():
@@ -49,7 +51,7 @@ def _jsonable(params: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_a_wrong_input(name, tmp_path):
     """One kernel per page: the notebook as it is (must pass its checks and draw its figures), then its checks
     again on the same results (must pass: re-running them changes nothing), then once more after a wrong input
@@ -88,7 +90,7 @@ def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_
         assert div in text, div
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_notebook_rejects_a_bad_parameter_with_one_line(name, tmp_path):
     param, value, message = BAD[name]
     with pytest.raises(pm.PapermillExecutionError) as e:
