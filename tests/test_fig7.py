@@ -55,6 +55,9 @@ def test_reduced_run_aligns_curves_on_every_gaussian_data_set():
         assert al[0] > al[1]  # the larger scale aligns less well
         assert len(set(r["reached_set"])) == 1  # one run up to a time shift: one limit
     # data sets 0 and 4 converge to Q2 with zero error well before t = 1e5
-    assert s["data_sets_all_Q2"] == [0, 4] and s["data_sets_recovered"] == [0, 4]
+    assert s["data_sets_all_Q2"] == [0, 4] and s["data_sets_pass_threshold"] == [0, 4]
+    assert s["data_sets_recovered_exact"] == [0, 4]  # every trial ends on Q1 u Q2
+    # the comparison on the grid: Example 1's growth rate ||z|| = 5.6154 for n = 6 (SCIENCE.md), ending on Q2
+    assert abs(s["grid"]["growth_rate"] - 5.6154) < 1e-3 and set(s["grid"]["reached_set"]) == {"Q2"}
     assert s["reconstructed"] is True and len(s["headline"]) == 2
     json.dumps(s)

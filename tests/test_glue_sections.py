@@ -14,7 +14,7 @@ from recovery.figures import get
 from recovery.plots.common import markdown_table
 
 # the pages whose notebooks glue summary["glue"] in one loop
-GLUE_PAGES = ["fig2", "fig6", "fig7", "fig8", "hessian", "phase", "table1", "theorem1", "thresholds"]
+GLUE_PAGES = ["fig2", "fig5", "fig6", "fig7", "fig8", "hessian", "phase", "table1", "theorem1", "thresholds"]
 
 
 def _summary(name: str) -> dict:

@@ -3,7 +3,8 @@ Theorem-1 time shift.
 
 Example 1 (width-2 tanh network, target tanh(x + 1), n = 6 evenly spaced points on [−2, 2]). Trial k starts
 from θ₀ = s_k·θ̂ with its own seed and scale, and the second neuron is rescaled so that C₂/C₁ = ``c_ratio``
-(0.5 in the paper) in every trial. Theorem 1: near θ = 0 every neuron grows along u with rate ‖z‖ and amplitude
+(0.5 in the paper) in every trial. Theorem 1, as we use it (our linearization; the paper's statement
+was not available to us): near θ = 0 every neuron grows along u with rate ‖z‖ and amplitude
 C_k, so as s → 0 the run depends only on C/‖C‖ and on τ = t + log‖C(θ₀)‖/‖z‖. A run with imbalance C lags the
 reference run (imbalance C_ref) by ``lag = log(‖C_ref‖/‖C‖)/‖z‖`` (:func:`recovery.theory.theorem1_time_shift`).
 

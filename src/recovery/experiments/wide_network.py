@@ -6,8 +6,9 @@ loss ½Σ(f − y)², gradient flow from θ₀ = s·θ̂. Trial k has its own se
 prescribed C_i/C_1. The caption prints C_i/C_1 = 1.5 + 0.0015·(i − 1), which cannot hold at i = 1; two readings
 (:data:`RATIO_READINGS`, parameter ``ratio_reading``): ``"i_ge_2"`` (the default) applies the formula for i ≥ 2;
 ``"proportional"`` reads C_i ∝ 1.5 + 0.0015·(i − 1), so C_i/C_1 = 1 + 0.001·(i − 1).
-Every trial then has the same normalized C(θ₀), and Theorem 1 says the runs coincide up to
-the lag log(‖C_ref‖/‖C‖)/‖z‖ (alignment and gap: :mod:`recovery.figures.fig2`).
+Every trial then has the same normalized C(θ₀), which by the paper's abstract determines the trajectory; the
+runs should coincide up to the lag log(‖C_ref‖/‖C‖)/‖z‖ (our linearization of Theorem 1's setting; alignment and
+gap: :mod:`recovery.figures.fig2`).
 
 *Active neuron* (our criterion, a parameter): neuron k's output contribution c_k = max over x in [−2, 2] of
 |a_k σ(w_kᵀ(x, 1))| is at least ``active_fraction`` × the largest c_j of the network. The target is not a sum of

@@ -94,4 +94,5 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "scan_seed": cfg.scan_seed,
         "floor_t": float(arrays["t_at_max"][-2]),
         "scan_big": float(big.min()) if big.size else float("nan"),
+        "c_ratio": cfg.c_ratio,
     }

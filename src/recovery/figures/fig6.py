@@ -3,8 +3,9 @@
 The paper's Figures 6–11 were not available to us; that they repeat Figures 2/3 on Gaussian data is our guess.
 This figure repeats Figure 3 (width-2 tanh network, target tanh(x + 1), s = 1e-8, 400 seeds) with n i.i.d.
 N(0, 1) inputs, for several data sets (data seeds): for each, which of Q¹/Q² each seed reaches against
-|C₁/C₂|, the measured band of ratios that reaches Q¹, and how many seeds recover. All data sets and seeds run
-as one batched program.
+|C₁/C₂|, the measured band of ratios that reaches Q¹, how many seeds pass the paper's threshold (generalization
+error < 1e-8) and how many are recovered exactly (end on Q¹ ∪ Q²). All data sets and seeds run as one batched
+program.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ DESCRIPTION = "Figure 6 (reconstructed): Figure 3 with Gaussian inputs, several 
 
 PAPER_SIZE: dict[str, Any] = {}
 QUICK_SIZE: dict[str, Any] = {"seeds": 30, "data_seeds": 2, "t_max": 1e4}
+
+# The fields of Figure 3's summary (experiments.convergence_sets.fig3_summary) that give the book's two outcomes,
+# read here only: passes the paper's threshold (error < 1e-8) and recovered exactly (ends on Q¹ ∪ Q²)
+FIG3_PASSES_THRESHOLD = "fraction_passes_threshold"
+FIG3_RECOVERED_EXACT = "fraction_recovered_exact"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ def run(
                 "fraction_Q1": s["fraction_Q1"],
                 "fraction_Q2": s["fraction_Q2"],
                 "fraction_neither": s["fraction_neither"],
-                "fraction_recovered": s["fraction_recovered"],
+                "fraction_passes_threshold": s[FIG3_PASSES_THRESHOLD],
+                "fraction_recovered_exact": s[FIG3_RECOVERED_EXACT],
                 "growth_rate": s["growth_rate"],
                 "status_counts": s["status_counts"],
             }
@@ -108,7 +115,8 @@ def run(
     }
     summary["headline"] = [
         f"data set {r['data_seed']}: Q1 band {r['threshold_low']:.3f}-{r['threshold_high']:.3f}, Q1 {r['fraction_Q1']:.2f}, "
-        f"Q2 {r['fraction_Q2']:.2f}, unresolved {r['fraction_neither']:.2f}, recovered {r['fraction_recovered']:.2f}"
+        f"Q2 {r['fraction_Q2']:.2f}, unresolved {r['fraction_neither']:.2f}, passes the paper's threshold {r['fraction_passes_threshold']:.2f}, "
+        f"recovered exactly {r['fraction_recovered_exact']:.2f}"
         for r in rows
     ]
     summary["glue"] = glue_values(cfg, summary)
@@ -134,11 +142,14 @@ def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
         "worst_neither": 100 * worst["fraction_neither"],
         "worst_span": f"[{min(worst['train_x']):.2f}, {max(worst['train_x']):.2f}]",
         "runtime": summary["runtime_s"],
+        "horizon": cfg.t_max,
+        "init_scale": cfg.init_scale,
     }
 
 
 def data_set_table(summary: dict[str, Any]) -> dict[str, list]:
-    """One row per data set: inputs span, Q¹ band, fractions reaching each set and recovered."""
+    """One row per data set: inputs span, Q¹ band, fractions reaching each set, passing the paper's threshold
+    (error < 1e-8) and recovered exactly (ending on Q¹ ∪ Q²)."""
     headers = [
         "data set",
         "inputs span",
@@ -146,7 +157,8 @@ def data_set_table(summary: dict[str, Any]) -> dict[str, list]:
         "Q¹",
         "Q²",
         "unresolved",
-        "recovered (error < 1e-8)",
+        "passes the paper's threshold (error < 1e-8)",
+        "recovered exactly (Q¹ ∪ Q²)",
     ]
     rows = [
         [
@@ -156,7 +168,8 @@ def data_set_table(summary: dict[str, Any]) -> dict[str, list]:
             f"{r['fraction_Q1']:.1%}",
             f"{r['fraction_Q2']:.1%}",
             f"{r['fraction_neither']:.1%}",
-            f"{r['fraction_recovered']:.1%}",
+            f"{r['fraction_passes_threshold']:.1%}",
+            f"{r['fraction_recovered_exact']:.1%}",
         ]
         for r in summary["per_data_seed"]
     ]

@@ -317,6 +317,12 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
         "settled_max": max(max(r["active_set_settled_at"]) for r in N),
         "nat_horizon": cfg.natural_t_max,
         "compute_s": summary["compute_s"],
+        "frac_pct": 100 * cfg.active_fraction,
+        "ratio_text": f"{cfg.c_ratio_base:g} + {cfg.c_ratio_slope:g}(i − 1)",
+        "c_min": float(arrays["C_over_C1"][ref].min()),
+        "widths_text": ", ".join(str(m) for m in cfg.widths),
+        "n_seeds": cfg.seeds,
+        "init_scale": cfg.init_scale,
     }
 
 
@@ -324,7 +330,7 @@ def natural_table(summary: dict[str, Any]) -> dict[str, list]:
     """Natural C, one row per width: active neurons, agreement with the ranking by |C|, cut-offs, settling time."""
     headers = [
         "width",
-        "active neurons $k$ (8 seeds)",
+        f"active neurons $k$ ({summary['parameters']['seeds']} seeds)",
         "active = $k$ largest $\\lvert C\\rvert$",
         "rank corr. (min)",
         "smallest active $\\lvert C_i\\rvert/\\max\\lvert C\\rvert$",
