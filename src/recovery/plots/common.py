@@ -107,6 +107,20 @@ def _legend_rows(fig: go.Figure, width: float) -> tuple[int, int]:
     return rows, int(max(1.6 * size, 19))
 
 
+def clear_panel_titles(lay: go.Layout, plot_w: float, gap_px: int = 40) -> go.Layout:
+    """Move every panel that lies right of another and has a y-axis title ``gap_px`` pixels to the right (of a
+    plot area ``plot_w`` px wide), so that title clears the neighbouring panel (a layout rule: no text changes)."""
+    j = lay.to_plotly_json()
+    for k, ax in j.items():
+        if not (k.startswith("yaxis") and (ax.get("title") or {}).get("text")):
+            continue
+        xa = "xaxis" + (ax.get("anchor") or "x")[1:]
+        dom = (j.get(xa) or {}).get("domain")
+        if dom and dom[0] > 0.01:
+            lay[xa].domain = [min(dom[0] + gap_px / plot_w, dom[1] - 0.1), dom[1]]
+    return lay
+
+
 def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None = None) -> go.Figure:
     """Lay ``fig`` out for the book's content column (``width`` px): one rule for every page.
 
@@ -201,16 +215,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
                 orientation="h", x=0, xanchor="left", y=-legend_at / plot_h, yanchor="top", yref="paper"
             )
         )
-    # a panel right of another whose y-axis has a title: move the panel right so the title clears its neighbour
-    j = lay.to_plotly_json()
-    plot_w = width - margin_l - margin_r
-    for k, ax in j.items():
-        if not (k.startswith("yaxis") and (ax.get("title") or {}).get("text")):
-            continue
-        xa = "xaxis" + (ax.get("anchor") or "x")[1:]
-        dom = (j.get(xa) or {}).get("domain")
-        if dom and dom[0] > 0.01:
-            lay[xa].domain = [min(dom[0] + 40 / plot_w, dom[1] - 0.1), dom[1]]
+    clear_panel_titles(lay, width - margin_l - margin_r)
     if is3d:  # step the camera back so the axis titles stay inside the scene (plotly's default eye is 1.25)
         for k in [k for k in lay.to_plotly_json() if k.startswith("scene")]:
             eye = lay[k].camera.eye
