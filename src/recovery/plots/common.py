@@ -147,7 +147,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
     if lay.title and lay.title.text:
         text = wrap_text(lay.title.text, chars)
         fig.update_layout(title=dict(text=text, x=0.02, xanchor="left", y=1, yref="container", yanchor="top"))
-        fig.update_layout(title_pad=dict(t=12))
+        fig.update_layout(title_pad=dict(t=34))  # under the mode bar (shown on hover)
         lines = _n_lines(text)
     for sl in lay.sliders or ():
         for step in sl.steps or ():
@@ -167,7 +167,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
                 args[k] = arg
             step.args = args
     if lines:
-        top = 12 + int(1.3 * size * lines) + 18
+        top = 34 + int(1.3 * size * lines) + 16
     # annotations above the plot area (subplot titles) sit between the title and the plot
     above = [
         a
