@@ -104,7 +104,12 @@ def _legend_rows(fig: go.Figure, width: float) -> tuple[int, int]:
         if x > 0 and x + w > width:
             rows, x = rows + 1, 0.0
         x += w
-    return rows, int(max(1.6 * size, 19))
+    gap = 10 if any(getattr(tr, "legendgroup", None) for tr in fig.data) else 0  # plotly's tracegroupgap
+    return rows, int(max(1.6 * size, 19)) + gap
+
+
+# the title's place: top left, under plotly's mode bar (shown on hover, it would cover a long title)
+_TITLE_AT = dict(x=0.02, xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=34))
 
 
 def clear_panel_titles(lay: go.Layout, plot_w: float, gap_px: int = 40) -> go.Layout:
@@ -146,8 +151,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
     lines = 0
     if lay.title and lay.title.text:
         text = wrap_text(lay.title.text, chars)
-        fig.update_layout(title=dict(text=text, x=0.02, xanchor="left", y=1, yref="container", yanchor="top"))
-        fig.update_layout(title_pad=dict(t=34))  # under the mode bar (shown on hover)
+        fig.update_layout(title=dict(text=text, **_TITLE_AT))
         lines = _n_lines(text)
     for sl in lay.sliders or ():
         for step in sl.steps or ():
@@ -157,13 +161,16 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
                     continue
                 arg = dict(arg)
                 for key in ("title", "title.text"):
-                    t = arg.get(key)
+                    if key not in arg:
+                        continue
+                    t = arg[key]
                     if isinstance(t, dict) and t.get("text"):
-                        arg[key] = {**t, "text": wrap_text(t["text"], chars)}
+                        arg[key] = {**t, **_TITLE_AT, "text": wrap_text(t["text"], chars)}
                         lines = max(lines, _n_lines(arg[key]["text"]))
-                    elif isinstance(t, str) and t:
-                        arg[key] = wrap_text(t, chars)
-                        lines = max(lines, _n_lines(arg[key]))
+                    elif isinstance(t, str) and t:  # plotly.js >= 3 ignores a bare string: set title.text
+                        del arg[key]
+                        arg["title.text"] = wrap_text(t, chars)
+                        lines = max(lines, _n_lines(arg["title.text"]))
                 args[k] = arg
             step.args = args
     if lines:
