@@ -109,7 +109,7 @@ def _legend_rows(fig: go.Figure, width: float) -> tuple[int, int]:
 
 
 # the title's place: top left, under plotly's mode bar (shown on hover, it would cover a long title)
-_TITLE_AT = dict(x=0.02, xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=34))
+_TITLE_AT = dict(x=0.02, xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=40))
 
 
 def clear_panel_titles(lay: go.Layout, plot_w: float, gap_px: int = 40) -> go.Layout:
@@ -147,7 +147,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
     # title (and the titles plotly's own slider steps set)
     top = 20
     size = (lay.title.font.size if lay.title and lay.title.font and lay.title.font.size else None) or 17
-    chars = int((width - 60) / (0.6 * size))
+    chars = int((width - 50) / (0.55 * size))  # ~0.5 em a character in the theme's sans-serif
     lines = 0
     if lay.title and lay.title.text:
         text = wrap_text(lay.title.text, chars)
@@ -174,7 +174,7 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
                 args[k] = arg
             step.args = args
     if lines:
-        top = 34 + int(1.3 * size * lines) + 16
+        top = 40 + int(1.3 * size * lines) + 14
     # annotations above the plot area (subplot titles) sit between the title and the plot
     above = [
         a
