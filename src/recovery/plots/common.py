@@ -92,18 +92,34 @@ def _legend_rows(fig: go.Figure, width: float) -> tuple[int, int]:
     if lay.showlegend is False:
         return 0, 0
     size = (lay.legend.font.size if lay.legend and lay.legend.font and lay.legend.font.size else None) or 12
-    items = []
-    for tr in fig.data:
-        shown = tr.showlegend if tr.showlegend is not None else tr.type not in _NO_LEGEND_BY_DEFAULT
-        if shown and tr.visible is not False and getattr(tr, "name", None):
-            items.append(40 + 0.6 * size * len(_plain(tr.name)) + 10)  # symbol, text, gap (generous)
-    if not items or (len(fig.data) < 2 and lay.showlegend is not True):
+    n = len(fig.data)
+    # the traces visible at first, and after each step of plotly's own sliders (the legend follows them)
+    shows = [[tr.visible is not False for tr in fig.data]]
+    for sl in lay.sliders or ():
+        for step in sl.steps or ():
+            args = list(step.args or ())
+            vis = args[0].get("visible") if args and isinstance(args[0], dict) else None
+            if isinstance(vis, (list, tuple)) and len(vis) == n:
+                shows.append([v is not False for v in vis])
+    if n < 2 and lay.showlegend is not True:
         return 0, 0
-    rows, x = 1, 0.0
-    for w in items:
-        if x > 0 and x + w > width:
-            rows, x = rows + 1, 0.0
-        x += w
+    rows = 0
+    for show in shows:
+        items = []
+        for tr, on in zip(fig.data, show, strict=True):
+            shown = tr.showlegend if tr.showlegend is not None else tr.type not in _NO_LEGEND_BY_DEFAULT
+            if shown and on and getattr(tr, "name", None):
+                items.append(40 + 0.6 * size * len(_plain(tr.name)) + 10)  # symbol, text, gap (generous)
+        r, x = (1 if items else 0), 0.0
+        for w in items:
+            if x > 0 and x + w > width:
+                r, x = r + 1, 0.0
+            x += w
+        if items:  # plotly may also align the entries in columns as wide as the widest entry
+            r = max(r, -(-len(items) // max(1, int(width // max(items)))))
+        rows = max(rows, r)
+    if not rows:
+        return 0, 0
     gap = 10 if any(getattr(tr, "legendgroup", None) for tr in fig.data) else 0  # plotly's tracegroupgap
     return rows, int(max(1.6 * size, 19)) + gap
 
