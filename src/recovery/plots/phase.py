@@ -14,7 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..core.outcomes import Outcome, is_recovered
+from ..core.theory import Q1, Q2
 from ..figures.phase import CELL_NAMES, MIXED
+from .common import SET_COLORS
 from .sliders import grid_slider_html
 from .thresholds import ERROR_FLOOR, OUTCOME_COLORS, stamp_below
 
@@ -284,9 +286,12 @@ def boundaries_vs_n(summary: dict[str, Any]) -> go.Figure:
     p = summary["parameters"]
     ns = p["n_values"]
     fig = go.Figure()
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+    # the paper's colours (Figure 3): Q¹ blue, Q² orange; the scales differ by dash and open/filled markers
+    q1_col, q2_col = SET_COLORS[Q1], SET_COLORS[Q2]
     for i, s in enumerate(sorted(p["scales"], reverse=True)):
-        key, col = f"{s:g}", palette[i % len(palette)]
+        key = f"{s:g}"
+        q1_dash, q2_dash = ("solid", "dash", "longdash")[i % 3], ("dot", "dashdot", "longdashdot")[i % 3]
+        opened = "-open" if i % 2 else ""
         q1 = [summary["q1_onset"][key][str(n)] for n in ns]
         y = [
             o["boundary"]
@@ -300,8 +305,8 @@ def boundaries_vs_n(summary: dict[str, Any]) -> go.Figure:
                 y=y,
                 mode="lines+markers",
                 name=f"Q¹ from c (s = {s:.0e})",
-                line=dict(color=col),
-                marker=dict(symbol="circle", size=8),
+                line=dict(color=q1_col, dash=q1_dash),
+                marker=dict(symbol="circle" + opened, size=8),
                 hovertemplate="n=%{x}: Q¹ for c > %{y:.3f}<extra></extra>",
             )
         )
@@ -320,8 +325,8 @@ def boundaries_vs_n(summary: dict[str, Any]) -> go.Figure:
                     y=vals,
                     mode="lines+markers",
                     name=f"{name} (s = {s:.0e})",
-                    line=dict(color=col, dash="dot"),
-                    marker=dict(symbol=sym, size=8),
+                    line=dict(color=q2_col, dash=q2_dash),
+                    marker=dict(symbol=sym + opened, size=8),
                     hovertemplate="n=%{x}: %{y:.3f}<extra>" + name + "</extra>",
                 )
             )

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MIN_SHARED_CHARS = 24  # repeated JSON subtrees at least this long are stored once and referenced
@@ -210,6 +211,10 @@ def grid_slider_html(
     if not (0 <= i0 < R and 0 <= j0 < C):
         raise ValueError(f"initial={initial} outside the {R}x{C} grid")
     payload = pack_cells(cells, digits)
+    if base_layout is not None:  # the book's column: panels clear of their neighbour's y-axis title
+        from .common import BOOK_WIDTH, clear_panel_titles
+
+        base_layout = clear_panel_titles(go.Layout(base_layout), BOOK_WIDTH - 150)
     base = to_plain(base_layout, digits) if base_layout is not None else {}
     if height is not None:
         base["height"] = int(height)
