@@ -272,7 +272,7 @@ WRONG_INPUT: dict[str, str] = {
     # shuffled labels: the Q1 seeds no longer form one band around |C1/C2| = 1
     "fig3": (
         "arrays = dict(arrays); arrays['label'] = np.random.default_rng(0).permutation(arrays['label']); "
-        "summary = fig3_summary(cfg, arrays)"
+        "summary = fig3.summarize(cfg, arrays, by_scale, bsum)"
     ),
     # recoveries claimed below the optimistic sample size (n = 2)
     "fig4": "st['recovered'] = st['recovered'].copy(); st['recovered'][:, 0] = True",

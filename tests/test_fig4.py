@@ -153,15 +153,15 @@ def test_summary_is_json_and_reports_the_science(small_run):
     assert s["figure"] == "fig4" and 1 <= len(s["headline"]) <= 3
     assert len(s["per_cell"]) == 2 * 4 and [p["n"] for p in s["per_n"]] == [2, 3, 4, 6]
     per_n = {p["n"]: p for p in s["per_n"]}
-    assert per_n[2]["recovered_fraction"] == 0.0 and per_n[6]["recovered_fraction"] == 1.0
-    assert per_n[4]["first_init_outcomes"][0] == "recovered at Q2"
+    assert per_n[2]["fraction_passes_threshold"] == 0.0 and per_n[6]["fraction_passes_threshold"] == 1.0
+    assert per_n[4]["first_init_outcomes"][0] == "passes the threshold at Q2"
     assert s["smallest_n_first_init"]["0"] == 4 and s["example_data_seed"] == 0
     assert s["test_set"].startswith("1000 N(0, 1)")
     for c in s["per_cell"]:
-        lo, hi = c["recovered_ci95"]
-        assert lo <= c["recovered_fraction"] <= hi
+        lo, hi = c["fraction_passes_threshold_ci95"]
+        assert lo <= c["fraction_passes_threshold"] <= hi
         assert math.isclose(c["fraction_Q1"] + c["fraction_Q2"] + c["fraction_neither"], 1.0)
-    hz = s["recovered_fraction_vs_horizon"]
+    hz = s["fraction_passes_threshold_vs_horizon"]
     assert hz["times"][-1] == cfg.t_max and hz["n=6"][-1] == 1.0 and hz["n=6"][0] == 0.0
 
 
@@ -271,7 +271,7 @@ def test_scale_slider_and_other_figures(small_run, tmp_path):
     fig3d = f4p.convergence_points_3d(cfg, st, 0, {})
     names = [t.name for t in fig3d.data]
     assert "Q¹ (w = w*)" in names and "Q² (a = 0)" in names
-    assert any(n.startswith("trajectory, init seed 0 (recovered at Q²)") for n in names if n)
+    assert any(n.startswith("trajectory, init seed 0 (passes at Q²)") for n in names if n)
     s = fig4.summarize(cfg, st)
     f4p.write_png(s, st, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
@@ -352,11 +352,11 @@ def test_cli_run_fig4_writes_result_json(tmp_path, cache_dir):
     s = json.loads((out / "result.json").read_text())
     assert s["parameters"]["data_seeds"] == [0, 4] and s["parameters"]["init_scale"] == 1e-20
     per_n = {p["n"]: p for p in s["per_n"]}
-    assert per_n[2]["recovered_fraction"] == 0.0 and per_n[6]["recovered_fraction"] == 1.0
+    assert per_n[2]["fraction_passes_threshold"] == 0.0 and per_n[6]["fraction_passes_threshold"] == 1.0
     assert per_n[3]["strict_fraction"] == 0.0
     assert s["example_data_seed"] == 0 and s["runtime_s"] > 0 and len(s["code_hash"]) == 16
     assert (out / "arrays.npz").exists() and (out / "figure.png").stat().st_size > 10_000
-    assert "recovered fraction by n" in r.stdout
+    assert "fraction passing 1e-8 by n" in r.stdout
 
 
 def test_cli_bad_parameter_exits_2(tmp_path, capsys):

@@ -42,9 +42,8 @@ def fig3_summary(cfg: RunConfig, arrays: dict[str, np.ndarray]) -> dict[str, Any
         "fraction_Q1": float((label == Q1).sum() / n),
         "fraction_Q2": float((label == Q2).sum() / n),
         "fraction_neither": float((label == 0).sum() / n),
-        "fraction_recovered": float(recovered(torch.from_numpy(arrays["gen_error"])).sum() / n),
         # the book's two outcome words: passes the paper's threshold (error < 1e-8); recovered exactly (ends on Q1 u Q2)
-        "fraction_passes_threshold": float(recovered(torch.from_numpy(arrays["gen_error"])).sum() / n),
+        "fraction_passes_threshold": float(recovered(torch.from_numpy(arrays["gen_error"])).sum()) / n,
         "fraction_recovered_exact": float(((label == Q1) | (label == Q2)).sum() / n),
         "horizon": cfg.t_max,
         "classification_rule": "nearer branch: distance to the set < 0.1 and at least 2x smaller than to the "

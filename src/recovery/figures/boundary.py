@@ -382,13 +382,117 @@ def summarize(cfg: Config, a: dict[str, np.ndarray]) -> dict[str, Any]:
         "runs": {"gradient_flow": int(a["gf_runs"]), "gradient_descent": int(a["gd_runs"])},
         "runtime_s": runtime,
     }
+    for r in gd_rows:  # gradient flow's nearer-branch edge at the flow time eta * E the budget approximates
+        r["flow_low"], r["flow_high"] = (flow_edge_at(summary, r["flow_time"], side) for side in SIDES)
     summary["headline"] = [
         f"boundary_low {low['value']:.4f} +- {low['uncertainty']:.1e}, boundary_high {high['value']:.4f} +- "
         f"{high['uncertainty']:.1e} (paper 0.74 / 1.35; product {summary['boundary_product']:.5f})",
         f"at t={horizons[-1]:.0e}, s={min(cfg.scales):.0e}; last-decade drift {low['horizon_drift']:.1e} / "
         f"{high['horizon_drift']:.1e}; compute {runtime:.1f} s",
     ]
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = {"gradient_descent": gradient_descent_table(summary)}
     return summary
+
+
+def flow_edge_at(summary: dict[str, Any], t: float, side: str) -> float:
+    """Gradient flow's nearer-branch (forced) edge at flow time ``t``, interpolated in log t between the horizons
+    (NaN outside them): what a gradient-descent budget with η·E = t is compared with."""
+    times = np.array(summary["horizons"])
+    y = np.array(summary["edge_vs_horizon"][f"forced_{side}"])
+    return float(np.interp(np.log(t), np.log(times), y)) if times[0] <= t <= times[-1] else math.nan
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able): the two edges with each part of their
+    uncertainty, the horizons matching the paper's lines, the margin rule's unresolved band there, and the
+    gradient-descent edges at the largest budget against gradient flow's."""
+    out: dict[str, Any] = {}
+    for side in SIDES:
+        b = summary[f"boundary_{side}"]
+        out[f"b_{side}"] = b["value"]
+        out[f"b_{side}_unc"] = b["uncertainty"]
+        out[f"b_{side}_hw"] = b["bracket_half_width"]
+        out[f"b_{side}_hdrift"] = b["horizon_drift"]
+        out[f"b_{side}_sdrift"] = b["scale_drift"]
+        out[f"b_{side}_tdrift"] = b["tolerance_drift"]
+        out[f"t_paper_{side}"] = summary["horizon_matching_paper"][side]
+    t = np.array(summary["horizons"])
+    t_low = summary["horizon_matching_paper"]["low"]
+    # at the horizon where the nearer-branch edge crosses the paper's lower line: the margin rule's unresolved band
+    k_near = int(np.argmin(np.abs(np.log(t / t_low)))) if math.isfinite(t_low) else 0
+    gd = summary["gradient_descent"]
+    last = [r for r in gd if r["epochs"] == max(cfg.gd_epochs)]
+    diffs = [
+        abs(r[f"forced_{s}"] - r[f"flow_{s}"])
+        for r in gd
+        for s in SIDES
+        if math.isfinite(r[f"forced_{s}"]) and math.isfinite(r[f"flow_{s}"])
+    ]
+    out.update(
+        {
+            "b_product": summary["boundary_product"],
+            "t_last": summary["horizons"][-1],
+            "t_prev": summary["horizons"][-2],
+            "t_first": summary["horizons"][0],
+            "s_min": float(min(cfg.scales)),
+            "s_max": float(max(cfg.scales)),
+            "rtol_main": cfg.rtol,
+            "rtol_check": cfg.check_rtol,
+            "runs_gf": summary["runs"]["gradient_flow"],
+            "runs_gd": summary["runs"]["gradient_descent"],
+            "runtime": summary["runtime_s"],
+            "t_near": float(t[k_near]),
+            "strict_width_near": 2 * summary["edge_vs_horizon_half_width"]["strict_low"][k_near],
+            "gd_low_min": min(r["forced_low"] for r in last),
+            "gd_low_max": max(r["forced_low"] for r in last),
+            "gd_high_min": min(r["forced_high"] for r in last),
+            "gd_high_max": max(r["forced_high"] for r in last),
+            "gd_epochs_max": float(max(cfg.gd_epochs)),
+            "gd_vs_gf_max": max(diffs) if diffs else math.nan,
+        }
+    )
+    return out
+
+
+def _edge_text(v: float) -> str:
+    return "unresolved" if not math.isfinite(v) else f"{v:.3f}"
+
+
+def _band_text(v: float, hw: float) -> str:
+    if not math.isfinite(v):
+        return "unresolved"
+    return f"{v:.3f}" if hw < 0.01 else f"unresolved {v - hw:.2f}–{v + hw:.2f}"
+
+
+def gradient_descent_table(summary: dict[str, Any]) -> dict[str, list]:
+    """One row per (learning rate, epoch budget): GD's nearer-branch edges next to gradient flow's at t = η·E, and
+    the margin rule's edges (unresolved where its band is wider than 0.01)."""
+    headers = [
+        "η",
+        "epochs",
+        "η·epochs",
+        "GD edge below 1",
+        "flow at t = η·epochs",
+        "GD edge above 1",
+        "flow at t = η·epochs",
+        "below / above 1, margin rule",
+    ]
+    rows = [
+        [
+            f"{r['learning_rate']:g}",
+            f"{r['epochs']:.0e}",
+            f"{r['flow_time']:.0e}",
+            _edge_text(r["forced_low"]),
+            _edge_text(r["flow_low"]),
+            _edge_text(r["forced_high"]),
+            _edge_text(r["flow_high"]),
+            f"{_band_text(r['strict_low'], r['strict_low_half_width'])} / "
+            f"{_band_text(r['strict_high'], r['strict_high_half_width'])}",
+        ]
+        for r in summary["gradient_descent"]
+    ]
+    return {"headers": headers, "rows": rows}
 
 
 def run(

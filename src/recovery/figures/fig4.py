@@ -283,10 +283,11 @@ def ratio_panel_n(cfg: Config) -> list[int]:
 
 
 def outcome(recovered: bool, label: int) -> str:
-    """A trial's outcome in words: recovered at Q1/Q2 (or elsewhere), else not recovered."""
+    """A trial's outcome in words (``recovered``: the generalization error passes the paper's threshold): passes the
+    threshold at Q1/Q2 (or elsewhere), else fails it."""
     if not recovered:
-        return "not recovered"
-    return f"recovered at {SET_NAMES[int(label)]}" if label in (Q1, Q2) else "recovered"
+        return "fails the threshold"
+    return f"passes the threshold at {SET_NAMES[int(label)]}" if label in (Q1, Q2) else "passes the threshold"
 
 
 def recovery_tables(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -313,12 +314,14 @@ def example_data_seed(cfg: Config, st: dict[str, np.ndarray]) -> tuple[int | Non
     rec, lab = st["recovered"][:, j], st["label"][:, j]
     first = np.flatnonzero(rec[:, 0] & (lab[:, 0] == Q2))
     if first.size:
-        return int(first[0]), "its first initialization (the paper-like single trial) recovers at Q2"
+        why = "its first initialization (the paper-like single trial) passes the threshold at Q2"
+        return int(first[0]), why
     counts = (rec & (lab == Q2)).sum(-1)
     if counts.max() > 0:
-        why = "no first initialization recovers at Q2; this data seed has the most initializations that do"
+        why = "no first initialization passes the threshold at Q2; this data seed has the most initializations that"
+        why += " do"
         return int(np.argmax(counts)), why
-    return None, f"no trial recovers at Q2 at n = {cfg.example_n}"
+    return None, f"no trial passes the threshold at Q2 at n = {cfg.example_n}"
 
 
 def near_miss(st: dict[str, np.ndarray]) -> np.ndarray:
@@ -335,8 +338,18 @@ def _smallest_n(flags: np.ndarray, n_values: Sequence[int]) -> list[int | None]:
     ]
 
 
-def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The JSON-able summary of a Figure 4 run (``result.json`` of the CLI)."""
+def summarize(
+    cfg: Config, st: dict[str, np.ndarray], by_scale: dict[float, dict[str, np.ndarray]] | None = None
+) -> dict[str, Any]:
+    """The JSON-able summary of a Figure 4 run (``result.json`` of the CLI), with the page's ``"glue"``
+    (:func:`glue_values`; ``by_scale``: the runs at the slider's scales, :func:`compute`) and ``"tables"``."""
+    summary = _summary(cfg, st)
+    summary["glue"] = glue_values(cfg, summary, st, by_scale)
+    summary["tables"] = {"data_seeds": data_seed_table(cfg, st)}
+    return summary
+
+
+def _summary(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     T = recovery_tables(cfg, st)
     S = cfg.seeds
     cells = []
@@ -349,14 +362,14 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
                 {
                     "data_seed": d,
                     "n": n,
-                    "recovered_fraction": k / S,
-                    "recovered_ci95": [lo, hi],
+                    "fraction_passes_threshold": k / S,
+                    "fraction_passes_threshold_ci95": [lo, hi],
                     "strict_fraction": float(T["strict"][i, j]),
                     "fraction_Q1": float(T["Q1"][i, j]),
                     "fraction_Q2": float(T["Q2"][i, j]),
                     "fraction_neither": float(T["neither"][i, j]),
-                    "recovered_at_Q1": float(T["recovered_Q1"][i, j]),
-                    "recovered_at_Q2": float(T["recovered_Q2"][i, j]),
+                    "passes_threshold_at_Q1": float(T["recovered_Q1"][i, j]),
+                    "passes_threshold_at_Q2": float(T["recovered_Q2"][i, j]),
                     "median_gen_error": float(np.median(ge)),
                     "min_gen_error": float(ge.min()),
                     "first_init": outcome(bool(st["recovered"][i, j, 0]), int(st["label"][i, j, 0])),
@@ -370,17 +383,17 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         per_n.append(
             {
                 "n": n,
-                "recovered_fraction": float(rec.mean()),
-                "recovered_fraction_by_data_seed": [float(v) for v in rec.mean(-1)],
+                "fraction_passes_threshold": float(rec.mean()),
+                "fraction_passes_threshold_by_data_seed": [float(v) for v in rec.mean(-1)],
                 "spread_across_data_seeds_std": float(rec.mean(-1).std()),
                 "strict_fraction": float(st["strict"][:, j].mean()),
                 "near_miss_fraction": float(near_miss(st)[:, j].mean()),
                 "converging_at_horizon_fraction": float((st["status"][:, j] == int(Status.HORIZON)).mean()),
-                "recovered_at_Q1": float(T["recovered_Q1"][:, j].mean()),
-                "recovered_at_Q2": float(T["recovered_Q2"][:, j].mean()),
+                "passes_threshold_at_Q1": float(T["recovered_Q1"][:, j].mean()),
+                "passes_threshold_at_Q2": float(T["recovered_Q2"][:, j].mean()),
                 "min_gen_error": float(ge.min()),
                 "median_gen_error": float(np.median(ge)),
-                "first_init_data_seeds_recovered": int(rec[:, 0].sum()),
+                "first_init_data_seeds_passing": int(rec[:, 0].sum()),
                 "first_init_outcomes": [
                     outcome(bool(rec[i, 0]), int(st["label"][i, j, 0])) for i in range(len(cfg.data_seeds))
                 ],
@@ -394,18 +407,18 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
     first_n = _smallest_n(st["recovered"][..., 0], cfg.n_values)
     n_ex = cfg.example_n
     headline = [
-        "recovered fraction by n: "
-        + ", ".join(f"n={p['n']}: {p['recovered_fraction']:.2f}" for p in per_n)
+        "fraction passing 1e-8 by n: "
+        + ", ".join(f"n={p['n']}: {p['fraction_passes_threshold']:.2f}" for p in per_n)
         + f" (s={cfg.init_scale:g}, horizon t={cfg.t_max:g}, {len(cfg.data_seeds)} data seeds x {S} inits); "
         f"separation size measured: {sep}",
         (
-            f"paper-like single trial (first init): smallest recovering n per data seed {first_n}; "
-            f"at n={n_ex}: {pn[n_ex]['first_init_data_seeds_recovered']} of {len(cfg.data_seeds)} data seeds recover"
+            f"paper-like single trial (first init): smallest passing n per data seed {first_n}; "
+            f"at n={n_ex}: {pn[n_ex]['first_init_data_seeds_passing']} of {len(cfg.data_seeds)} data seeds pass"
         ),
         (
             f"3-D example: data seed {cfg.data_seeds[ex]} at n={n_ex} ({why})"
             if ex is not None
-            else f"no data seed recovers at Q2 at n={n_ex}"
+            else f"no data seed passes the threshold at Q2 at n={n_ex}"
         ),
     ]
     statuses = {Status(int(c)).name.lower(): int((st["status"] == c).sum()) for c in np.unique(st["status"])}
@@ -436,7 +449,7 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "strict_threshold": cfg.strict_threshold,
         "near_miss_rule": "training loss below 1e-28 (an interpolant) and strict_threshold <= error < threshold",
         "classification_rule": "nearer branch: distance to the set < 0.1 and at least 2x smaller than to the "
-        "other set, up to tanh's sign symmetry, at t = horizon; recovery is decided by the generalization error",
+        "other set, up to tanh's sign symmetry, at t = horizon; passing the threshold is decided by the generalization error",
         "per_cell": cells,
         "per_n": per_n,
         "smallest_n_first_init": dict(zip(map(str, cfg.data_seeds), first_n)),
@@ -452,7 +465,7 @@ def summarize(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, Any]:
         "example_data_seed": None if ex is None else cfg.data_seeds[ex],
         "example_reason": why,
         "example_matches_paper_data_seed_number": None if ex is None else cfg.data_seeds[ex] == 3,
-        "recovered_fraction_vs_horizon": {
+        "fraction_passes_threshold_vs_horizon": {
             "times": [float(t) for t in hz["times"]],
             **{f"n={n}": [float(v) for v in hz["fraction"][j]] for j, n in enumerate(cfg.n_values)},
         },
@@ -507,3 +520,162 @@ def run(
     """Run (or load from the cache) Figure 4 and summarize it (``result.json``)."""
     st = compute(cfg, progress=progress, scheduler=scheduler, device=device)[cfg.init_scale]
     return summarize(cfg, st), st
+
+
+# --- the page ---------------------------------------------------------------------------------------------
+
+
+def glue_values(
+    cfg: Config,
+    summary: dict[str, Any],
+    st: dict[str, np.ndarray],
+    by_scale: dict[float, dict[str, np.ndarray]] | None = None,
+) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (JSON-able, percentages as 0–100; NaN, -1 or "none"
+    where a reduced run leaves the n or data seed out). Unlike most pages it reads the per-trial arrays ``st`` of
+    the figure's scale (near misses, ratios of the recovering trials, the inputs' spans) and, for the scale
+    slider, the runs at every scale (``by_scale``, :func:`compute`)."""
+    nan = math.nan
+    ns = list(cfg.n_values)
+    D, _, S = st["gen_error"].shape
+    out: dict[str, Any] = {}
+    per_n = {p["n"]: p for p in summary["per_n"]}
+    for n in range(2, 7):  # the default n_values
+        p = per_n.get(n)
+        out[f"rec_n{n}"] = 100 * p["fraction_passes_threshold"] if p else nan
+        out[f"strict_n{n}"] = 100 * p["strict_fraction"] if p else nan
+        out[f"first_n{n}"] = p["first_init_data_seeds_passing"] if p else -1
+        out[f"minerr_n{n}"] = p["min_gen_error"] if p else nan
+        out[f"sd_n{n}"] = 100 * p["spread_across_data_seeds_std"] if p else nan
+    theory = summary["sample_size_theory"]
+    sep = theory["separation_size_measured"]
+    out["sep_measured"] = "none" if sep is None else str(sep)
+    out["sep_derived"] = int(theory["separation_size_derived"])
+    exact_by_n = dict(zip(ns, summary["fraction_recovered_exact_by_n"]))
+    for n in (3, 4):
+        out[f"exact_n{n}"] = 100 * exact_by_n[n] if n in exact_by_n else nan
+    # the paper's panel: data seed 3 at n = 4, at Q2. Our data seed 3 is another data set (another generator)
+    if 3 in cfg.data_seeds and 4 in ns:
+        i3, j4_ = cfg.data_seeds.index(3), ns.index(4)
+        ex3 = recovered_exactly(st)[i3, j4_]
+        first = outcome(bool(st["recovered"][i3, j4_, 0]), int(st["label"][i3, j4_, 0]))
+        out["seed3_n4"] = (
+            f"{int((ex3 & (st['label'][i3, j4_] == Q2)).sum())} of {S} initializations recover exactly at Q²; "
+            f"its first initialization: {first}"
+        )
+    else:
+        out["seed3_n4"] = "not in this run"
+    out.update(
+        {
+            "n_data_seeds": int(D),
+            "n_inits": int(S),
+            "n_trials_cell": int(S),
+            "init_scale": float(cfg.init_scale),
+            "horizon": float(cfg.t_max),
+            "threshold": float(cfg.threshold),
+            "strict_threshold": float(cfg.strict_threshold),
+            "runtime": summary["runtime_s"],
+            "call_time": float(st["call_time"]),
+            "n_scales": len(by_scale) if by_scale else 1,
+            "example_n": cfg.example_n,
+        }
+    )
+    j4 = ns.index(cfg.example_n)
+    first4 = [cfg.data_seeds[i] for i in range(D) if st["recovered"][i, j4, 0]]
+    out["first_example_n_seeds"] = ", ".join(map(str, first4)) or "none"
+    ex = summary["example_data_seed"]
+    out["example_seed"] = "none" if ex is None else str(ex)
+    # threshold passes that are not strict: spurious interpolants within 1e-8 of the target (final), or runs
+    # still converging at the horizon
+    loose = st["recovered"] & ~st["strict"]
+    near = near_miss(st)
+    dist = np.minimum(st["dist_Q1"], st["dist_Q2"])
+    out["n_loose"] = int(loose.sum())
+    out["n_near"] = int(near.sum())
+    out["n_loose_converging"] = int((loose & ~st["interpolant"]).sum())
+    out["n_recovered"] = int(st["recovered"].sum())
+    out["near_max_dist"] = float(dist[near].max()) if near.any() else nan
+    for n in (3, 4):
+        out[f"near_n{n}"] = int(near[:, ns.index(n)].sum()) if n in ns else -1
+    if 3 in ns and near[:, ns.index(3)].any():
+        r3 = st["ratio"][:, ns.index(3)][near[:, ns.index(3)]]
+        out["n3_near_ratio_min"], out["n3_near_ratio_max"] = float(r3.min()), float(r3.max())
+    else:
+        out["n3_near_ratio_min"] = out["n3_near_ratio_max"] = nan
+    small_n = np.asarray(ns) <= 4
+    out["final_small_n"] = 100 * float(st["interpolant"][:, small_n].mean()) if small_n.any() else nan
+    strict_sets = st["label"][st["strict"] & (np.asarray(ns)[None, :, None] == 4)]
+    out["n4_strict_total"] = int(strict_sets.size)
+    out["n4_strict_Q2"] = int((strict_sets == Q2).sum())
+    if 4 in ns and st["strict"][:, ns.index(4)].any():
+        j = ns.index(4)
+        rho = np.maximum(st["ratio"][:, j], 1 / st["ratio"][:, j])
+        ok = st["strict"][:, j]
+        on_data = (
+            ok.any(-1)[:, None] & ~st["recovered"][:, j]
+        )  # trials that fail on data sets that do recover
+        out["n4_rho_min"], out["n4_rho_max"] = float(rho[ok].min()), float(rho[ok].max())
+        out["n4_below"] = int((on_data & (rho < rho[ok].min())).sum())
+        out["n4_above"] = int((on_data & (rho > rho[ok].max())).sum())
+    else:
+        out["n4_rho_min"] = out["n4_rho_max"] = nan
+        out["n4_below"] = out["n4_above"] = -1
+    data_n4 = [cfg.data_seeds[i] for i in range(D) if 4 in ns and st["strict"][i, ns.index(4)].any()]
+    out["n4_strict_data"] = ", ".join(map(str, data_n4)) or "none"
+    out["n4_strict_data_count"] = len(data_n4)
+    # the horizon: how much had passed by t = 1e7 (a horizon one might choose) versus the full horizon
+    hz = horizon_recovery(cfg, st)
+    k7 = int(np.argmin(np.abs(np.log10(hz["times"]) - 7)))
+    out["t7"] = float(hz["times"][k7])
+    for n in (5, 6):
+        out[f"rec_n{n}_t7"] = 100 * float(hz["fraction"][ns.index(n), k7]) if n in ns else nan
+    # the data sets that make training slow: under half of their n = 5 trials pass by t ~ 1e7
+    if 5 in ns:
+        j5 = ns.index(5)
+        slow = [i for i in range(D) if hz["by_data_seed"][i, j5, k7] < 0.5]
+        spans = [np.nanmax(st["x_train"][i, j5]) - np.nanmin(st["x_train"][i, j5]) for i in range(D)]
+        out["slow_seeds"] = ", ".join(str(cfg.data_seeds[i]) for i in slow) or "none"
+        out["slow_span"] = float(max(spans[i] for i in slow)) if slow else nan
+        out["fast_span"] = float(min(spans[i] for i in range(D) if i not in slow)) if len(slow) < D else nan
+    else:
+        out["slow_seeds"], out["slow_span"], out["fast_span"] = "none", nan, nan
+    # when the last pass is reached (first time the pooled fraction equals its final value for every n)
+    final = hz["fraction"][:, -1:]
+    k_done = int(np.argmax((np.abs(hz["fraction"] - final) < 1e-12).all(0)))
+    out["t_settled"] = float(hz["times"][k_done])
+    # the scale slider: do the outcomes depend on s at all?
+    by_scale = by_scale or {cfg.init_scale: st}
+    scales = sorted(by_scale, reverse=True)
+    same = {s: float((by_scale[s]["recovered"] == st["recovered"]).mean()) for s in scales}
+    small = [s for s in scales if s <= 1e-4]
+    out["scale_agree_min"] = 100 * min(same.values())
+    out["scale_min"] = float(min(scales))
+    out["scale_max"] = float(max(scales))
+    out["scale_agree_max_scale"] = 100 * same[max(scales)]
+    out["scale_agree_small"] = 100 * min((same[s] for s in small), default=nan)
+    out["small_scale_max"] = float(max(small)) if small else nan
+    return out
+
+
+def data_seed_table(cfg: Config, st: dict[str, np.ndarray]) -> dict[str, list]:
+    """One row per data seed: its training inputs (largest n) and per n the initializations that pass the
+    threshold out of all, split by the set reached (near miss: a spurious interpolant that passes), and the outcome
+    of the first initialization (the paper-like single trial: ✗ fails, ✓ Q¹ / ✓ Q² passes at that set)."""
+    D, N, S = st["gen_error"].shape
+    near = near_miss(st)
+    short = {Q1: "✓ Q¹", Q2: "✓ Q²"}
+    headers = ["data seed", "training inputs (largest n)"] + [f"n = {n}" for n in cfg.n_values]
+    rows = []
+    for i, d in enumerate(cfg.data_seeds):
+        xs = st["x_train"][i, -1]
+        xs = np.sort(xs[np.isfinite(xs)])
+        cells = []
+        for j in range(N):
+            rec, lab = st["recovered"][i, j], st["label"][i, j]
+            first = short.get(int(lab[0]), "✓") if rec[0] else "✗"
+            q1, q2 = int((rec & (lab == Q1)).sum()), int((rec & (lab == Q2)).sum())
+            nm = int(near[i, j].sum())
+            extra = f"; {nm} near miss{'es' if nm > 1 else ''}" if nm else ""
+            cells.append(f"{int(rec.sum())}/{S} ({q1} Q¹, {q2} Q²{extra}); first: {first}")
+        rows.append([str(d), ", ".join(f"{v:.2f}" for v in xs), *cells])
+    return {"headers": headers, "rows": rows}

@@ -62,7 +62,7 @@ def error_vs_n(summary: dict[str, Any], design: str) -> go.Figure:
         horizontal_spacing=0.09,
         subplot_titles=(
             "generalization error (solid: median, dotted: mean, band: quartiles)",
-            "fraction recovered (error < 1e-8)",
+            "fraction passing (error < 1e-8)",
         ),
     )
     for i, s in enumerate(scales):
@@ -118,7 +118,7 @@ def error_vs_n(summary: dict[str, Any], design: str) -> go.Figure:
                 showlegend=False,
                 line=dict(color=c),
                 marker=dict(size=5),
-                hovertemplate=f"s={s:.0e}, n=%{{x}}: %{{y:.0%}} recovered<extra></extra>",
+                hovertemplate=f"s={s:.0e}, n=%{{x}}: %{{y:.0%}} pass 1e-8<extra></extra>",
             ),
             1,
             2,
@@ -340,7 +340,7 @@ def _cell_title(arrays: dict[str, np.ndarray], design: str, i: int, j: int, scal
     ge = arrays[f"{design}_gen_error"][i, j]
     return (
         f"s = {scale:.0e}, n = {n}: median error {np.median(ge):.1e}, mean {ge.mean():.1e}, "
-        f"recovered {np.mean(ge < RECOVERY_THRESHOLD):.0%} of {ge.size} trials"
+        f"{np.mean(ge < RECOVERY_THRESHOLD):.0%} of {ge.size} trials pass 1e-8"
     )
 
 
@@ -389,7 +389,7 @@ def scale_n_slider(
                         cmax=1,
                         colorscale=[[0, "#d62728"], [1, "#2ca02c"]],
                     ),
-                    name="error per trial (green: recovered)",
+                    name="error per trial (green: passes 1e-8)",
                     hovertemplate="trial %{x}: %{y:.1e}<extra></extra>",
                 )
             )
@@ -476,9 +476,9 @@ def recovered_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
     s = summary["parameters"]["scales"][-1]
     fig.update_layout(
         xaxis=dict(type="log", title="training time t at which the error is measured"),
-        yaxis=dict(title="fraction recovered (error < 1e-8)", range=[-0.03, 1.03], tickformat=".0%"),
+        yaxis=dict(title="fraction passing (error < 1e-8)", range=[-0.03, 1.03], tickformat=".0%"),
         height=380,
-        title=f"{design} inputs, s = {s:.0e}: recovery against training time",
+        title=f"{design} inputs, s = {s:.0e}: passing the threshold against training time",
         title_font=dict(size=14),
     )
     return stamp(fig, {**_params(summary), "design": design})
@@ -538,9 +538,9 @@ def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> N
         )
         bx.set(
             xlabel="sample size n",
-            ylabel="fraction recovered (error < 1e-8)",
+            ylabel="fraction passing (error < 1e-8)",
             ylim=(-0.03, 1.03),
-            title=f"{d} inputs: recovered fraction",
+            title=f"{d} inputs: fraction passing the threshold",
             xticks=ns,
         )
         if r == 0:

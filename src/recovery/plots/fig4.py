@@ -39,8 +39,8 @@ def outcome_color(recovered: bool, label: int) -> str:
 
 def outcome_text(recovered: bool, label: int) -> str:
     if not recovered:
-        return "not recovered"
-    return {Q1: "recovered at Q¹", Q2: "recovered at Q²"}.get(int(label), "recovered")
+        return "fails the threshold"
+    return {Q1: "passes at Q¹", Q2: "passes at Q²"}.get(int(label), "passes the threshold")
 
 
 def learned_functions(final_theta: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -107,8 +107,8 @@ def learned_functions_slider(
             rec, lab = st["recovered"][i, j], st["label"][i, j]
             vis = j == active
             for flag, color, name in (
-                (True, "#1f77b4", "other inits: recovered"),
-                (False, NOT_RECOVERED, "other inits: not recovered"),
+                (True, "#1f77b4", "other inits: pass the threshold"),
+                (False, NOT_RECOVERED, "other inits: fail it"),
             ):
                 sel = np.flatnonzero(rec[1:] == flag) + 1
                 X, Y = _joined(x, F[i, j, sel])
@@ -178,13 +178,13 @@ def learned_functions_slider(
             rec0, lab0 = bool(st["recovered"][i, j, 0]), int(st["label"][i, j, 0])
             lay[f"annotations[{i}].text"] = (
                 f"data seed {cfg.data_seeds[i]}<br>first init: "
-                f"{outcome_text(rec0, lab0)}<br>all: {T['recovered'][i, j]:.0%} recover"
+                f"{outcome_text(rec0, lab0)}<br>all: {T['recovered'][i, j]:.0%} pass"
             )
         rf = float(st["recovered"][:, j].mean())
         n_first = int(st["recovered"][:, j, 0].sum())
         lay["title.text"] = (
-            f"n = {n} Gaussian samples: first init recovers for {n_first} of {D} data seeds; "
-            f"{rf:.0%} of all {D}×{S} trials recover (error < {cfg.threshold:g})"
+            f"n = {n} Gaussian samples: first init passes for {n_first} of {D} data seeds; "
+            f"{rf:.0%} of all {D}×{S} trials pass (error < {cfg.threshold:g})"
         )
         steps.append(dict(method="update", label=str(n), args=[{"visible": vis}, lay]))
     fig.update_layout(
@@ -314,7 +314,7 @@ def recovery_scale_slider(
             dict(
                 method="update",
                 label=f"{s:.0e}",
-                args=[{"visible": vis}, {"title.text": f"s = {s:.0e}: recovered {per_n}"}],
+                args=[{"visible": vis}, {"title.text": f"s = {s:.0e}: passing {per_n}"}],
             )
         )
     _sample_size_lines(
@@ -332,7 +332,7 @@ def recovery_scale_slider(
         title=steps[active]["args"][1]["title.text"],
         title_font=dict(size=13),
         xaxis_title="sample size n",
-        yaxis_title="recovered fraction (of inits)",
+        yaxis_title="fraction passing the threshold (of inits)",
         yaxis_range=[-0.05, 1.05],
         height=520,
         legend=dict(font=dict(size=10)),
@@ -497,7 +497,7 @@ def recovery_vs_horizon(cfg: Config, st: dict[str, np.ndarray], params: dict[str
         xaxis_type="log",
         xaxis_title="training time t (gradient flow)",
         yaxis_range=[-0.05, 1.05],
-        yaxis_title=f"recovered fraction (error < {cfg.threshold:g})",
+        yaxis_title=f"fraction passing (error < {cfg.threshold:g})",
         height=420,
         title="Recovery depends on how long one trains: narrow data sets converge slowly",
     )
