@@ -105,11 +105,11 @@ def test_summary_table_matches_the_arrays(small_run):
         for r, g in zip(rows, ge.reshape(-1, 6)):
             assert r["mean"] == pytest.approx(g.mean()) and r["median"] == pytest.approx(np.median(g))
             assert r["q25"] <= r["median"] <= r["q75"]
-            assert r["recovered"] == pytest.approx((g < RECOVERY_THRESHOLD).mean())
+            assert r["passes_threshold"] == pytest.approx((g < RECOVERY_THRESHOLD).mean())
         assert np.allclose(fig1.matrix(s, d, "mean"), ge.mean(-1))
         # the error at the last decade checkpoint is the final error (smallest scale)
         assert np.allclose(a[f"{d}_gen_error_time"][..., -1], ge[-1])
-        assert s["recovered_vs_time_at_smallest_scale"]["times"][-1] == cfg.t_max
+        assert s["passes_threshold_vs_time_at_smallest_scale"]["times"][-1] == cfg.t_max
 
 
 def test_small_run_science(small_run):
@@ -200,7 +200,7 @@ def test_plots_and_png(small_run, tmp_path):
         h = fp.scale_n_slider(cfg, a, s, d, show=3)
         assert f'id="fig1-slider-{d}"' in h and h.count('type="range"') == 2
         assert len(h) < 60_000
-        assert len(fp.recovered_vs_time(s, d).data) == len(cfg.n_values)
+        assert len(fp.passes_threshold_vs_time(s, d).data) == len(cfg.n_values)
     panels = fp.caption_panels(s)
     assert panels == [("even", 2), ("even", 3), ("even", 6), ("gaussian", 6)]
     assert fp.caption_panels(s, gaussian_n=3)[-1] == ("gaussian", 3)
@@ -275,9 +275,9 @@ def test_cli_writes_the_table(tmp_path):
     assert s["parameters"]["scales"] == [10.0, 1e-6] and s["parameters"]["trials"] == 4
     for d in ("even", "gaussian"):
         assert len(s["table"][d]) == 4
-        assert {"mean", "median", "q25", "q75", "recovered", "fraction_Q1", "fraction_Q2"} <= set(
+        assert {"mean", "median", "q25", "q75", "passes_threshold", "fraction_Q1", "fraction_Q2"} <= set(
             s["table"][d][0]
         )
-        assert s["table"][d][0]["recovered"] == 0.0  # n = 2
+        assert s["table"][d][0]["passes_threshold"] == 0.0  # n = 2
         assert s["scale_trend"][d]["mean_at_smallest"] < s["scale_trend"][d]["mean_at_largest"]
     assert (out / "figure.png").stat().st_size > 10_000 and (out / "arrays.npz").exists()

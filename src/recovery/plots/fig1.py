@@ -47,13 +47,13 @@ def _params(summary: dict[str, Any]) -> dict[str, Any]:
 
 def error_vs_n(summary: dict[str, Any], design: str) -> go.Figure:
     """Figure 1: generalization error against n, one curve per scale: median (solid) and mean (dotted) with
-    the quartile band; right panel the recovered fraction (error < 1e-8). Log error axis, clipped at 1e-32."""
+    the quartile band; right panel the fraction passing the threshold (error < 1e-8). Log error axis, clipped at 1e-32."""
     p = summary["parameters"]
     scales, ns = p["scales"], p["n_values"]
     med, q25, q75, mean = (
         np.maximum(fig1.matrix(summary, design, k), ERROR_FLOOR) for k in ("median", "q25", "q75", "mean")
     )
-    rec = fig1.matrix(summary, design, "recovered")
+    rec = fig1.matrix(summary, design, "passes_threshold")
     colors = scale_colors(len(scales))
     fig = make_subplots(
         1,
@@ -310,7 +310,7 @@ def learned_functions_panels(
     show: int = 10,
 ) -> go.Figure:
     """One panel per n: the learned functions of ``show`` trials against the target and the training points,
-    at one scale (default the smallest); each panel's title gives the median error and recovered fraction."""
+    at one scale (default the smallest); each panel's title gives the median error and the fraction passing the threshold."""
     ns = cfg.n_values
     i = scale_index % len(cfg.scales)
     titles = []
@@ -453,9 +453,9 @@ def scale_n_slider(
     )
 
 
-def recovered_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
-    """Fraction recovered at the smallest scale when the error is measured at time t (the horizon)."""
-    d = summary["recovered_vs_time_at_smallest_scale"]
+def passes_threshold_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
+    """Fraction passing the threshold at the smallest scale when the error is measured at time t (the horizon)."""
+    d = summary["passes_threshold_vs_time_at_smallest_scale"]
     t = d["times"]
     ns = summary["parameters"]["n_values"]
     colors = (
@@ -485,7 +485,7 @@ def recovered_vs_time(summary: dict[str, Any], design: str) -> go.Figure:
 
 
 def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
-    """Static Figure 1: per design, median error (quartile band) and recovered fraction against n, per scale."""
+    """Static Figure 1: per design, median error (quartile band) and fraction passing the threshold against n, per scale."""
     from matplotlib import cm
     from matplotlib.figure import Figure
 
@@ -522,7 +522,7 @@ def write_png(summary: dict[str, Any], arrays: dict[str, np.ndarray], path) -> N
     floor = 1e-32
     for r, d in enumerate(designs):
         med, q25, q75 = (np.maximum(matrix(summary, d, k), floor) for k in ("median", "q25", "q75"))
-        rec = matrix(summary, d, "recovered")
+        rec = matrix(summary, d, "passes_threshold")
         ax, bx = axes[r]
         for i, s in enumerate(scales):
             ax.plot(ns, med[i], "o-", color=colors[i], ms=3, lw=1, label=f"s={s:g}")
