@@ -32,12 +32,15 @@ def _book(tmp: Path, intro: str, cell: str) -> Path:
     return tmp
 
 
-def _build(book: Path) -> subprocess.CompletedProcess:
+def _build(book: Path, jobs: int | None = None) -> subprocess.CompletedProcess:
+    """`make build-html` on ``book`` (with ``jobs`` processes reading the pages, else as many as cores)."""
+    env = {**os.environ, "RECOVERY_BOOK_JOBS": str(jobs)} if jobs else None
     return subprocess.run(
         ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={book}"],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
+        env=env,
     )
 
 
@@ -117,13 +120,7 @@ def test_the_book_executes_its_notebooks_in_parallel_and_a_failure_still_names_i
     """`make book` reads (executes) the notebooks on two processes (tools/jb_build.py); each page gets its own
     glued values, and a cell that raises still fails the build with the page's name and the error's text."""
     good = _many_pages_book(tmp_path / "good", 6, failing=None)
-    r = subprocess.run(
-        ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={good}"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "RECOVERY_BOOK_JOBS": "2"},
-    )
+    r = _build(good, jobs=2)
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-3000:]
     spans = [tuple(map(float, (good / f"p{i}.times").read_text().split())) for i in range(6)]
@@ -131,13 +128,7 @@ def test_the_book_executes_its_notebooks_in_parallel_and_a_failure_still_names_i
     for i in range(6):
         assert f"{i + 0.5}" in (good / "_build" / "html" / "notebooks" / f"p{i}.html").read_text()
     bad = _many_pages_book(tmp_path / "bad", 6, failing=4)
-    r = subprocess.run(
-        ["make", "-s", "-C", str(ROOT), "build-html", f"BOOK_ROOT={bad}"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "RECOVERY_BOOK_JOBS": "2"},
-    )
+    r = _build(bad, jobs=2)
     log = r.stdout + r.stderr
     assert r.returncode != 0
     assert "notebooks/p4.ipynb" in log and "page 4 broke here" in log
