@@ -174,3 +174,26 @@ def test_reduced_run_fills_connected_to_rank_and_disconnected_to_nuclear_norm():
     s, _ = co.run(co.Config.from_user(**SIZES["completion"]), progress=False)  # the contract tests' size
     assert abs(s["connected_fill_median_smallest_scale"] - 6) < 1e-3
     assert abs(s["disconnected_nuclear_norm_range"][1] - 5) < 1e-6 and all(s["stair_stages_ordered"])
+
+
+@pytest.mark.parametrize("d1,d2", [(2, 2), (2, 3), (3, 3)])
+def test_spanning_tree_fraction_counts_the_connected_forests(d1, d2):
+    """Scoins' closed form against enumeration: the (d1 + d2 − 1)-entry patterns that are connected and acyclic."""
+    import itertools
+
+    n = d1 + d2 - 1
+    hits = total = 0
+    for cells in itertools.combinations(range(d1 * d2), n):
+        m = np.zeros(d1 * d2)
+        m[list(cells)] = 1
+        m = m.reshape(d1, d2)
+        total += 1
+        hits += C.is_connected(m) and C.is_forest(m)
+    assert C.spanning_tree_fraction(d1, d2) == pytest.approx(hits / total, rel=1e-12)
+    if (d1, d2) != (2, 2):  # (on 2 x 2 every 3-entry pattern is a spanning tree)
+        assert hits < total  # some patterns of that size are not spanning trees
+
+
+def test_spanning_tree_fraction_4x4():
+    # 4^3 * 4^3 = 4096 spanning trees of K_{4,4} among binom(16, 7) = 11440 patterns
+    assert C.spanning_tree_fraction(4, 4) == 4096 / 11440

@@ -6,8 +6,9 @@
   flow dθ/dt = −∇ℓ from A₀ = s·Â, B₀ = s·B̂ (Â, B̂ standard Gaussian, s the initialization scale).
 * Connectivity: the observation graph of Ω is the bipartite graph with the d rows and d columns as vertices
   and an edge i–j for every observed entry (i, j). The pattern is *connected* if this graph is connected
-  (rows and columns without observations are left out). The paper's finding: connected data → the learned solution has
-  minimum rank; disconnected data → minimum nuclear norm.
+  (rows and columns without observations are left out). The paper's finding, as our research notes summarize it
+  (its own text was not available to us): connected data → the learned solution has minimum rank; disconnected
+  data → minimum nuclear norm.
 * Closed forms of the 2 × 2 examples (ours, derived below and checked by the tests):
   - connected [[1, 2], [3, ?]]: the rank-1 completion is unique, ? = 6; the minimum nuclear norm completion
     is ? = 1 (for 2 × 2, ‖X‖_* = sqrt(‖X‖_F² + 2|det X|), minimized at ? = 1 with ‖X‖_* = 5);
@@ -87,6 +88,14 @@ def components_complete_bipartite(mask: np.ndarray) -> bool:
         if not mask[np.ix_(rows, cols)].all():
             return False
     return k >= 1
+
+
+def spanning_tree_fraction(d1: int, d2: int) -> float:
+    """Fraction of the patterns of ``d1 + d2 − 1`` observed entries of a ``d1 × d2`` matrix whose observation graph
+    is a spanning tree (connected and without a cycle: the patterns at the model rank of rank 1 from which a generic
+    rank-1 target is recovered). Ours: Scoins' count d1^(d2−1)·d2^(d1−1) of the spanning trees of K_{d1,d2}
+    over binom(d1·d2, d1 + d2 − 1)."""
+    return d1 ** (d2 - 1) * d2 ** (d1 - 1) / math.comb(d1 * d2, d1 + d2 - 1)
 
 
 def is_forest(mask: np.ndarray) -> bool:
