@@ -19,7 +19,10 @@ by their parameters and the code hash, like every sweep of the package.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,6 +212,17 @@ def mc_trials(cfg: Config) -> dict[str, np.ndarray]:
     }
 
 
+def _in_background(fn: Callable[..., Any], *args: Any) -> Future:
+    """Start ``fn(*args)`` in one more Python process, started fresh (``spawn``), and return its future: a page
+    whose independent parts are each single-threaded then uses two cores. The numbers are unchanged (the same code
+    on the same inputs, in its own process). ``fn`` must be a module-level function."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def run_mc(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
     """Every matrix-completion trial in one batched gradient-flow call (or loaded from the cache)."""
     cache = cache if cache is not None else ResultCache()
@@ -340,12 +354,16 @@ def run(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The calculator, the matrix-completion trials and the tanh trials."""
     t0 = time.perf_counter()
+    # A cold run trains the LLR models (single-threaded, independent of the rest) in a second process while this
+    # one computes the calculator, the completion flow and the tanh runs: the same numbers, on two cores.
+    cached = ResultCache().load("rank_calculator_llr", cfg.llr_params())
+    background = _in_background(run_llr, cfg) if cached is None else None
     rows = calculator(cfg)
     pub = published(cfg)
-    llr = run_llr(cfg)
-    llr_s = llr_summary(cfg, llr)
     mc = run_mc(cfg)
     tanh = run_many(cfg.tanh_runs(), progress=progress, max_batch=10**6, scheduler=scheduler, device=device)
+    llr = background.result() if background is not None else cached
+    llr_s = llr_summary(cfg, llr)
     recovered = mc["rel_error"] < cfg.recovery_tol
     tr = transitions(mc["rank"], mc["n"], recovered, cfg.mc_ranks, cfg.mc_n_values)
     gen = np.stack([a["gen_error"] for a in tanh])  # (n values, seeds)
