@@ -22,10 +22,7 @@ gradient, so the padded flow is exactly the 2 × 2 one with hidden width 2):
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,17 +269,6 @@ def run_flow(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndar
     return out
 
 
-def _in_background(fn: Callable[..., Any], *args: Any) -> Future:
-    """Start ``fn(*args)`` in one more Python process, started fresh (``spawn``), and return its future: a page
-    whose independent parts are each single-threaded then uses two cores. The numbers are unchanged (the same code
-    on the same inputs, in its own process). ``fn`` must be a module-level function."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        return pool.submit(fn, *args)
-    finally:
-        pool.shutdown(wait=False)
-
-
 # ---------------------------------------------------------------------------------------------- analysis
 
 
@@ -327,13 +313,6 @@ def references(cfg: Config, M: np.ndarray, mask: np.ndarray, ranks: np.ndarray) 
         "nuc_lb": nuc_lb.numpy(),
         "min_rank": min_rank,
     }
-
-
-def _trial_references(cfg: Config) -> dict[str, np.ndarray]:
-    """:func:`references` of the grid trials of :func:`build_trials` (group 2), for a second process."""
-    tr = build_trials(cfg)
-    gs = tr["group"] == 2
-    return references(cfg, tr["M"][gs], tr["mask"][gs], tr["rank"][gs])
 
 
 def analyse(
@@ -545,16 +524,8 @@ def run(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load) the batched flow and analyse it."""
     t0 = time.perf_counter()
-    # A cold run computes the reference completions (which do not depend on the flow) in a second process while
-    # the flow runs: both are single-threaded or deterministic per matrix, so the numbers are those of one run
-    # after the other, in about the time of the flow alone on two cores.
-    background = (
-        _in_background(_trial_references, cfg)
-        if ResultCache().load("completion", cfg.flow_params()) is None
-        else None
-    )
     fl = run_flow(cfg)
-    summary, arrays = analyse(cfg, fl, background.result() if background is not None else None)
+    summary, arrays = analyse(cfg, fl)
     summary["runtime_s"] = time.perf_counter() - t0
     summary["glue"] = glue_values(cfg, summary)
     summary["tables"] = {"stair": stair_table(summary)}
