@@ -174,3 +174,52 @@ def test_reduced_run_fills_connected_to_rank_and_disconnected_to_nuclear_norm():
     s, _ = co.run(co.Config.from_user(**SIZES["completion"]), progress=False)  # the contract tests' size
     assert abs(s["connected_fill_median_smallest_scale"] - 6) < 1e-3
     assert abs(s["disconnected_nuclear_norm_range"][1] - 5) < 1e-6 and all(s["stair_stages_ordered"])
+
+
+@pytest.mark.parametrize("d1,d2", [(2, 2), (2, 3), (3, 3)])
+def test_spanning_tree_fraction_counts_the_connected_forests(d1, d2):
+    """Scoins' closed form against enumeration: the (d1 + d2 − 1)-entry patterns that are connected and acyclic."""
+    import itertools
+
+    n = d1 + d2 - 1
+    hits = total = 0
+    for cells in itertools.combinations(range(d1 * d2), n):
+        m = np.zeros(d1 * d2)
+        m[list(cells)] = 1
+        m = m.reshape(d1, d2)
+        total += 1
+        hits += C.is_connected(m) and C.is_forest(m)
+    assert C.spanning_tree_fraction(d1, d2) == pytest.approx(hits / total, rel=1e-12)
+    if (d1, d2) != (2, 2):  # (on 2 x 2 every 3-entry pattern is a spanning tree)
+        assert hits < total  # some patterns of that size are not spanning trees
+
+
+def test_spanning_tree_fraction_4x4():
+    # 4^3 * 4^3 = 4096 spanning trees of K_{4,4} among binom(16, 7) = 11440 patterns
+    assert C.spanning_tree_fraction(4, 4) == 4096 / 11440
+
+
+def test_jacobian_gather_equals_the_einsum_formulation_bit_for_bit():
+    """The flow's Hessian must not move by one ulp when the Jacobian is assembled by index (adaptive steps amplify
+    any rounding change): compare with the einsum formulation ∂(AB)_ij/∂A_pk = δ_ip B_kj, ∂(AB)_ij/∂B_kq = A_ik δ_jq,
+    signed zeros included, and the residual block S = R_ij δ_kq."""
+    g = torch.Generator().manual_seed(3)
+    for d, h in [(4, 4), (4, 2), (2, 2), (3, 5)]:
+        T = 20
+        A = torch.randn(T, d, h, generator=g, dtype=torch.float64)
+        B = -torch.randn(T, h, d, generator=g, dtype=torch.float64).abs()  # negative: 0·B = -0.0
+        M = torch.randn(T, d, d, generator=g, dtype=torch.float64)
+        mask = (torch.rand(T, d, d, generator=g) < 0.5).double()
+        eye_d, eye_h = torch.eye(d, dtype=torch.float64), torch.eye(h, dtype=torch.float64)
+        JA = torch.einsum("ip,tkj->tijpk", eye_d, B).reshape(T, d, d, d * h)
+        JB = torch.einsum("tik,jq->tijkq", A, eye_d).reshape(T, d, d, h * d)
+        J = (torch.cat([JA, JB], -1) * mask[..., None]).reshape(T, d * d, 2 * d * h)
+        got = C.output_jacobian(A, B, mask)
+        assert torch.equal(got.view(torch.int64), J.view(torch.int64)), (d, h)
+        R = mask * (A @ B - M)
+        H = J.transpose(1, 2) @ J
+        S = torch.einsum("tij,kq->tikqj", R, eye_h).reshape(-1, d * h, h * d)
+        H[:, : d * h, d * h :] += S
+        H[:, d * h :, : d * h] += S.transpose(1, 2)
+        _, _, H_got = C.loss_grad_hessian(C.pack(A, B), M, mask, d, h)
+        assert torch.equal(H_got.view(torch.int64), H.view(torch.int64)), (d, h)

@@ -551,6 +551,8 @@ def analyse(
         f"v0={cfg.v0_values[-1]:g}: |v-v0|/|v0| = {v_change_large:.3f} while |W| grows x{W_growth_large:.0f}; "
         f"v0={cfg.v0_values[0]:g}: median |v_r|/|w_r| settles at {ratio_settled:.3f}",
     ]
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = tables(cfg, summary)
     return summary, arrays
 
 
@@ -613,3 +615,101 @@ def failed_checks(cfg: Config, s: dict[str, Any]) -> list[str]:
             f"halving the learning rate changes {s['halving_fraction_changed']} of the cells by > 0.05",
         )
     return bad
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (plain int, float, str): the trajectories
+    (Figure 3), the contours of Figure 2(a)-(c), the step check, the settings and the compute and page times."""
+    s = summary
+    pr = s["paper_ratio_growth_last_decade_by_v0"]
+    mid = len(cfg.v0_values) // 2
+    local = s["fig2c_local_slopes"]
+    return {
+        "trials": int(s["trials"]),
+        "steps_max": int(s["gd_steps_max"]),
+        "frac_fit": 100 * float(s["fraction_interpolating"]),
+        "compute_s": float(s["compute_s"]),
+        "v0_large": float(cfg.v0_values[-1]),
+        "v0_small": float(cfg.v0_values[0]),
+        "sigma0_small": float(cfg.sigma_0_values[0]),
+        "w0_norm": float(cfg.sigma_0_values[0] * np.sqrt(cfg.d_values[0])),
+        "v_change": float(s["large_v0_v_change"]),
+        "W_growth": float(s["large_v0_W_growth"]),
+        "ratio_small": float(s["small_v0_final_ratio"]),
+        "ratio_law": float(s["small_v0_ratio_conservation_law"]),
+        "ratio_spread": 100 * float(s["small_v0_ratio_spread_in_growth"]),
+        "drift": float(s["max_conservation_drift"]),
+        "acc_hi": float(s["acc_large_v0_X_ge_10_min"]),
+        "acc_lo": float(s["acc_large_v0_X_le_0.01_max"]),
+        "exp_n": float(s["exponent_n"]),
+        "exp_d": float(s["exponent_d"]),
+        "spread_X": float(s["spread_log10_X_star_over_4"]),
+        "thr": float(cfg.accuracy_threshold),
+        "thr_a": float(cfg.accuracy_threshold_a),
+        "v0_2b": float(cfg.fig2b_v0),
+        "slope_b": float(s["fig2b_slope"]),
+        "resid_b": float(s["fig2b_max_residual"]),
+        "points_b": int(s["fig2b_points"]),
+        "slope_c_small": float(s["fig2c_slope_small"]),
+        "resid_c_small": float(s["fig2c_max_residual_small"]),
+        "slope_c_all": float(s["fig2c_slope_all"]),
+        "slope_c_local_max": float(np.nanmax(local)) if len(local) else float("nan"),
+        "shift_c": float(s["fig2c_shift_decades"]),
+        "shift_c_factor": float(10 ** s["fig2c_shift_decades"]),
+        "slope_a_all": float(s["fig2a_slope_all"]),
+        "small_v0_max": float(cfg.small_v0_max),
+        "band_lo": float(s["fig2c_band_v0"][0]),
+        "band_hi": float(s["fig2c_band_v0"][1]),
+        "mu_star_c_small": float(s["fig2_mu_star_c_by_v0"][0]),
+        "mu_star_c_large": float(s["fig2_mu_star_c_by_v0"][-1]),
+        "mu_star_a_small": float(s["fig2_mu_star_a_by_v0"][0]),
+        "mu_star_a_large": float(s["fig2_mu_star_a_by_v0"][-1]),
+        "half_frac": 100 * float(s["halving_fraction_changed"]),
+        "half_max": float(s["halving_max_change"]),
+        "half_cells": int(s["halving_cells"]),
+        "half_shift": float(s["halving_contour_shift_decades"]),
+        "lr_half": float(cfg.lr_factor / 2),
+        "v0_eff_small": float(s["v0_effect_max_by_sigma_0"][0]),
+        "traj_mu": float(s["trajectory_mu"]),
+        "n_big": int(cfg.n_values[-1]),
+        "d_big": int(cfg.d_values[-1]),
+        "page_s": float(s["runtime_s"]),
+        "pr_growth_large": float(pr[-1]),
+        "pr_growth_small": float(pr[0]),
+        "pr_growth_mid": float(pr[mid]),
+        "v0_mid": float(cfg.v0_values[mid]),
+        "n_test": int(cfg.n_test),
+        "lr_factor": float(cfg.lr_factor),
+        "max_steps": int(cfg.max_steps),
+    }
+
+
+def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
+    """The page's tables: ``crossing_table`` (Figure 2(b): where the accuracy crosses ``accuracy_threshold``, per
+    (n, d)) and ``v0_table`` (per v0: both contours and the growth of the Figure-3 ratio)."""
+    s = summary
+    crossing = {
+        "headers": [
+            "$n$",
+            "$d$",
+            "$\\lVert\\mu\\rVert^*$",
+            "$n\\lVert\\mu^*\\rVert^4$",
+            "$n\\lVert\\mu^*\\rVert^4/(\\sigma_p^4d)$",
+        ],
+        "rows": [
+            [f"{n_}", f"{d_}", f"{a:.3f}", f"{n_ * a**4:.3g}", f"{x:.3f}"]
+            for (n_, d_), a, x in zip(s["sizes"], s["mu_star_fig2b"], s["X_star_fig2b"])
+        ],
+    }
+    v0 = {
+        "headers": ["$v_0$"] + [f"{v:g}" for v in cfg.v0_values],
+        "rows": [
+            [f"$\\lVert\\mu\\rVert^*$ at {cfg.accuracy_threshold_a:g}"]
+            + [f"{x:.2f}" for x in s["fig2_mu_star_a_by_v0"]],
+            [f"$\\lVert\\mu\\rVert^*$ at {cfg.accuracy_threshold:g}"]
+            + [f"{x:.2f}" for x in s["fig2_mu_star_c_by_v0"]],
+            ["Fig. 3 ratio, growth over the last decade of $t$"]
+            + [f"×{x:.2f}" for x in s["paper_ratio_growth_last_decade_by_v0"]],
+        ],
+    }
+    return {"crossing_table": crossing, "v0_table": v0}

@@ -292,7 +292,34 @@ def stage_times(times: np.ndarray, sv: np.ndarray, frac: float = 0.5) -> np.ndar
     return out
 
 
-def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def references(cfg: Config, M: np.ndarray, mask: np.ndarray, ranks: np.ndarray) -> dict[str, np.ndarray]:
+    """The two reference completions of the 4 × 4 trials ``M, mask: (T, 4, 4)`` (target ranks ``ranks``): the
+    minimum nuclear norm (``X_nuc``, its norm ``nuc_min`` and certified lower bound ``nuc_lb``) and the minimum
+    rank ``min_rank`` (1 for rank-1 targets; else a Levenberg–Marquardt search below the target's rank). They
+    depend on the targets and patterns only, not on the flow."""
+    Mg, mg = torch.from_numpy(M), torch.from_numpy(mask)
+    X_nuc, nuc_min, nuc_lb = nuclear_norm_completion(Mg, mg, iters=cfg.nuclear_iters)
+    min_rank = np.zeros(len(M), dtype=int)
+    for r in cfg.target_ranks:
+        sel = ranks == r
+        if r == 1:
+            min_rank[sel] = 1
+            continue
+        rk, _ = min_rank_completion(Mg[sel], mg[sel], max_rank=r - 1, seed=cfg.seed)
+        min_rank[sel] = np.minimum(rk.numpy(), r)  # M itself is a rank-r completion
+    return {
+        "X_nuc": X_nuc.numpy(),
+        "nuc_min": nuc_min.numpy(),
+        "nuc_lb": nuc_lb.numpy(),
+        "min_rank": min_rank,
+    }
+
+
+def analyse(
+    cfg: Config, fl: dict[str, np.ndarray], refs: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Every measured quantity of the page from the flow ``fl`` (and the grid's reference completions ``refs``,
+    computed here when not given)."""
     g = fl["group"]
     W, M, mask = fl["W"], fl["M"], fl["mask"]
     # --- 2 x 2 connected
@@ -317,16 +344,11 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
     comps = np.array([observation_components(m)[0] for m in fl["mask"][gs]])
     forest = np.array([is_forest(m) for m in fl["mask"][gs]])
     bip = np.array([components_complete_bipartite(m) for m in fl["mask"][gs]])
-    X_nuc, nuc_min, nuc_lb = nuclear_norm_completion(Mg, mg, iters=cfg.nuclear_iters)
     ranks_t = fl["rank"][gs]
-    min_rank = np.zeros(gs.sum(), dtype=int)
-    for r in cfg.target_ranks:
-        sel = ranks_t == r
-        if r == 1:
-            min_rank[sel] = 1
-            continue
-        rk, _ = min_rank_completion(Mg[sel], mg[sel], max_rank=r - 1, seed=cfg.seed)
-        min_rank[sel] = np.minimum(rk.numpy(), r)  # M itself is a rank-r completion
+    if refs is None:
+        refs = references(cfg, fl["M"][gs], fl["mask"][gs], ranks_t)
+    X_nuc, nuc_min, nuc_lb = (torch.from_numpy(refs[k]) for k in ("X_nuc", "nuc_min", "nuc_lb"))
+    min_rank = refs["min_rank"]
     nuc_W = torch.linalg.matrix_norm(Wg, ord="nuc").numpy()
     rank_W = numerical_rank_batch(Wg, cfg.rank_rtol).numpy()
     fit_res = (torch.linalg.matrix_norm(mg * (Wg - Mg)) / torch.linalg.matrix_norm(mg * Mg)).numpy()
@@ -435,6 +457,9 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         "connected_rank1_nuclear_norm": float(np.sqrt(50.0)),
         "disconnected_max_deviation_from_exact_limit": float(d_dev.max()),
         "disconnected_max_asymmetry": float(np.abs(Wd[:, 0, 1] - Wd[:, 1, 0]).max()),
+        "disconnected_max_asymmetry_smallest_scale": float(
+            np.abs(Wd[fl["scale"][dsel] == small][:, 0, 1] - Wd[fl["scale"][dsel] == small][:, 1, 0]).max()
+        ),
         "disconnected_nuclear_norm_range": [float(d_nuc.min()), float(d_nuc.max())],
         "disconnected_fills_smallest_scale": [float(v) for v in Wd[fl["scale"][dsel] == small][:, 0, 1]],
         "disconnected_rank2_fraction": float(np.mean(d_rank == 2)),
@@ -468,6 +493,7 @@ def analyse(cfg: Config, fl: dict[str, np.ndarray]) -> tuple[dict[str, Any], dic
         "grid_rank1_min_rank_matches_forest_rule": bool(
             np.all((min_rank[ranks_t == 2] == 1) == forest[ranks_t == 2])
         ),
+        "stair_scales": [float(v) for v in st_scales],
         "stair_stage_times": [[None if not np.isfinite(v) else float(v) for v in row] for row in st_t],
         "stair_stage_time_per_log_inv_scale": slopes,
         "stair_stages_ordered": ordered,
@@ -501,7 +527,87 @@ def run(
     fl = run_flow(cfg)
     summary, arrays = analyse(cfg, fl)
     summary["runtime_s"] = time.perf_counter() - t0
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = {"stair": stair_table(summary)}
     return summary, arrays
+
+
+# every fraction the prose states in percent (NaN where no pattern of the kind was drawn)
+_GRID_PERCENT = (
+    "grid_connected_min_rank_fraction",
+    "grid_connected_min_rank_fraction_compare",
+    "grid_connected_min_nuclear_fraction",
+    "grid_disconnected_min_rank_fraction",
+    "grid_disconnected_min_nuclear_fraction",
+    "grid_disconnected_bipartite_min_nuclear_fraction",
+    "grid_disconnected_other_min_nuclear_fraction",
+    "grid_connected_not_min_rank_excess_shrink_fraction",
+    "grid_fitted_fraction",
+)
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (plain int, float, str): the 2 × 2 examples at the
+    smallest scale against the derived limits, the 4 × 4 fractions (in %), the staircase, settings and compute."""
+    S = summary
+    small = float(cfg.example_scales[-1])
+    fill = S["connected_fill_median_smallest_scale"]
+    slopes = S["stair_stage_time_per_log_inv_scale"]
+    ordered = S["stair_stages_ordered"]
+    out: dict[str, Any] = {
+        "small": small,
+        "fill": float(fill),
+        "fill_err": float(abs(fill - 6)),
+        "nn_fill": float(S["connected_min_nuclear_fill"]),
+        "nn_val": float(S["connected_min_nuclear_norm"]),
+        "learned_nuc": float(S["connected_learned_nuclear_norm_smallest_scale"]),
+        "learned_nuc_err": float(
+            abs(S["connected_learned_nuclear_norm_smallest_scale"] - S["connected_rank1_nuclear_norm"])
+        ),
+        "rank1_nuc": float(S["connected_rank1_nuclear_norm"]),
+        "slope": float(S["connected_error_slope"]),
+        "slope_pred": float(S["connected_error_slope_predicted"]),
+        "d_nuc_lo": float(S["disconnected_nuclear_norm_range"][0]),
+        "d_nuc_hi": float(S["disconnected_nuclear_norm_range"][1]),
+        "d_dev": float(S["disconnected_max_deviation_from_exact_limit"]),
+        "d_rank2": 100 * float(S["disconnected_rank2_fraction"]),
+        "d_fills": ", ".join(f"{v:.3f}" for v in S["disconnected_fills_smallest_scale"]),
+        "d_asym_small": float(S["disconnected_max_asymmetry_smallest_scale"]),
+    }
+    for k in (
+        "grid_patterns",
+        "grid_connected",
+        "grid_disconnected_bipartite",
+        "grid_connected_not_min_rank",
+    ):
+        out[k] = int(S[k])
+    for k in _GRID_PERCENT:
+        out[k] = 100 * float(S[k]) if np.isfinite(S[k]) else float("nan")
+    out |= {
+        "cert": float(S["grid_nuclear_certificate_max_rel_gap"]),
+        "scale": float(cfg.scale),
+        "compare_scale": float(cfg.compare_scale),
+        "rank_rtol": float(cfg.rank_rtol),
+        "t_max": float(cfg.t_max),
+        "compute_s": float(S["compute_s"]),
+        "n_horizon": int(S["status_counts"].get(2, S["status_counts"].get("2", 0))),
+        "stair_slopes": ", ".join(f"{v:.2f}" for v in slopes),
+        "stair_ordered": "every scale" if all(ordered) else f"{sum(ordered)} of {len(ordered)} scales",
+        "stair_rank": int(cfg.staircase_rank),
+        "stair_obs": int(cfg.staircase_observed),
+    }
+    return out
+
+
+def stair_table(summary: dict[str, Any]) -> dict[str, list]:
+    """One row per initialization scale: the time at which stage k of the staircase starts (– if never)."""
+    st = np.array([[np.nan if v is None else v for v in row] for row in summary["stair_stage_times"]])
+    headers = ["$s$"] + [f"stage {k + 1}" for k in range(st.shape[1])]
+    rows = [
+        [f"{s:.0e}"] + ["–" if not np.isfinite(v) else f"{v:.1f}" for v in row]
+        for s, row in zip(summary["stair_scales"], st)
+    ]
+    return {"headers": headers, "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------------- figures

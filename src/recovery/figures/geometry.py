@@ -627,7 +627,173 @@ def run(
         arrays.update({f"rate_{k}": v for k, v in fits.items()})
     summary = geometry_summary(cfg, arrays, geometry_s=t_geo, runtime_s=time.perf_counter() - t0)
     summary["captions"] = caption_checks(cfg, arrays)
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = tables(cfg, summary)
     return summary, arrays
+
+
+_SETTING_TEXT = {"no_bias": "no bias", "bias": "with bias"}
+_BRANCH_NAME = {"condensed": "condensed", "dead1": "neuron 1 dead", "dead2": "neuron 2 dead"}
+
+
+def _slash(v: Any) -> str:
+    return "/".join(map(str, v))
+
+
+def _opt(v: Any) -> str:
+    return "–" if v is None else str(v)
+
+
+def _rate_text(summary: dict[str, Any], setting: str, kind: str) -> str:
+    if setting not in summary["rates"]:
+        return "not run"
+    v = summary["rates"][setting][kind]
+    if kind == "dead":
+        return (
+            f"{v['type']}: fitted rate = {v['rate_over_2lambda_min']:.3f} × 2λ_min (median of {v['fitted']} of "
+            f"{v['starts']} runs; median rate {v['rate_median']:.1e})"
+        )
+    return (
+        f"{v['type']}: loss ∝ t^{v['loss_exponent']:.2f}, distance ∝ t^{v['distance_exponent']:.2f} (medians of "
+        f"{v['fitted']} of {v['starts']} runs)"
+    )
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (plain int, float, str): model ranks, separation
+    sizes (measured, second-order test, expected by our counting), Morse–Bott verdicts, rates, the caption checks
+    and the compute times; "not run" for a setting or design the configuration leaves out."""
+    n_last = str(cfg.n_values[-1])
+    rk, sep, sep2 = summary["model_rank"], summary["separation_n"], summary["separation_n_second_order"]
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        run_s = s in cfg.settings
+        for b in BRANCHES:
+            out[f"rank_{s}_{b}"] = _slash(rk[s][b]) if run_s else "not run"
+            for d in GEO_DESIGNS:
+                ok = run_s and d in cfg.designs_for(s)
+                out[f"sep_{s}_{d}_{b}"] = _opt(sep[s][d][b]) if ok else "not run"
+                out[f"exp_{s}_{d}_{b}"] = str(expected_separation(s, d, b))
+                out[f"so_{s}_{d}_{b}"] = _opt(sep2[s][d][b]) if ok else "not run"
+        if run_s:
+            r0 = {r["branch"]: r for r in summary["rows"][s]}
+            d0 = cfg.designs_for(s)[0]
+            out[f"mb_{s}"] = ", ".join(
+                f"{_BRANCH_NAME[b]} {'yes' if r0[b]['morse_bott'][d0][n_last] else 'no'} "
+                f"({_slash(r0[b]['zero_eigenvalues'][d0][n_last])} zero eigenvalues vs dimension "
+                f"{_slash(r0[b]['interpolating_dimension'][d0][n_last])})"
+                for b in BRANCHES
+            )
+        else:
+            out[f"mb_{s}"] = "not run"
+        for kind in ("dead", "condensed"):
+            out[f"rate_{s}_{kind}"] = _rate_text(summary, s, kind)
+    out |= {
+        "n_last": n_last,
+        "rate_n": int(cfg.rate_n),
+        "rate_design": str(cfg.rate_design),
+        "rate_eps": float(cfg.rate_eps),
+        "rate_t_max": float(cfg.rate_t_max),
+        "geometry_s": float(summary["geometry_s"]),
+        "runtime_s": float(summary["runtime_s"]),
+        "rate_compute_s": float(summary["rate_compute_s"])
+        if summary["rate_compute_s"] is not None
+        else float("nan"),
+        "points_per_branch": int(cfg.points_per_branch),
+        "first_design": str(cfg.designs[0]),
+        "branch_table_n": n_last,
+        "sep_first_condensed": _opt(sep["no_bias"][cfg.designs[0]]["condensed"])
+        if "no_bias" in cfg.settings
+        else "not run",
+    }
+    cap = summary.get("captions", {})
+
+    def fmt(v: Any) -> str:
+        return "(" + ", ".join(f"{x:.4f}" for x in v) + ")"
+
+    for k in ("Q1_Q2", "Q1_Q3"):
+        out[f"cap_meas_{k}"] = fmt(cap[f"measured_{k}"]) if f"measured_{k}" in cap else "not measured"
+        out[f"cap_err_{k}"] = float(cap.get(f"error_{k}", float("nan")))
+        out[f"cap_stated_{k}"] = fmt(cap[f"stated_{k}"])
+    cd = cap.get("closure_dim", {})
+    cr = cap.get("closure_residual", {})
+    pts = cap.get("closure_points", {})
+    runs = cap.get("approach_runs", {})
+    out |= {
+        "cap_dims": " / ".join(str(cd.get(b, "–")) for b in ("Q1", "Q2", "Q3")),
+        "cap_res": " / ".join(f"{cr[b]:.0e}" if b in cr else "–" for b in ("Q1", "Q2", "Q3")),
+        "cap_npts": " / ".join(str(pts.get(b, 0)) for b in ("Q1", "Q2", "Q3")),
+        "cap_other": int(pts.get("other", 0)),
+        "cap_n": cap.get("closure_n", "–"),
+        "cap_runs_q1": int(runs.get("Q1", 0)),
+        "cap_runs_dead": int(runs.get("dead", 0)),
+        "cap_ang_q1": float(cap.get("approach_angle_Q1_max_deg", float("nan"))),
+        "cap_ang_dead": float(cap.get("approach_angle_dead_min_deg", float("nan"))),
+        "cap_rand": float(cap.get("random_angle_median_deg", float("nan"))),
+        "cap_rand_normal": float(cap.get("random_angle_normal_median_deg", float("nan"))),
+        "cap_kdim": "/".join(sorted(set(map(str, cap.get("ker_hess_dim_Q1", []))))) or "–",
+        "cap_dist": float(max(cap.get("approach_distance_Q1", [float("nan")]))),
+    }
+    if not isinstance(out["cap_n"], str):
+        out["cap_n"] = int(out["cap_n"])
+    return out
+
+
+def tables(cfg: Config, summary: dict[str, Any]) -> dict[str, dict[str, list]]:
+    """The page's tables: ``branch_table`` (one row per setting and branch) and ``per_n_no_bias`` /
+    ``per_n_bias`` (zero eigenvalues / local dimension / verdict per n and design; one "(not run)" cell for a
+    setting the configuration leaves out)."""
+    n_last = str(cfg.n_values[-1])
+    headers = [
+        "setting",
+        "branch",
+        "$P$",
+        "dim",
+        "model rank",
+        f"zero eigenvalues ($n={n_last}$)",
+        f"Morse–Bott ($n={n_last}$)",
+        "$P-\\dim$",
+        "separation $n$ (design)",
+        "second-order test",
+    ]
+    rows = []
+    for s in cfg.settings:
+        ds = cfg.designs_for(s)
+        for r in summary["rows"][s]:
+            rows.append(
+                [
+                    _SETTING_TEXT[s],
+                    _BRANCH_NAME[r["branch"]],
+                    f"{r['parameters']}",
+                    f"{r['branch_dimension']}",
+                    _slash(r["model_rank"]),
+                    _slash(r["zero_eigenvalues"][ds[0]][n_last]),
+                    "yes" if r["morse_bott"][ds[0]][n_last] else "no",
+                    f"{r['counting_bound']}",
+                    ", ".join(f"**{_opt(r['separation_n'][d])}** ({d})" for d in ds),
+                    ", ".join(f"{_opt(r['separation_n_second_order'][d])} ({d})" for d in ds),
+                ]
+            )
+    out = {"branch_table": {"headers": headers, "rows": rows}}
+    for s in SETTINGS:
+        if s not in cfg.settings:
+            out[f"per_n_{s}"] = {"headers": ["(not run)"], "rows": []}
+            continue
+        ds = cfg.designs_for(s)
+        per = []
+        for n in (str(v) for v in cfg.n_values):
+            cells = [
+                f"{_slash(r['zero_eigenvalues'][d][n])} / {_slash(r['interpolating_dimension'][d][n])} / "
+                + ("**separated**" if r["separated"][d][n] else "not separated")
+                for r in summary["rows"][s]
+                for d in ds
+            ]
+            per.append([n, *cells])
+        out[f"per_n_{s}"] = {
+            "headers": ["$n$"] + [f"{_BRANCH_NAME[b]}, {d}" for b in BRANCHES for d in ds],
+            "rows": per,
+        }
+    return out
 
 
 def _sets(x: np.ndarray) -> list[int]:

@@ -19,7 +19,10 @@ by their parameters and the code hash, like every sweep of the package.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +33,14 @@ from .. import __version__
 from ..cache import ResultCache, code_hash
 from ..config import ParameterError, UserConfig, check_float, check_int, check_int_list, spec
 from ..core.dynamics import single_thread
-from ..related.completion import gradient_flow, initial_factors, is_connected, random_low_rank, random_pattern
+from ..related.completion import (
+    gradient_flow,
+    initial_factors,
+    is_connected,
+    random_low_rank,
+    random_pattern,
+    spanning_tree_fraction,
+)
 from ..related.rank import (
     LLR_KINDS,
     LLR_NAMES,
@@ -202,6 +212,17 @@ def mc_trials(cfg: Config) -> dict[str, np.ndarray]:
     }
 
 
+def _in_background(fn: Callable[..., Any], *args: Any) -> Future:
+    """Start ``fn(*args)`` in one more Python process, started fresh (``spawn``), and return its future: a page
+    whose independent parts are each single-threaded then uses two cores. The numbers are unchanged (the same code
+    on the same inputs, in its own process). ``fn`` must be a module-level function."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def run_mc(cfg: Config, cache: ResultCache | None = None) -> dict[str, np.ndarray]:
     """Every matrix-completion trial in one batched gradient-flow call (or loaded from the cache)."""
     cache = cache if cache is not None else ResultCache()
@@ -333,12 +354,16 @@ def run(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The calculator, the matrix-completion trials and the tanh trials."""
     t0 = time.perf_counter()
+    # A cold run trains the LLR models (single-threaded, independent of the rest) in a second process while this
+    # one computes the calculator, the completion flow and the tanh runs: the same numbers, on two cores.
+    cached = ResultCache().load("rank_calculator_llr", cfg.llr_params())
+    background = _in_background(run_llr, cfg) if cached is None else None
     rows = calculator(cfg)
     pub = published(cfg)
-    llr = run_llr(cfg)
-    llr_s = llr_summary(cfg, llr)
     mc = run_mc(cfg)
     tanh = run_many(cfg.tanh_runs(), progress=progress, max_batch=10**6, scheduler=scheduler, device=device)
+    llr = background.result() if background is not None else cached
+    llr_s = llr_summary(cfg, llr)
     recovered = mc["rel_error"] < cfg.recovery_tol
     tr = transitions(mc["rank"], mc["n"], recovered, cfg.mc_ranks, cfg.mc_n_values)
     gen = np.stack([a["gen_error"] for a in tanh])  # (n values, seeds)
@@ -392,6 +417,11 @@ def run(
         ),
         "mc_compute_s": float(mc["wall_time"]),
         "mc_status_counts": {int(k): int(v) for k, v in zip(*np.unique(mc["status"], return_counts=True))},
+        # the largest final loss of the runs that stopped before the horizon (status != 2)
+        "mc_max_final_loss_converged": float(mc["final_loss"][mc["status"] != 2].max())
+        if (mc["status"] != 2).any()
+        else float("nan"),
+        "mc_rank1_spanning_tree_fraction": spanning_tree_fraction(4, 4),
         "tanh_model_rank": 3,
         "tanh_parameter_count": 3 * cfg.tanh_width,
         "tanh_median_gen_error": tanh_median,
@@ -424,7 +454,142 @@ def run(
         + ", ".join(f"n={n}: {e:.1e}" for n, e in zip(cfg.tanh_n_values, tanh_median))
     )
     summary["headline"] = heads
+    summary["glue"] = glue_values(cfg, summary)
+    summary["tables"] = {"calc_table": calculator_table(summary), "pub_table": published_table(summary)}
     return summary, arrays
+
+
+def rank_of(rows: list[dict[str, Any]], family: str, target: str, model_has: str = "") -> int:
+    """The computed model rank of the first calculator row of ``family`` at ``target`` whose model contains
+    ``model_has``."""
+    return next(
+        r["rank"] for r in rows if r["family"] == family and r["target"] == target and model_has in r["model"]
+    )
+
+
+def _none(v: Any) -> Any:
+    return "none" if v is None else v
+
+
+def glue_values(cfg: Config, summary: dict[str, Any]) -> dict[str, Any]:
+    """Every number the page's prose states, by its glue name (plain int, float, str): the calculator's ranks,
+    the completion transitions, the tanh errors around the model rank, the published ranks and the LLR
+    recovery, the settings and the compute times."""
+    calc = summary["calculator"]
+    out: dict[str, Any] = {}
+    for k in (1, 2, 3):
+        if k <= cfg.tanh_k_max:
+            out[f"tanh_k{k}"] = rank_of(calc, "two-layer tanh", f"{k} neuron{'s' if k > 1 else ''}")
+    out["tanh_bias1"] = rank_of(calc, "two-layer tanh with bias", "1 neuron")
+    for r in (1, 2, 3, 4):
+        out[f"mf_r{r}"] = rank_of(calc, "matrix factorization", f"rank {r}")
+    tr = summary["mc_transitions"]
+    for r in (1, 2, 3, 4):
+        if r in cfg.mc_ranks:
+            out[f"first_r{r}"] = _none(tr[str(r)]["first_recovery_n"])
+            out[f"half_r{r}"] = _none(tr[str(r)]["half_recovery_n"])
+        else:
+            out[f"first_r{r}"] = out[f"half_r{r}"] = "not run"
+    out |= {
+        "n_match": sum(bool(r["match"]) for r in calc),
+        "n_rows": len(calc),
+        "below": int(summary["mc_recovered_below_model_rank"]),
+        "mc_patterns": int(cfg.mc_patterns),
+        "mc_scale": float(cfg.mc_scale),
+        "mc_t_max": float(cfg.mc_t_max),
+        "recovery_tol": float(cfg.recovery_tol),
+        "mc_compute": float(summary["mc_compute_s"]),
+        "n_horizon": int(summary["mc_status_counts"].get(2, 0)),
+        "mc_conv_loss": float(summary["mc_max_final_loss_converged"]),
+        "spanning_pct": 100 * float(summary["mc_rank1_spanning_tree_fraction"]),
+    }
+    med = dict(zip(cfg.tanh_n_values, summary["tanh_median_gen_error"]))
+    n_lo = min(cfg.tanh_n_values)
+    n3 = min((n for n in cfg.tanh_n_values if n >= 3), default=n_lo)
+    npar = max((n for n in cfg.tanh_n_values if n <= summary["tanh_parameter_count"]), default=n_lo)
+    half = next((n for n, f in zip(cfg.tanh_n_values, summary["tanh_fraction_below_1e-8"]) if f >= 0.5), None)
+    out |= {
+        "tanh_params": int(summary["tanh_parameter_count"]),
+        "tanh_width": int(cfg.tanh_width),
+        "tanh_seeds": int(cfg.tanh_seeds),
+        "tanh_t_max": float(cfg.tanh_t_max),
+        "tanh_n_lo": int(n_lo),
+        "tanh_err_lo": float(med[n_lo]),
+        "tanh_n3": int(n3),
+        "tanh_err_3": float(med[n3]),
+        "tanh_n_par": int(npar),
+        "tanh_err_par": float(med[npar]),
+        "tanh_half": _none(half),
+    }
+    pub = summary["published_detail"]
+    out["pub_match"] = sum(bool(r["match"]) for r in pub)
+    out["pub_rows"] = len(pub)
+    for r in pub:
+        out[f"pub_{r['dim']}d_{r['kind']}"] = int(r["computed"])
+    lr = summary["llr_recovery"]
+    for k, v in lr.items():
+        out[f"llr_first_{k}"] = _none(v["first_n_below_tol"])
+        out[f"llr_params_{k}"] = int(v["params"])
+    out |= {
+        "llr_tol": float(cfg.llr_recovery_tol),
+        "llr_seeds": int(cfg.llr_seeds),
+        "llr_mult": int(cfg.llr_multiplier),
+        "llr_steps": int(cfg.llr_steps),
+        "llr_lr": float(cfg.llr_lr),
+        "llr_scale": float(cfg.llr_scale),
+        "llr_compute": float(summary["llr_compute_s"]),
+        "llr_max_train": float(max(v["max_train_loss"] for v in lr.values())),
+        "llr_floor": float(min(min(v["median_rel_error"]) for v in lr.values())),
+    }
+    return out
+
+
+def calculator_table(summary: dict[str, Any]) -> dict[str, list]:
+    """One row per calculator entry: computed model rank next to its closed form and the generic rank."""
+    headers = ["model", "size", "target", "parameters", "model rank (computed)", "formula", "generic rank"]
+    rows = [
+        [
+            f"{r['family']}",
+            f"{r['model']}",
+            f"{r['target']}",
+            f"{r['params']}",
+            f"{r['rank']}" + ("" if r["match"] else " **(differs)**"),
+            f"{r['formula_text']} = {r['formula']}",
+            "–" if r["generic"] is None else f"{r['generic']}",
+        ]
+        for r in summary["calculator"]
+    ]
+    return {"headers": headers, "rows": rows}
+
+
+def published_table(summary: dict[str, Any]) -> dict[str, list]:
+    """One row per published model rank of the LLR paper: the published value, ours, and how it was computed."""
+    headers = ["model", "setting", "published", "computed", "how", "parameters", "agree"]
+    rows = []
+    for r in summary["published_detail"]:
+        if r["dim"] == 1:
+            how = "numerical Jacobian rank, multipliers " + ", ".join(
+                f"{M}: {v}" for M, v in r["computed_by_multiplier"].items()
+            )
+            par = ", ".join(str(v) for v in r["params_by_multiplier"].values())
+        else:
+            how = (
+                f"closed form at d = 28; at d = {r['check_d']} (2 kernels) numerical {r['check_numerical']}, "
+                f"closed form {r['check_formula']}"
+            )
+            par = f"{r['check_params']} (at d = {r['check_d']})"
+        rows.append(
+            [
+                f"{r['model']}",
+                f"{r['setting']}",
+                f"{r['published']}",
+                f"{r['computed']}",
+                how,
+                par,
+                "yes" if r["match"] else "**no**",
+            ]
+        )
+    return {"headers": headers, "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------------- figures

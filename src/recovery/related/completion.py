@@ -6,8 +6,9 @@
   flow dθ/dt = −∇ℓ from A₀ = s·Â, B₀ = s·B̂ (Â, B̂ standard Gaussian, s the initialization scale).
 * Connectivity: the observation graph of Ω is the bipartite graph with the d rows and d columns as vertices
   and an edge i–j for every observed entry (i, j). The pattern is *connected* if this graph is connected
-  (rows and columns without observations are left out). The paper's finding: connected data → the learned solution has
-  minimum rank; disconnected data → minimum nuclear norm.
+  (rows and columns without observations are left out). The paper's finding, as our research notes summarize it
+  (its own text was not available to us): connected data → the learned solution has minimum rank; disconnected
+  data → minimum nuclear norm.
 * Closed forms of the 2 × 2 examples (ours, derived below and checked by the tests):
   - connected [[1, 2], [3, ?]]: the rank-1 completion is unique, ? = 6; the minimum nuclear norm completion
     is ? = 1 (for 2 × 2, ‖X‖_* = sqrt(‖X‖_F² + 2|det X|), minimized at ? = 1 with ‖X‖_* = 5);
@@ -35,6 +36,7 @@ Numerics (float64 throughout, all trials in one tensor program):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -89,6 +91,14 @@ def components_complete_bipartite(mask: np.ndarray) -> bool:
     return k >= 1
 
 
+def spanning_tree_fraction(d1: int, d2: int) -> float:
+    """Fraction of the patterns of ``d1 + d2 − 1`` observed entries of a ``d1 × d2`` matrix whose observation graph
+    is a spanning tree (connected and without a cycle: the patterns at the model rank of rank 1 from which a generic
+    rank-1 target is recovered). Ours: Scoins' count d1^(d2−1)·d2^(d1−1) of the spanning trees of K_{d1,d2}
+    over binom(d1·d2, d1 + d2 − 1)."""
+    return d1 ** (d2 - 1) * d2 ** (d1 - 1) / math.comb(d1 * d2, d1 + d2 - 1)
+
+
 def is_forest(mask: np.ndarray) -> bool:
     """True if the observation graph has no cycle (edges = vertices − components). For generic entries a
     rank-1 completion exists exactly when this holds (each cycle imposes one generic equation)."""
@@ -117,17 +127,50 @@ def loss_and_grad(theta: Tensor, M: Tensor, mask: Tensor, d: int, h: int) -> tup
     return 0.5 * (R * R).sum((-1, -2)), pack(R @ B.transpose(1, 2), A.transpose(1, 2) @ R)
 
 
+@functools.lru_cache(maxsize=32)
+def _jacobian_index(d: int, h: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Where the entries of the output Jacobian and of the Hessian's residual block come from, for
+    :func:`output_jacobian` and :func:`loss_grad_hessian`: ``G (d·d, 2dh)``, the index into θ = (A, B) of
+    ∂(AB)_ij/∂θ_c up to its Kronecker factor ``E (d·d, 2dh)`` (0/1), and likewise ``GS, ES (dh, hd)`` for the
+    residual block S[(i, k), (q, j)] = R_ij δ_kq (index into R flattened)."""
+    G = torch.zeros(d * d, 2 * d * h, dtype=torch.int64)
+    E = torch.zeros(d * d, 2 * d * h, dtype=torch.float64)
+    for i in range(d):
+        for j in range(d):
+            for p in range(d):
+                for k in range(h):
+                    G[i * d + j, p * h + k] = d * h + k * d + j  # ∂/∂A_pk: δ_ip B_kj
+                    E[i * d + j, p * h + k] = float(i == p)
+            for k in range(h):
+                for q in range(d):
+                    G[i * d + j, d * h + k * d + q] = i * h + k  # ∂/∂B_kq: A_ik δ_jq
+                    E[i * d + j, d * h + k * d + q] = float(j == q)
+    GS = torch.zeros(d * h, h * d, dtype=torch.int64)
+    ES = torch.zeros(d * h, h * d, dtype=torch.float64)
+    for i in range(d):
+        for k in range(h):
+            for q in range(h):
+                for j in range(d):
+                    GS[i * h + k, q * d + j] = i * d + j
+                    ES[i * h + k, q * d + j] = float(k == q)
+    return G, E, GS, ES
+
+
+def _jacobian(theta: Tensor, mask: Tensor, d: int, h: int) -> Tensor:
+    """:func:`output_jacobian` from the flat states ``theta: (T, 2dh)``: one gather and one product. Every entry is
+    the product θ_c·(E·mask) of the einsum formulation (E·mask ∈ {0, 1}), so the result is the same bit for bit,
+    signed zeros included."""
+    G, E, _, _ = _jacobian_index(d, h)
+    G, E = G.to(theta.device), E.to(device=theta.device, dtype=theta.dtype)
+    return theta[:, G] * (E * mask.reshape(-1, d * d, 1))
+
+
 def output_jacobian(A: Tensor, B: Tensor, mask: Tensor) -> Tensor:
     """∂(AB)_ij/∂θ for the observed (i, j) (unobserved rows are zero), ``(T, d·d, 2dh)``.
 
     ∂(AB)_ij/∂A_i'k = δ_ii' B_kj and ∂(AB)_ij/∂B_kj' = A_ik δ_jj'.
     """
-    T, d, h = A.shape
-    eye = torch.eye(d, dtype=A.dtype, device=A.device)
-    JA = torch.einsum("ip,tkj->tijpk", eye, B)
-    JB = torch.einsum("tik,jq->tijkq", A, eye)
-    J = torch.cat([JA.reshape(T, d, d, d * h), JB.reshape(T, d, d, h * d)], -1) * mask[..., None]
-    return J.reshape(T, d * d, 2 * d * h)
+    return _jacobian(pack(A, B), mask, A.shape[1], A.shape[2])
 
 
 def loss_grad_hessian(
@@ -138,10 +181,10 @@ def loss_grad_hessian(
     A, B = unpack(theta, d, h)
     R = mask * (A @ B - M)
     grad = pack(R @ B.transpose(1, 2), A.transpose(1, 2) @ R)
-    J = output_jacobian(A, B, mask)
+    J = _jacobian(theta, mask, d, h)
     H = J.transpose(1, 2) @ J
-    eye_h = torch.eye(h, dtype=A.dtype, device=A.device)
-    S = torch.einsum("tij,kq->tikqj", R, eye_h).reshape(-1, d * h, h * d)
+    _, _, GS, ES = _jacobian_index(d, h)
+    S = R.reshape(-1, d * d)[:, GS.to(R.device)] * ES.to(device=R.device, dtype=R.dtype)
     H[:, : d * h, d * h :] += S
     H[:, d * h :, : d * h] += S.transpose(1, 2)
     return 0.5 * (R * R).sum((-1, -2)), grad, H

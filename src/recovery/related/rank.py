@@ -30,6 +30,7 @@ Models (all without biases unless stated; σ = tanh):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -367,7 +368,13 @@ def formula_llr(kind: str, d: int, s: int, dim: int, bias: bool, k: int = 1) -> 
 
 
 def valid_patches(d: int, s: int, dim: int) -> Tensor:
-    """Valid (non-circular) patch operators ``(P, s^dim, d^dim)``, P = (d+1−s)^dim, stride 1."""
+    """Valid (non-circular) patch operators ``(P, s^dim, d^dim)``, P = (d+1−s)^dim, stride 1 (a new tensor per
+    call; built once per (d, s, dim))."""
+    return _valid_patches(d, s, dim).clone()
+
+
+@functools.lru_cache(maxsize=64)
+def _valid_patches(d: int, s: int, dim: int) -> Tensor:
     q = d + 1 - s
     if not 1 <= s <= d or dim not in (1, 2):
         raise ValueError(f"need 1 <= s={s} <= d={d} and dim in (1, 2)")
@@ -436,7 +443,7 @@ class LocalNet:
         w = theta[..., :nw].reshape(*lead, M, pw, kw)
         b = theta[..., nw : nw + nb].reshape(*lead, bm, bp)
         a = theta[..., nw + nb :].reshape(*lead, M, self.P)
-        Pm = valid_patches(self.d, self.s, self.dim).to(theta)
+        Pm = _valid_patches(self.d, self.s, self.dim).to(theta)  # read only
         if self.kind == "fc":
             K = w
         elif self.kind == "lc":
