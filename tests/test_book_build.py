@@ -18,6 +18,7 @@ def _book(tmp: Path, intro: str, cell: str) -> Path:
     """A two-page book with the project's own _config.yml."""
     shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
     (tmp / "book" / "vendor").mkdir(parents=True)
+    shutil.copytree(ROOT / "book" / "css", tmp / "book" / "css")  # _config.yml names it
     shutil.copy(ROOT / "book" / "references.bib", tmp / "book" / "references.bib")  # _config.yml names it
     (tmp / "notebooks").mkdir()
     (tmp / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/page\n")

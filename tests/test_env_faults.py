@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -287,6 +288,7 @@ def test_an_interrupted_book_build_builds_when_run_again(tmp_path):
     (book / "book" / "vendor").mkdir(parents=True)
     (book / "notebooks").mkdir()
     (book / "_config.yml").write_text((root / "_config.yml").read_text())
+    shutil.copytree(root / "book" / "css", book / "book" / "css")  # named by it
     (book / "book" / "references.bib").write_text(
         (root / "book" / "references.bib").read_text()
     )  # named by it

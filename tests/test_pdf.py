@@ -121,6 +121,9 @@ def small_book(tmp_path_factory) -> Path:
     (book / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")  # _config.yml names it
     (book / "book" / "vendor").symlink_to(ROOT / "book" / "vendor")  # MathJax and plotly.js (make vendor)
+    shutil.copytree(
+        ROOT / "book" / "css", book / "book" / "css"
+    )  # the book's stylesheet, named by _config.yml
     (book / "notebooks").mkdir()
     (book / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/explore\n"

@@ -368,6 +368,8 @@ def scale_n_slider(
     target and training points (left) and every trial's generalization error (right, log axis)."""
     x = plot_grid(design, points)
     trials = np.arange(cfg.trials)
+    # the error axis reaches above the largest error of any cell (large scales give errors of order 10-100)
+    top = max(1.5, float(np.log10(np.nanmax(arrays[f"{design}_gen_error"]))) + 0.5)
     cells, caps = [], []
     for i, s in enumerate(cfg.scales):
         row, crow = [], []
@@ -419,7 +421,7 @@ def scale_n_slider(
         yaxis2=dict(
             anchor="x2",
             type="log",
-            range=[-32.5, 1.5],
+            range=[-32.5, top],
             title=dict(text="generalization error"),
             exponentformat="power",
         ),
