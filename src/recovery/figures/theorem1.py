@@ -48,7 +48,7 @@ from ..core.alignment import align, converged_mask, interpolation_error, limit_s
 from ..core.data import DataSpec, batch_data
 from ..core.models import Data
 from ..core.stats import loglog_fit
-from ..core.theory import SET_NAMES
+from ..core.theory import NEITHER, Q1, Q2, SET_NAMES
 from ..sweeps import RunConfig, run_many
 
 DESCRIPTION = "Theorem 1: trajectories with equal C/|C| converge after the time shift; aligned distance ~ s"
@@ -366,7 +366,15 @@ def glue_values(cfg: Config, summary: dict[str, Any], arrays: dict[str, np.ndarr
     i1 = [i for i, c in enumerate(cfg.c_ratios) if c == 1.0]
     other = [i for i, c in enumerate(cfg.c_ratios) if c != 1.0]
     small, large = int(np.argmin(arrays["limit_scales"])), int(np.argmax(arrays["limit_scales"]))
+    # the set each direction reaches: the most common label of its seeds at the smallest scale, at t_max
+    at_small = arrays["label"][:, int(np.argmin(S)), :]
+    reached = [int(np.bincount(row.astype(int)).argmax()) for row in at_small]
+    sets = {Q2: "Q²", Q1: "Q¹", NEITHER: "neither set"}
     return {
+        "n_directions": len(reached),
+        "directions_reached": ", ".join(
+            f"{reached.count(k)} reaching {v}" for k, v in sets.items() if k in reached
+        ),
         "slope_median": summary["slope_median"],
         "slope_min": summary["slope_min"],
         "slope_max": summary["slope_max"],
