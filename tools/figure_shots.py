@@ -28,8 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-CHROMIUM = os.environ.get("RECOVERY_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
+sys.path.insert(0, str(ROOT / "tools"))
+from browser_check import ARGS, CHROMIUM  # noqa: E402  Chromium launched as the browser check launches it
+
 # the book's body font (sphinx-book-theme / pydata: the system sans-serif stack) and the column's padding
 PAGE_CSS = """
 body { margin: 0; padding: 16px; background: #fff;
