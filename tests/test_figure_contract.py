@@ -59,9 +59,8 @@ def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_
     out = tmp_path / f"{name}.ipynb"
     src = tmp_path / f"{name}-with-wrong-input.ipynb"
     checked = name not in CHECKS_NEED_BOOK_SIZE
-    nb = with_wrong_input(NB / f"{NOTEBOOKS[name]}.ipynb", WRONG_INPUT[name]) if checked else None
-    if nb is None:
-        nb = nbformat.read(NB / f"{NOTEBOOKS[name]}.ipynb", as_version=4)
+    page = NB / f"{NOTEBOOKS[name]}.ipynb"
+    nb = with_wrong_input(page, WRONG_INPUT[name]) if checked else nbformat.read(page, as_version=4)
     nbformat.write(nb, src)
     with pytest.raises(pm.PapermillExecutionError) as e:
         pm.execute_notebook(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from pathlib import Path
 
 import papermill as pm
@@ -81,7 +80,7 @@ def test_api_accepts_or_names_the_parameter(figure, field, value):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.data(), value=GARBAGE.filter(lambda v: v is not None).map(str))
 def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(
-    figure, field, value, tmp_path_factory, capsys
+    figure, field, value, tmp_path_factory, capsys, monkeypatch
 ):
     name = field.draw(st.sampled_from([f.name for f in dataclasses.fields(get(figure).Config)]))
     try:
@@ -96,17 +95,8 @@ def test_cli_rejects_bad_values_with_one_line_and_leaves_the_cache_alone(
     (cache / "an-entry.npz").write_bytes(b"kept as it is")
     before = _snapshot(cache)
     out = tmp_path_factory.mktemp("o") / "out"
-    saved = os.environ.get("RECOVERY_CACHE_DIR")
-    os.environ["RECOVERY_CACHE_DIR"] = str(cache)
-    try:
-        code = cli.main(
-            ["run", figure, f"--{name.replace('_', '-')}", value, "--out", str(out), "--no-progress"]
-        )
-    finally:
-        if saved is None:
-            os.environ.pop("RECOVERY_CACHE_DIR")
-        else:
-            os.environ["RECOVERY_CACHE_DIR"] = saved
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(cache))  # the same folder for every example
+    code = cli.main(["run", figure, f"--{name.replace('_', '-')}", value, "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("recovery: error: invalid "), err
     assert name in err[0]
