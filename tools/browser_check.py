@@ -61,6 +61,8 @@ FIRST_MOVE_MS = 250
 _ALL_DRAWN_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
   .every(g => g.querySelector('.main-svg, canvas'))"""
 
+_SETTLED_JS = """async () => { await document.fonts.ready;
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; } }"""
 _SCROLL_BACK_JS = """() => { window.scrollTo(0, 0);
   for (const e of document.querySelectorAll('*')) { if (e.scrollLeft) e.scrollLeft = 0; if (e.scrollTop) e.scrollTop = 0; } }"""
 
@@ -174,8 +176,9 @@ def check_page(page, url: str, shot: Path) -> tuple[list[str], dict[str, int]]:
         if sigs[0] == sigs[1] or sigs[0] != sigs[2]:
             problems.append(f"range input {k} ({rng.get_attribute('id')}) does not change plot {target}")
     shot.parent.mkdir(parents=True, exist_ok=True)
-    # the page as a reader opens it: moving the sliders may have scrolled containers (e.g. sideways, next to a
-    # wide table); scroll everything back before the full-page screenshot
+    # the page as a reader opens it: its fonts and math typeset (a page without plots reaches this point early),
+    # and every container scrolled back (moving the sliders may have scrolled one sideways, next to a wide table)
+    page.evaluate(_SETTLED_JS)
     page.evaluate(_SCROLL_BACK_JS)
     page.screenshot(path=str(shot), full_page=True)
     for msg in console:
