@@ -234,7 +234,7 @@ BAD: dict[str, tuple[str, Any, str]] = {
     "fig6": ("seeds", 0, "invalid seeds=0: must be an integer >= 2"),
     "fig7": ("data_seeds", "x", "invalid data_seeds[0]='x'"),
     "fig8": ("width", 0, "invalid width=0"),
-    "table1": ("reference_n", 3, "invalid reference_n=3: must be > every entry of n_values=2,3,4,5,6"),
+    "table1": ("reference_n", 3, "invalid reference_n=3: must be > every entry of n_values="),  # then the n_values
     "thresholds": ("seeds", -5, "invalid seeds=-5: must be an integer >= 1"),
     "phase": ("c_points", 1, "invalid c_points=1: must be an integer >= 2 and <= 1000"),
     "theorem1": ("rtol", 0.5, "invalid rtol=0.5: must be a finite number > 0 and <= 0.001"),
@@ -327,6 +327,29 @@ def with_wrong_input(path: Path, code: str) -> nbformat.NotebookNode:
     wrong = nbformat.v4.new_code_cell("import numpy as np\n" + code + "  # the wrong input")
     wrong.metadata["wrong_input_pass"] = "input"
     nb.cells += [copy(c, "control") for c in again] + [wrong] + [copy(c, "wrong") for c in again]
+    return nb
+
+
+BAD_PARAMETER_LINE = "bad parameter -> "
+
+
+def with_bad_parameter(nb: nbformat.NotebookNode, name: str, value: Any) -> nbformat.NotebookNode:
+    """``nb`` with one cell after its ``parameters`` cell (so after papermill's injected parameters too) that runs
+    the page's run cell (the first code cell after ``parameters``) as if ``-p name value`` had been given, and
+    prints ``BAD_PARAMETER_LINE`` + the error's type and message (``accepted`` if none); the parameter is then
+    restored, so the page goes on as it is. Papermill itself with a bad value: tests/test_properties.py."""
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    at = next(i for i in code if "parameters" in _tags(nb.cells[i]))
+    run = nb.cells[next(i for i in code if i > at)].source
+    cell = nbformat.v4.new_code_cell(
+        f"_kept = {name}\n{name} = {value!r}\n"
+        f"try:\n    exec({run!r})\n"
+        f"except Exception as e:\n    print({BAD_PARAMETER_LINE!r} + f'{{type(e).__name__}}: {{e}}')\n"
+        f"else:\n    print({BAD_PARAMETER_LINE!r} + 'accepted')\n"
+        f"finally:\n    {name} = _kept"
+    )
+    cell.metadata["wrong_input_pass"] = "bad parameter"
+    nb.cells.insert(at + 1, cell)
     return nb
 
 

@@ -3,8 +3,9 @@ tested in its own test file):
 
 * its notebook runs for real at a reduced size through papermill, ends with "all checks passed" and draws its
   figures (their div ids); in the same kernel its checks then fail on a deliberately wrong input
-  (``figure_sizes.WRONG_INPUT``, see tests/test_checks_fail.py);
-* a bad parameter stops its notebook with the validator's one-line message;
+  (``figure_sizes.WRONG_INPUT``, see tests/test_checks_fail.py), and, before the page runs, its run cell with a
+  bad parameter (``figure_sizes.BAD``) stops at the validator's one-line message (one kernel per page: starting
+  one is most of the cost of a small run);
 * ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash, provenance, cache
   status and headline), arrays.npz and a stamped figure.png;
 * ``recovery run NAME`` with the bad parameter exits with status 2, one line on stderr, nothing written.
@@ -22,6 +23,7 @@ import papermill as pm
 import pytest
 from figure_sizes import (
     BAD,
+    BAD_PARAMETER_LINE,
     CHECKS_NEED_BOOK_SIZE,
     DIVS,
     NOTEBOOKS,
@@ -29,6 +31,7 @@ from figure_sizes import (
     WRONG_INPUT,
     cli_options,
     notebook_parameters,
+    with_bad_parameter,
     with_wrong_input,
 )
 
@@ -53,15 +56,17 @@ def _jsonable(params: dict) -> dict:
 
 @pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_a_wrong_input(name, tmp_path):
-    """One kernel per page: the notebook as it is (must pass its checks and draw its figures), then its checks
-    again on the same results (must pass: re-running them changes nothing), then once more after a wrong input
-    (must fail in the checks cell). See tests/test_checks_fail.py for the wrong inputs."""
+    """One kernel per page: its run cell with a bad parameter (must stop at the one-line ParameterError), the
+    notebook as it is (must pass its checks and draw its figures), then its checks again on the same results (must
+    pass: re-running them changes nothing), then once more after a wrong input (must fail in the checks cell).
+    See tests/test_checks_fail.py for the wrong inputs."""
     out = tmp_path / f"{name}.ipynb"
     src = tmp_path / f"{name}-with-wrong-input.ipynb"
     checked = name not in CHECKS_NEED_BOOK_SIZE
     page = NB / f"{NOTEBOOKS[name]}.ipynb"
     nb = with_wrong_input(page, WRONG_INPUT[name]) if checked else nbformat.read(page, as_version=4)
-    nbformat.write(nb, src)
+    param, value, message = BAD[name]
+    nbformat.write(with_bad_parameter(nb, param, value), src)
     with pytest.raises(pm.PapermillExecutionError) as e:
         pm.execute_notebook(
             str(src),
@@ -87,21 +92,10 @@ def test_notebook_runs_at_reduced_size_draws_its_figures_and_its_checks_fail_on_
     text = out.read_text()
     for div in DIVS[name]:
         assert div in text, div
-
-
-@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
-def test_notebook_rejects_a_bad_parameter_with_one_line(name, tmp_path):
-    param, value, message = BAD[name]
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(
-            str(NB / f"{NOTEBOOKS[name]}.ipynb"),
-            str(tmp_path / "bad.ipynb"),
-            cwd=str(NB),
-            progress_bar=False,
-            parameters={param: value},
-        )
-    assert e.value.ename == "ParameterError"
-    assert e.value.evalue.startswith(message) and "\n" not in e.value.evalue
+    (bad,) = [c for c in cells if c["metadata"].get("wrong_input_pass") == "bad parameter"]
+    printed = "".join("".join(o.get("text", "")) for o in bad["outputs"])  # stored as a list of lines
+    assert printed.startswith(f"{BAD_PARAMETER_LINE}ParameterError: {message}"), printed
+    assert printed.count("\n") == 1, printed  # one line
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

@@ -170,10 +170,11 @@ def test_live_widget_page_carries_no_widget_state_into_the_html(small_book):
 
 @pytest.mark.browser
 def test_the_pdf_of_the_whole_book_has_every_chapter(built_book):
-    r = _make("print-pdf", "BOOK_ROOT=.")
+    book = built_book.parent.parent  # the book's root (BOOK_ROOT)
+    r = _make("print-pdf", f"BOOK_ROOT={book}")
     assert r.returncode == 0, (r.stdout + r.stderr)[-5000:]
     titles = chapter_titles(ROOT)
-    where = chapter_pages(pdf_pages(ROOT / "_build" / "pdf" / "book.pdf"), titles)
+    where = chapter_pages(pdf_pages(book / "_build" / "pdf" / "book.pdf"), titles)
     missing = [t for t, w in zip(titles, where) if w is None]
     assert not missing, (
         f"chapters missing from the PDF (or out of toc order, or not starting a page): {missing}"
