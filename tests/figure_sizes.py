@@ -234,7 +234,11 @@ BAD: dict[str, tuple[str, Any, str]] = {
     "fig6": ("seeds", 0, "invalid seeds=0: must be an integer >= 2"),
     "fig7": ("data_seeds", "x", "invalid data_seeds[0]='x'"),
     "fig8": ("width", 0, "invalid width=0"),
-    "table1": ("reference_n", 3, "invalid reference_n=3: must be > every entry of n_values="),  # then the n_values
+    "table1": (
+        "reference_n",
+        3,
+        "invalid reference_n=3: must be > every entry of n_values=",
+    ),  # then the n_values
     "thresholds": ("seeds", -5, "invalid seeds=-5: must be an integer >= 1"),
     "phase": ("c_points", 1, "invalid c_points=1: must be an integer >= 2 and <= 1000"),
     "theorem1": ("rtol", 0.5, "invalid rtol=0.5: must be a finite number > 0 and <= 0.001"),
