@@ -54,13 +54,23 @@ SLOW_NOTEBOOKS = (
 )
 
 
+# Tests that share a module fixture (one `recovery reproduce --quick` run): one unit, so it runs once.
+REPRODUCE_UNIT = "reproduce"
+REPRODUCE_TESTS = (
+    "tests/test_figure_contract.py::test_reproduce_runs_every_registered_figure",
+    "tests/test_figure_contract.py::test_cli_run_writes_result_arrays_and_figure",
+)
+
+
 def work_unit(nodeid: str) -> str:
-    """The unit of work a test belongs to: its notebook, the book, or the test itself."""
+    """The unit of work a test belongs to: its notebook, the book, the reproduce run, or the test itself."""
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return path
     if nodeid in BOOK_TESTS:
         return BOOK_UNIT
+    if nodeid.split("[", 1)[0] in REPRODUCE_TESTS:
+        return REPRODUCE_UNIT
     return nodeid
 
 
@@ -71,6 +81,10 @@ def _order(item) -> tuple[int, int]:
         return (0, SLOW_NOTEBOOKS.index(stem) if stem in SLOW_NOTEBOOKS else len(SLOW_NOTEBOOKS))
     if unit == BOOK_UNIT:
         return (1, 0)
+    if (
+        unit == REPRODUCE_UNIT
+    ):  # about a minute in one piece: early, while small units can still fill the gaps
+        return (1, 1)
     return (2, 0)
 
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 
 from recovery import sweeps
@@ -210,39 +209,6 @@ def test_plots_and_png(small_run, tmp_path):
     assert min(min(tr.y) for tr in f.data) >= RECOVERY_THRESHOLD * (1 - 1e-12)
     fp.write_png(s, a, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
-
-
-def test_notebook_reduced_size(tmp_path):
-    out = tmp_path / "fig1.ipynb"
-    pm.execute_notebook(
-        str(NB / "fig1_scale_sweep.ipynb"),
-        str(out),
-        cwd=str(NB),
-        progress_bar=False,
-        parameters={
-            "scales": [10, 1e-4, 1e-8],
-            "n_values": [2, 3, 6],
-            "trials": 8,
-            "t_max": 1e5,
-            "show_trials": 4,
-        },
-    )
-    text = out.read_text()
-    assert "all checks passed" in text
-    assert "fig1-slider-even" in text and "fig1-slider-gaussian" in text
-    assert "fig1-error-even" in text and "fig1-caption-layout" in text
-
-
-def test_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(
-            str(NB / "fig1_scale_sweep.ipynb"),
-            str(tmp_path / "bad.ipynb"),
-            cwd=str(NB),
-            progress_bar=False,
-            parameters={"scales": [1e-2, -1.0]},
-        )
-    assert "invalid scales[1]=-1.0: must be a finite number > 0" in str(e.value)
 
 
 def test_cli_writes_the_table(tmp_path):

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import papermill as pm
 import pytest
 
 from recovery import sweeps
@@ -278,47 +277,6 @@ def test_scale_slider_and_other_figures(small_run, tmp_path):
 
 
 # --- notebook and CLI ---------------------------------------------------------------------------------
-
-
-def test_fig4_notebook_reduced_size(tmp_path, cache_dir, monkeypatch):
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(cache_dir))
-    out = tmp_path / "fig4.ipynb"
-    pm.execute_notebook(
-        str(NB / "fig4_gaussian_recovery.ipynb"),
-        str(out),
-        cwd=str(NB),
-        progress_bar=False,
-        parameters={
-            "data_seeds": [0, 4],
-            "n_values": [2, 3, 4, 6],
-            "seeds": 4,
-            "t_max": 1e7,
-            "slider_scales": [1e-8],
-        },
-    )
-    text = out.read_text()
-    assert "all checks passed" in text
-    for div in (
-        "fig4-n-slider",
-        "fig4-scale-slider",
-        "fig4-errors",
-        "fig4-error-vs-ratio",
-        "fig4-horizon",
-        "fig4-3d",
-    ):
-        assert div in text, div
-
-
-def test_fig4_notebook_rejects_bad_parameter_with_clear_message(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(
-            str(NB / "fig4_gaussian_recovery.ipynb"),
-            str(tmp_path / "bad.ipynb"),
-            cwd=str(NB),
-            progress_bar=False,
-            parameters={"seeds": -5},
-        )
-    assert "invalid seeds=-5: must be an integer >= 1" in str(e.value)
 
 
 def test_cli_run_fig4_writes_result_json(tmp_path, cache_dir):

@@ -6,8 +6,9 @@ tested in its own test file):
   (``figure_sizes.WRONG_INPUT``, see tests/test_checks_fail.py), and, before the page runs, its run cell with a
   bad parameter (``figure_sizes.BAD``) stops at the validator's one-line message (one kernel per page: starting
   one is most of the cost of a small run);
-* ``recovery run NAME`` at the same reduced size writes result.json (the parameters, code hash, provenance, cache
-  status and headline), arrays.npz and a stamped figure.png;
+* ``recovery reproduce --quick`` writes, for every registered figure at its ``QUICK_SIZE``, result.json (the
+  parameters, code hash, provenance, cache status and headline), arrays.npz and a stamped figure.png (``recovery
+  run NAME`` writes them with the same code; tests/test_cli.py runs it);
 * ``recovery run NAME`` with the bad parameter exits with status 2, one line on stderr, nothing written.
 """
 
@@ -104,14 +105,29 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_cli_run_writes_result_arrays_and_figure(name, tmp_path):
-    out = tmp_path / name
-    r = _run("run", name, *cli_options(REDUCED[name]), "--out", str(out), "--no-progress")
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory) -> tuple[Path, str]:
+    """``recovery reproduce --quick``: every registered figure at its ``QUICK_SIZE``, in one process (the same
+    writing code as ``recovery run``; one start-up instead of one per figure). The tests below share it, one unit
+    of work for pytest-xdist (conftest.py)."""
+    out = tmp_path_factory.mktemp("reproduce")
+    r = _run("reproduce", "--quick", "--out", str(out), "--no-progress")
     assert r.returncode == 0, r.stderr
+    return out, r.stdout
+
+
+def test_reproduce_runs_every_registered_figure(reproduced):
+    out, _ = reproduced
+    assert sorted(p.name for p in out.iterdir()) == sorted(FIGURES)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_cli_run_writes_result_arrays_and_figure(name, reproduced):
+    out, stdout = reproduced[0] / name, reproduced[1]
     s = json.loads((out / "result.json").read_text())
     json.dumps(s, allow_nan=False)  # strict JSON: no NaN or inf sneaks into result.json
-    expected = get(name).Config.from_user(**REDUCED[name]).params()
+    module = get(name)
+    expected = module.Config.from_user(**module.QUICK_SIZE).params()
     assert s["parameters"] == json.loads(json.dumps(expected))
     assert len(s["code_hash"]) == 16 and s["figure"] == name
     assert s["cache"] in {"hit", "miss", "none"} and s["scheduler"] == "in-process"
@@ -119,8 +135,9 @@ def test_cli_run_writes_result_arrays_and_figure(name, tmp_path):
         s["provenance"]
     )
     assert (out / "arrays.npz").stat().st_size > 0 and (out / "figure.png").stat().st_size > 10_000
-    for line in s.get("headline", []):
-        assert line in r.stdout
+    assert s["headline"]
+    for line in s["headline"]:
+        assert line in stdout
 
 
 @pytest.mark.parametrize("name", PAGES)

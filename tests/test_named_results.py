@@ -23,18 +23,6 @@ def test_summary_glue_is_plain_values_and_names_every_reading():
     assert not any(k.startswith("paper_") for k in s)  # no statement of these results is available to us
 
 
-def test_notebook_reduced_size(tmp_path):
-    out = tmp_path / "named.ipynb"
-    pm.execute_notebook(
-        str(NB / "named_results.ipynb"),
-        str(out),
-        cwd=str(NB),
-        progress_bar=False,
-        parameters={"scales": [1e-4, 1e-7], "t_max": 1e4},
-    )
-    assert "all checks passed" in out.read_text()
-
-
 def test_a_horizon_too_short_to_converge_fails_a_check(tmp_path):
     # at t = 20 the runs have not reached Q1 / Q2 yet: the Corollary checks must fail, not pass vacuously
     with pytest.raises(pm.PapermillExecutionError, match="AssertionError"):
