@@ -17,6 +17,7 @@ round-off; ``tests/test_dynamics.py`` checks that they give the same labels and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -74,34 +75,40 @@ def _hessian_scatter(m: int, p1: int, pairs: list[tuple[int, int]]) -> tuple[np.
     return np.array(src), np.array(dst)
 
 
-def lu_factor(A: np.ndarray) -> np.ndarray:
+def lu_factor(A: np.ndarray) -> np.ndarray | None:
     """LU factorization with partial pivoting of every matrix of ``A: (P, P, b)`` (trials last), in place.
 
-    Returns the flat gather index of the row permutation ``(P, b)``: ``rhs.ravel()[perm]`` is P·rhs. ``A``
-    then holds the unit lower triangle L (below the diagonal) and U. Rows are swapped only in the trials
-    that need it.
+    Returns the flat gather index of the row permutation ``(P, b)`` (``rhs.ravel()[perm]`` is P·rhs), or
+    ``None`` when no trial swapped a row. ``A`` then holds the unit lower triangle L (below the diagonal) and U.
+    The pivot is numpy's ``argmax`` of |column| (the first largest; a NaN wins), computed only for the trials
+    whose diagonal entry is not already the largest; rows are swapped only in the trials that need it.
     """
     P, b = A.shape[0], A.shape[-1]
-    perm = np.repeat(np.arange(P)[:, None], b, axis=1)
+    perm = None
     for k in range(P - 1):
-        piv = np.abs(A[k:, k]).argmax(0)
-        swap = np.flatnonzero(piv)
-        if swap.size:
-            p = piv[swap] + k
-            rows_k, rows_p = A[k, :, swap], A[p, :, swap]
-            A[k, :, swap], A[p, :, swap] = rows_p, rows_k
-            pk, pp = perm[k, swap], perm[p, swap]
-            perm[k, swap], perm[p, swap] = pp, pk
+        col = np.abs(A[k:, k])
+        cand = (~(col[0] >= col.max(0))).nonzero()[0]  # the diagonal is not a largest entry (or a NaN)
+        if cand.size:
+            piv = col[:, cand].argmax(0)
+            sel = piv != 0
+            swap, p = cand[sel], piv[sel] + k
+            if swap.size:
+                if perm is None:
+                    perm = np.repeat(np.arange(P)[:, None], b, axis=1)
+                rows_k, rows_p = A[k, :, swap], A[p, :, swap]
+                A[k, :, swap], A[p, :, swap] = rows_p, rows_k
+                pk, pp = perm[k, swap], perm[p, swap]
+                perm[k, swap], perm[p, swap] = pp, pk
         A[k + 1 :, k] /= A[k, k]
         A[k + 1 :, k + 1 :] -= A[k + 1 :, k, None] * A[k, None, k + 1 :]
-    return perm * b + np.arange(b)
+    return None if perm is None else perm * b + np.arange(b)
 
 
-def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+def lu_solve(LU: np.ndarray, perm: np.ndarray | None, rhs: np.ndarray) -> np.ndarray:
     """Solve A x = rhs for every trial, ``rhs: (P, b)``, from :func:`lu_factor`'s output (column-oriented
     forward and back substitution: two or three vectorized operations per column)."""
     P = LU.shape[0]
-    y = np.take(rhs, perm)
+    y = rhs.copy() if perm is None else np.take(rhs, perm)
     for j in range(P - 1):
         y[j + 1 :] -= LU[j + 1 :, j] * y[j]
     for j in range(P - 1, 0, -1):
@@ -109,6 +116,17 @@ def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         y[:j] -= LU[:j, j] * y[j]
     y[0] /= LU[0, 0]
     return y
+
+
+class Evaluation(NamedTuple):
+    """The network at a batch of states: what the gradient, the loss and the exact Hessian are built from."""
+
+    a: np.ndarray  # output weights (m, b)
+    r3: np.ndarray  # masked residuals (n, 1, b)
+    derivs: tuple[np.ndarray, ...]  # σ, σ', σ'' at the pre-activations, (n, m, b) each
+    gw: np.ndarray  # Σ_i r_i σ'_ki x_ij, (d, m, b)
+    loss: np.ndarray  # (b,)
+    grad: np.ndarray  # (P, b)
 
 
 class SmallNetworkProblem:
@@ -205,7 +223,7 @@ class SmallNetworkProblem:
         return x[:, idx].T
 
     # -- the model (sample axis first, so that sums over samples reduce the outermost axis)
-    def _forward(self, x: np.ndarray, order: int):
+    def _forward(self, x: np.ndarray, order: int) -> Evaluation:
         m, d = self.m, self.p1 - 1
         xv = x.reshape(m, self.p1, -1)
         a = xv[:, 0]  # (m, b)
@@ -227,18 +245,24 @@ class SmallNetworkProblem:
         grad = np.empty_like(xv)
         grad[:, 0] = (r3 * s).sum(0)
         np.multiply(gw, a, out=grad[:, 1:].transpose(1, 0, 2))
-        return a, r3, derivs, gw, 0.5 * (r * r).sum(0), grad.reshape(x.shape)
+        return Evaluation(a, r3, derivs, gw, 0.5 * (r * r).sum(0), grad.reshape(x.shape))
 
     def loss_grad(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        _, _, _, _, loss, grad = self._forward(x, 1)
-        return loss, grad
+        ev = self._forward(x, 1)
+        return ev.loss, ev.grad
+
+    def evaluate(self, x: np.ndarray) -> Evaluation:
+        """Loss, gradient and what the Hessian needs at ``x`` (passed back to :meth:`grad_solver` by the engine
+        when the next step starts from ``x``)."""
+        return self._forward(x, 2)
 
     def grad_solver(
-        self, x: np.ndarray, gamma: np.ndarray
+        self, x: np.ndarray, gamma: np.ndarray, at_x: Evaluation | None = None
     ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-        """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R)."""
+        """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R); ``at_x``:
+        :meth:`evaluate` of ``x``, if already done."""
         m, p1, P = self.m, self.p1, self.P
-        a, r3, (s, s1, s2), gw, _, grad = self._forward(x, 2)
+        a, r3, (s, s1, s2), gw, _, grad = self.evaluate(x) if at_x is None else at_x
         n, b = s.shape[0], x.shape[-1]
         J = np.empty((n, m, p1, b))  # ∂f_i/∂θ, masked
         c = a * s1
