@@ -243,7 +243,8 @@ def step_factor(ratio: np.ndarray, finite: np.ndarray) -> np.ndarray:
     r = np.maximum(ratio, 1e-10)  # NaN stays NaN, as in torch's clamp
     torch.from_numpy(r).pow_(-1.0 / 3.0)
     r *= 0.9
-    np.clip(r, 0.2, 5.0, out=r)
+    np.maximum(r, 0.2, out=r)  # np.clip's Python wrapper costs more than the two ufuncs
+    np.minimum(r, 5.0, out=r)
     r[~finite] = 0.2
     return r
 
@@ -432,18 +433,23 @@ def integrate(
             rejected += refused
             # every live trial moves to x⁺: the evaluation at x⁺ is the next step's evaluation at x (trials
             # already finished are carried along unchanged, their results discarded)
-            at_x = None if refused.any() or None in at_xn else at_xn
-            x = prob.where(accept, xn, x)
-            t = np.where(accept, np.where(lands, target, t + h_use), t)
-            loss = np.where(accept, loss_n, loss)
-            h = np.where(live, h_new, h)
+            if refused.any():
+                at_x = None
+                x = prob.where(accept, xn, x)
+                t = np.where(accept, np.where(lands, target, t + h_use), t)
+                loss = np.where(accept, loss_n, loss)
+                h = np.where(live, h_new, h)
+            else:  # the same for every live trial; finished ones are never read again (nor compacted in)
+                at_x = None if None in at_xn else at_xn
+                x, loss, h = xn, loss_n, h_new
+                t = np.where(lands, target, t + h_use)
 
             landed = np.flatnonzero(arrive)
             if landed.size:
                 trials = ws[landed]
                 book.land(trials, prob.record(x, landed), loss[landed])
                 nxt = book.next[trials]
-                target[landed] = times[nxt.clip(max=K - 1)]
+                target[landed] = times[np.minimum(nxt, K - 1)]
                 # per-trial stopping, in this order (landed trials are accepted, hence live)
                 finish(landed[nxt >= K], Status.HORIZON)
             if (loss_n < cfg.stop_loss).any():

@@ -243,7 +243,7 @@ class SmallNetworkProblem:
         rs1 = r3 * derivs[1]
         gw = (rs1[:, None] * self.Xd).sum(0)  # Σ_i r_i σ'_ki x_ij, (d, m, b)
         grad = np.empty_like(xv)
-        grad[:, 0] = (r3 * s).sum(0)
+        np.add.reduce(r3 * s, axis=0, out=grad[:, 0])
         np.multiply(gw, a, out=grad[:, 1:].transpose(1, 0, 2))
         return Evaluation(a, r3, derivs, gw, 0.5 * (r * r).sum(0), grad.reshape(x.shape))
 
