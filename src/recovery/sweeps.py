@@ -159,7 +159,9 @@ def run_many(
     if spec is None:
         for log in logs:
             log.scheduler, log.workers, log.device = "in-process", 1, device
-        for g in progress_bar(groups, desc="batches", progress=progress, disable=len(groups) < 2):
+        # no bar object (nor tqdm) for a single batch or hidden bars
+        quiet = len(groups) < 2 or not show
+        for g in groups if quiet else progress_bar(groups, desc="batches", progress=progress):
             finished(g, compute_batch(g, device, progress=show))
     else:
         from .distributed import run_batches
