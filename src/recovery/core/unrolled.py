@@ -262,7 +262,7 @@ class SmallNetworkProblem:
         """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R); ``at_x``:
         :meth:`evaluate` of ``x``, if already done."""
         m, p1, P = self.m, self.p1, self.P
-        a, r3, (s, s1, s2), gw, _, grad = self.evaluate(x) if at_x is None else at_x
+        a, r3, (s, s1, s2), gw, _, grad = self._forward(x, 2) if at_x is None else at_x
         n, b = s.shape[0], x.shape[-1]
         J = np.empty((n, m, p1, b))  # ∂f_i/∂θ, masked
         c = a * s1
