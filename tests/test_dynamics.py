@@ -189,6 +189,46 @@ def test_unrolled_lu_with_partial_pivoting_solves_every_system():
     assert np.allclose(x, ref, rtol=1e-9, atol=1e-9)
 
 
+def test_unrolled_pivots_are_numpys_argmax_including_ties_and_nan():
+    """The pivot search looks at argmax only where the diagonal is not a largest entry: the same rows as a
+    plain argmax of |column| in every case (ties: the first; a NaN: the first NaN)."""
+    from recovery.core.unrolled import lu_factor
+
+    def reference(A):  # elimination with np.argmax pivots, every trial swapped explicitly
+        A = A.copy()
+        P, b = A.shape[0], A.shape[-1]
+        for k in range(P - 1):
+            piv = np.abs(A[k:, k]).argmax(0) + k
+            for t in range(b):
+                A[[k, piv[t]], :, t] = A[[piv[t], k], :, t]
+            A[k + 1 :, k] /= A[k, k]
+            A[k + 1 :, k + 1 :] -= A[k + 1 :, k, None] * A[k, None, k + 1 :]
+        return A
+
+    g = np.random.default_rng(1)
+    A = np.round(g.standard_normal((5, 5, 200)))  # ties and zeros
+    A[2, 0, 3] = A[4, 1, 7] = A[0, 0, 9] = np.nan
+    A[1, 2, 11] = np.inf
+    with np.errstate(all="ignore"):
+        lu_factor(ours := A.copy())
+        assert np.array_equal(ours, reference(A), equal_nan=True)
+
+
+def test_reusing_the_evaluation_at_the_accepted_state_changes_no_bit(monkeypatch):
+    """The engine passes the unrolled path's evaluation at x⁺ back as the next step's: the same numbers as
+    evaluating the state again (a problem without ``evaluate`` takes the plain path)."""
+    from recovery.core.unrolled import SmallNetworkProblem
+
+    data = batch_data([SPEC] * 64)
+    theta0 = initial_parameters(list(range(64)), 2, 2, 1e-8)
+    cfg = FlowConfig(t_max=1e5)
+    reused = gradient_flow(theta0, data, TANH, cfg)
+    monkeypatch.delattr(SmallNetworkProblem, "evaluate")
+    plain = gradient_flow(theta0, data, TANH, cfg)
+    for name in ("theta", "loss", "final_theta", "final_time", "status", "steps", "rejected"):
+        assert torch.equal(getattr(reused, name), getattr(plain, name)), name
+
+
 def test_auto_solver_takes_the_unrolled_path_for_small_networks_only():
     from recovery.core.dynamics import NetworkProblem, network_problem
     from recovery.core.unrolled import SmallNetworkProblem

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm.std import tqdm
+if TYPE_CHECKING:
+    from tqdm.std import tqdm
 
 ENV = "RECOVERY_PROGRESS"
 
@@ -44,5 +45,7 @@ def enabled(progress: bool = True) -> bool:
 
 def bar(*args: Any, progress: bool = True, **kw: Any) -> tqdm:
     """A text tqdm bar, disabled unless :func:`enabled` says otherwise."""
+    from tqdm.std import tqdm  # loaded when a bar is made (``--no-progress`` runs still make disabled ones)
+
     kw["disable"] = kw.get("disable", False) or not enabled(progress)
     return tqdm(*args, **kw)

@@ -15,8 +15,7 @@ import torch
 
 from ..config import ParameterError, check_choice, check_float, check_int
 from .models import Activation, Data, get_activation
-
-DESIGNS = ("even", "gaussian")
+from .names import DESIGNS
 
 
 @dataclass(frozen=True)

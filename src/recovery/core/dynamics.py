@@ -171,40 +171,62 @@ class Problem(Protocol):
 
 
 def rosenbrock_step(
-    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
-) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float, at_x: Any = None
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, Any]:
     """One ode23s step of size ``h`` (per trial) from ``x`` (module docstring; pure: ``x`` is not modified).
 
     Returns the proposed state x⁺, its loss, the error ratio ‖err‖/(rtol·max(‖x‖, ‖x⁺‖) + atol) (accept where
-    ≤ 1) and a per-trial flag that x⁺, its loss and the ratio are finite.
+    ≤ 1), a per-trial flag that x⁺, its loss and the ratio are finite, and the problem's evaluation at x⁺.
+
+    Problems with an ``evaluate`` method (:class:`recovery.core.unrolled.SmallNetworkProblem`) evaluate x⁺ once
+    for both its gradient here and, passed back as ``at_x`` when x⁺ becomes the next step's start, the next
+    step's gradient and Hessian (the same numbers as evaluating again: a pure function of the state); for the
+    others the last element is ``None``.
     """
-    g0, solve = problem.grad_solver(x, h * _D)
+    evaluate = getattr(problem, "evaluate", None)
+    if evaluate is None:
+        g0, solve = problem.grad_solver(x, h * _D)
+    else:
+        g0, solve = problem.grad_solver(x, h * _D, at_x)
     hb = problem.per_trial(h)
     F0 = -g0
     k1 = solve(F0)
     F1 = -problem.loss_grad(x + 0.5 * hb * k1)[1]
     k2 = solve(F1 - k1) + k1
     xn = x + hb * k2
-    loss_n, g2 = problem.loss_grad(xn)
+    if evaluate is None:
+        at_xn = None
+        loss_n, g2 = problem.loss_grad(xn)
+    else:
+        at_xn = evaluate(xn)
+        loss_n, g2 = at_xn.loss, at_xn.grad
     F2 = -g2
     k3 = solve(F2 - _E32 * (k2 - F1) - 2.0 * (k1 - F0))
     err = (h / 6.0) * problem.norm(k1 - 2.0 * k2 + k3)
     scale = rtol * np.maximum(problem.norm(x), problem.norm(xn)) + atol
     ratio = err / scale
     finite = problem.finite(xn) & np.isfinite(loss_n) & np.isfinite(ratio)
-    return xn, loss_n, ratio, finite
+    return xn, loss_n, ratio, finite, at_xn
 
 
 def blocked_step(
-    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float
-) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`rosenbrock_step` block by block (``problem.blocks``); the same numbers, less memory traffic."""
+    problem: Problem, x: Any, h: np.ndarray, rtol: float, atol: float, at_x: list[Any] | None = None
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+    """:func:`rosenbrock_step` block by block (``problem.blocks``); the same numbers, less memory traffic.
+    ``at_x``: the evaluations at ``x`` of the same blocks (the last element returned by the previous call on the
+    same working set), or ``None``."""
     cuts = problem.blocks(len(h))
     if len(cuts) == 1:
-        return rosenbrock_step(problem, x, h, rtol, atol)
-    outs = [rosenbrock_step(problem.part(sl), problem.view(x, sl), h[sl], rtol, atol) for sl in cuts]
-    return (problem.join([o[0] for o in outs]),) + tuple(
-        np.concatenate([o[i] for o in outs]) for i in (1, 2, 3)
+        xn, loss_n, ratio, finite, ev = rosenbrock_step(problem, x, h, rtol, atol, at_x and at_x[0])
+        return xn, loss_n, ratio, finite, [ev]
+    outs = [
+        rosenbrock_step(problem.part(sl), problem.view(x, sl), h[sl], rtol, atol, at_x and at_x[i])
+        for i, sl in enumerate(cuts)
+    ]
+    return (
+        problem.join([o[0] for o in outs]),
+        *(np.concatenate([o[i] for o in outs]) for i in (1, 2, 3)),
+        [o[4] for o in outs],
     )
 
 
@@ -212,14 +234,19 @@ def step_factor(ratio: np.ndarray, finite: np.ndarray) -> np.ndarray:
     """Step-size factor after a step (order-2 method with an order-3 estimate: exponent 1/3), in [0.2, 5];
     0.2 after a non-finite step.
 
-    Evaluated with torch's ``pow`` (the versions of this integrator before the engine was shared did so):
-    numpy's ``pow`` differs from it in the last bit for some ratios, which changes step sizes by one ulp and,
-    in trials that are sensitive to their step sequence (e.g. matrix completion from a 1e-16 initialization),
-    visibly changes the result.
+    The power is torch's ``pow`` (the versions of this integrator before the engine was shared used it): numpy's
+    ``pow`` differs from it in the last bit for some ratios, which changes step sizes by one ulp and, in trials
+    that are sensitive to their step sequence (e.g. matrix completion from a 1e-16 initialization), visibly
+    changes the result. The clamps and the factor 0.9 are exact in either library, so only the power goes
+    through torch (in place, on a numpy buffer: one torch call per step).
     """
-    r = torch.from_numpy(np.asarray(ratio, dtype=np.float64))
-    fac = (0.9 * r.clamp(min=1e-10) ** (-1.0 / 3.0)).clamp(0.2, 5.0).numpy()
-    return np.where(finite, fac, 0.2)
+    r = np.maximum(ratio, 1e-10)  # NaN stays NaN, as in torch's clamp
+    torch.from_numpy(r).pow_(-1.0 / 3.0)
+    r *= 0.9
+    np.maximum(r, 0.2, out=r)  # np.clip's Python wrapper costs more than the two ufuncs
+    np.minimum(r, 5.0, out=r)
+    r[~finite] = 0.2
+    return r
 
 
 # ------------------------------------------------------------------------------------------ bookkeeping
@@ -336,7 +363,7 @@ def integrate(
 
     def finish(sel: np.ndarray, code: Status) -> None:
         """Freeze working-set trials ``sel`` (a bool mask or indices) with status ``code``."""
-        if sel.dtype == bool and not sel.any():
+        if not sel.any() if sel.dtype == bool else not sel.size:
             return
         idx = np.flatnonzero(sel) if sel.dtype == bool else sel
         book.finish(
@@ -366,6 +393,9 @@ def integrate(
             leave=False,
         )
     shown = 0
+    at_x = None  # the problem's evaluation at x (per block), kept from the step that produced x
+    n_steps = 0  # steps taken: no trial has taken more
+    target = times[book.next[ws].clip(max=K - 1)]  # each working-set trial's next checkpoint time
     with np.errstate(all="ignore"):
         while True:
             n_live = int(live.sum())
@@ -374,44 +404,63 @@ def integrate(
             if n_live < 0.9 * len(ws):  # compact the working set
                 keep = np.flatnonzero(live)
                 ws, x, prob = ws[keep], prob.take(x, keep), prob.select(keep)
-                t, h, steps, rejected, loss, live = (
+                t, h, steps, rejected, loss, live, target = (
                     t[keep],
                     h[keep],
                     steps[keep],
                     rejected[keep],
                     loss[keep],
                     live[keep],
+                    target[keep],
                 )
+                at_x = None
             if time.perf_counter() - started > cfg.wall_time_limit:
                 finish(live, Status.TIME_BUDGET)
                 break
-            target = times[book.next[ws].clip(max=K - 1)]
             gap = target - t
             h_use = np.minimum(h, gap)
             lands = h_use >= gap
 
             tt = t  # the step's start time (t is rebound below, never modified in place)
-            xn, loss_n, ratio, finite = blocked_step(prob, x, h_use, cfg.rtol, cfg.atol)
+            xn, loss_n, ratio, finite, at_xn = blocked_step(prob, x, h_use, cfg.rtol, cfg.atol, at_x)
             accept = finite & (ratio <= 1.0) & live
-            h_new = np.where(accept & lands & (h > h_use), h, h_use * step_factor(ratio, finite))
+            arrive = accept & lands
+            h_new = np.where(arrive & (h > h_use), h, h_use * step_factor(ratio, finite))
 
+            n_steps += 1
             steps += live
-            rejected += live & ~accept
-            x = prob.where(accept, xn, x)
-            t = np.where(accept, np.where(lands, target, t + h_use), t)
-            loss = np.where(accept, loss_n, loss)
-            h = np.where(live, h_new, h)
+            refused = live & ~accept
+            rejected += refused
+            # every live trial moves to x⁺: the evaluation at x⁺ is the next step's evaluation at x (trials
+            # already finished are carried along unchanged, their results discarded)
+            if refused.any():
+                at_x = None
+                x = prob.where(accept, xn, x)
+                t = np.where(accept, np.where(lands, target, t + h_use), t)
+                loss = np.where(accept, loss_n, loss)
+                h = np.where(live, h_new, h)
+            else:  # the same for every live trial; finished ones are never read again (nor compacted in)
+                at_x = None if None in at_xn else at_xn
+                x, loss, h = xn, loss_n, h_new
+                t = np.where(lands, target, t + h_use)
 
-            landed = np.flatnonzero(accept & lands)
+            landed = np.flatnonzero(arrive)
             if landed.size:
-                book.land(ws[landed], prob.record(x, landed), loss[landed])
-
-            # per-trial stopping, in this order
-            finish(accept & lands & (book.next[ws] >= K) & live, Status.HORIZON)
-            finish(live & accept & (loss_n < cfg.stop_loss), Status.CONVERGED)
-            finish(live & (h < cfg.h_min_rel * np.maximum(t, 1.0)), Status.STALLED)
-            finish(live & ~finite & (h_use < cfg.h_min_rel * 1e3 * np.maximum(tt, 1.0)), Status.DIVERGED)
-            finish(live & (steps >= cfg.max_steps), Status.STEP_BUDGET)
+                trials = ws[landed]
+                book.land(trials, prob.record(x, landed), loss[landed])
+                nxt = book.next[trials]
+                target[landed] = times[np.minimum(nxt, K - 1)]
+                # per-trial stopping, in this order (landed trials are accepted, hence live)
+                finish(landed[nxt >= K], Status.HORIZON)
+            if (loss_n < cfg.stop_loss).any():
+                finish(live & accept & (loss_n < cfg.stop_loss), Status.CONVERGED)
+            stalled = h < cfg.h_min_rel * np.maximum(t, 1.0)
+            if stalled.any():
+                finish(live & stalled, Status.STALLED)
+            if not finite.all():
+                finish(live & ~finite & (h_use < cfg.h_min_rel * 1e3 * np.maximum(tt, 1.0)), Status.DIVERGED)
+            if n_steps >= cfg.max_steps:
+                finish(live & (steps >= cfg.max_steps), Status.STEP_BUDGET)
 
             if bar is not None:
                 tmin = float(t[live].min()) if live.any() else cfg.t_max

@@ -17,6 +17,7 @@ round-off; ``tests/test_dynamics.py`` checks that they give the same labels and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -56,34 +57,58 @@ def supports(act: Activation) -> bool:
     return act.name in _NUMPY_ACTIVATIONS and ACTIVATIONS.get(act.name) is act
 
 
-def lu_factor(A: np.ndarray) -> np.ndarray:
+def _hessian_scatter(m: int, p1: int, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Where the block-diagonal Hessian terms go: rows ``src`` of the stacked (S (pairs, m), g (d, m)) values are
+    added to the flat entries ``dst`` of H (P·P, b) (every entry at most once: H is symmetric, both triangles)."""
+    P, npair = m * p1, len(pairs)
+    src, dst = [], []
+    for k in range(m):
+        base = k * p1
+        for q, (j, l) in enumerate(pairs):  # noqa: E741
+            for u, v in {(j, l), (l, j)}:
+                src.append(q * m + k)
+                dst.append((base + 1 + u) * P + base + 1 + v)
+        for j in range(p1 - 1):
+            for u, v in ((0, 1 + j), (1 + j, 0)):
+                src.append(npair * m + j * m + k)
+                dst.append((base + u) * P + base + v)
+    return np.array(src), np.array(dst)
+
+
+def lu_factor(A: np.ndarray) -> np.ndarray | None:
     """LU factorization with partial pivoting of every matrix of ``A: (P, P, b)`` (trials last), in place.
 
-    Returns the flat gather index of the row permutation ``(P, b)``: ``rhs.ravel()[perm]`` is P·rhs. ``A``
-    then holds the unit lower triangle L (below the diagonal) and U. Rows are swapped only in the trials
-    that need it.
+    Returns the flat gather index of the row permutation ``(P, b)`` (``rhs.ravel()[perm]`` is P·rhs), or
+    ``None`` when no trial swapped a row. ``A`` then holds the unit lower triangle L (below the diagonal) and U.
+    The pivot is numpy's ``argmax`` of |column| (the first largest; a NaN wins), computed only for the trials
+    whose diagonal entry is not already the largest; rows are swapped only in the trials that need it.
     """
     P, b = A.shape[0], A.shape[-1]
-    perm = np.repeat(np.arange(P)[:, None], b, axis=1)
+    perm = None
     for k in range(P - 1):
-        piv = np.abs(A[k:, k]).argmax(0)
-        swap = np.flatnonzero(piv)
-        if swap.size:
-            p = piv[swap] + k
-            rows_k, rows_p = A[k, :, swap], A[p, :, swap]
-            A[k, :, swap], A[p, :, swap] = rows_p, rows_k
-            pk, pp = perm[k, swap], perm[p, swap]
-            perm[k, swap], perm[p, swap] = pp, pk
+        col = np.abs(A[k:, k])
+        cand = (~(col[0] >= col.max(0))).nonzero()[0]  # the diagonal is not a largest entry (or a NaN)
+        if cand.size:
+            piv = col[:, cand].argmax(0)
+            sel = piv != 0
+            swap, p = cand[sel], piv[sel] + k
+            if swap.size:
+                if perm is None:
+                    perm = np.repeat(np.arange(P)[:, None], b, axis=1)
+                rows_k, rows_p = A[k, :, swap], A[p, :, swap]
+                A[k, :, swap], A[p, :, swap] = rows_p, rows_k
+                pk, pp = perm[k, swap], perm[p, swap]
+                perm[k, swap], perm[p, swap] = pp, pk
         A[k + 1 :, k] /= A[k, k]
         A[k + 1 :, k + 1 :] -= A[k + 1 :, k, None] * A[k, None, k + 1 :]
-    return perm * b + np.arange(b)
+    return None if perm is None else perm * b + np.arange(b)
 
 
-def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+def lu_solve(LU: np.ndarray, perm: np.ndarray | None, rhs: np.ndarray) -> np.ndarray:
     """Solve A x = rhs for every trial, ``rhs: (P, b)``, from :func:`lu_factor`'s output (column-oriented
     forward and back substitution: two or three vectorized operations per column)."""
     P = LU.shape[0]
-    y = np.take(rhs, perm)
+    y = rhs.copy() if perm is None else np.take(rhs, perm)
     for j in range(P - 1):
         y[j + 1 :] -= LU[j + 1 :, j] * y[j]
     for j in range(P - 1, 0, -1):
@@ -91,6 +116,17 @@ def lu_solve(LU: np.ndarray, perm: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         y[:j] -= LU[:j, j] * y[j]
     y[0] /= LU[0, 0]
     return y
+
+
+class Evaluation(NamedTuple):
+    """The network at a batch of states: what the gradient, the loss and the exact Hessian are built from."""
+
+    a: np.ndarray  # output weights (m, b)
+    r3: np.ndarray  # masked residuals (n, 1, b)
+    derivs: tuple[np.ndarray, ...]  # σ, σ', σ'' at the pre-activations, (n, m, b) each
+    gw: np.ndarray  # Σ_i r_i σ'_ki x_ij, (d, m, b)
+    loss: np.ndarray  # (b,)
+    grad: np.ndarray  # (P, b)
 
 
 class SmallNetworkProblem:
@@ -127,9 +163,15 @@ class SmallNetworkProblem:
             )
         self.X, self.y, self.mask, self.shared = arrays
         d = self.X.shape[0]
-        self.Xs = [self.X[j][:, None] for j in range(d)]  # (n, 1, b) each
+        self.unmasked = bool((self.mask == 1.0).all())  # no padded samples: skip the products with 1.0
+        Xt = self.X.transpose(1, 0, 2)  # (n, d, b)
+        self.Xd = Xt[:, :, None]  # (n, d, 1, b): the inputs against (n, m, b) arrays, all j at once
+        self.Xj = Xt[:, None]  # (n, 1, d, b): the same against (n, m, 1, b)
         self.mask3 = self.mask[:, None]
-        self.XX = {(j, l): self.Xs[j] * self.Xs[l] for j in range(d) for l in range(j, d)}  # noqa: E741
+        # products x_ij x_il (j ≤ l), (n, pairs, 1, b), and where their Hessian terms go (see grad_solver)
+        pairs = [(j, k) for j in range(d) for k in range(j, d)]
+        self.XX = np.stack([self.X[j] * self.X[k] for j, k in pairs], axis=1)[:, :, None]
+        self._scatter = _hessian_scatter(m, p1, pairs)
 
     def state(self, theta0: torch.Tensor) -> np.ndarray:
         """``theta0: (B, m, 1+d)`` → ``(P, B)``."""
@@ -181,60 +223,63 @@ class SmallNetworkProblem:
         return x[:, idx].T
 
     # -- the model (sample axis first, so that sums over samples reduce the outermost axis)
-    def _forward(self, x: np.ndarray, order: int):
+    def _forward(self, x: np.ndarray, order: int) -> Evaluation:
         m, d = self.m, self.p1 - 1
         xv = x.reshape(m, self.p1, -1)
         a = xv[:, 0]  # (m, b)
-        Xs = self.Xs  # (n, 1, b') each
-        pre = xv[:, 1] * Xs[0]
+        X = self.X  # (d, n, b')
+        pre = xv[:, 1] * X[0][:, None]
         for j in range(1, d):
-            pre += xv[:, 1 + j] * Xs[j]  # (n, m, b)
+            pre += xv[:, 1 + j] * X[j][:, None]  # (n, m, b)
         derivs = self.fn(pre, order)
         s = derivs[0]
         f = s[:, 0] * a[0]
         for k in range(1, m):
             f += s[:, k] * a[k]
-        r = (f - self.y) * self.mask  # (n, b)
+        r = f - self.y
+        if not self.unmasked:
+            r *= self.mask  # (n, b)
         r3 = r[:, None]
         rs1 = r3 * derivs[1]
-        gw0 = [(rs1 * Xs[j]).sum(0) for j in range(d)]  # Σ_i r_i σ'_ki x_ij, (m, b) each
+        gw = (rs1[:, None] * self.Xd).sum(0)  # Σ_i r_i σ'_ki x_ij, (d, m, b)
         grad = np.empty_like(xv)
-        grad[:, 0] = (r3 * s).sum(0)
-        for j, g in enumerate(gw0):
-            np.multiply(g, a, out=grad[:, 1 + j])
-        return a, r3, derivs, gw0, 0.5 * (r * r).sum(0), grad.reshape(x.shape)
+        np.add.reduce(r3 * s, axis=0, out=grad[:, 0])
+        np.multiply(gw, a, out=grad[:, 1:].transpose(1, 0, 2))
+        return Evaluation(a, r3, derivs, gw, 0.5 * (r * r).sum(0), grad.reshape(x.shape))
 
     def loss_grad(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        _, _, _, _, loss, grad = self._forward(x, 1)
-        return loss, grad
+        ev = self._forward(x, 1)
+        return ev.loss, ev.grad
+
+    def evaluate(self, x: np.ndarray) -> Evaluation:
+        """Loss, gradient and what the Hessian needs at ``x`` (passed back to :meth:`grad_solver` by the engine
+        when the next step starts from ``x``)."""
+        return self._forward(x, 2)
 
     def grad_solver(
-        self, x: np.ndarray, gamma: np.ndarray
+        self, x: np.ndarray, gamma: np.ndarray, at_x: Evaluation | None = None
     ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-        """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R)."""
+        """Gradient and the solver of (I + γH) k = rhs with the exact Hessian H = JᵀJ + blockdiag(R); ``at_x``:
+        :meth:`evaluate` of ``x``, if already done."""
         m, p1, P = self.m, self.p1, self.P
-        a, r3, (s, s1, s2), gw0, _, grad = self._forward(x, 2)
+        a, r3, (s, s1, s2), gw, _, grad = self._forward(x, 2) if at_x is None else at_x
         n, b = s.shape[0], x.shape[-1]
-        mask = self.mask3
         J = np.empty((n, m, p1, b))  # ∂f_i/∂θ, masked
-        np.multiply(s, mask, out=J[:, :, 0])
-        c = a * s1 * mask
-        for j in range(p1 - 1):
-            np.multiply(c, self.Xs[j], out=J[:, :, 1 + j])
+        c = a * s1
+        if self.unmasked:
+            J[:, :, 0] = s
+        else:
+            np.multiply(s, self.mask3, out=J[:, :, 0])
+            c *= self.mask3
+        np.multiply(c[:, :, None], self.Xj, out=J[:, :, 1:])
         Jf = J.reshape(n, P, b)
         H = np.einsum("ipb,iqb->pqb", Jf, Jf)  # JᵀJ, (P, P, b)
-        Hv = H.reshape(m, p1, m, p1, b)
-        rs2 = r3 * s2  # (n, m, b)
-        for (j, l), XX in self.XX.items():  # noqa: E741
-            S = (rs2 * XX).sum(0) * a  # a_k Σ_i r_i σ''_ki x_ij x_il, (m, b)
-            for k in range(m):
-                Hv[k, 1 + j, k, 1 + l] += S[k]
-                if l != j:
-                    Hv[k, 1 + l, k, 1 + j] += S[k]
-        for j, g in enumerate(gw0):
-            for k in range(m):
-                Hv[k, 0, k, 1 + j] += g[k]
-                Hv[k, 1 + j, k, 0] += g[k]
+        # + blockdiag(R): a_k Σ_i r_i σ''_ki x_ij x_il in the (w_kj, w_kl) entries and Σ_i r_i σ'_ki x_ij in the
+        # (a_k, w_kj) entries, each added once to its entry (one gather-add-scatter for all of them)
+        S = ((r3 * s2)[:, None] * self.XX).sum(0) * a  # (pairs, m, b)
+        src, dst = self._scatter
+        Hf = H.reshape(P * P, b)
+        Hf[dst] += np.concatenate((S.reshape(-1, b), gw.reshape(-1, b)))[src]
         H *= gamma
         H.reshape(P * P, b)[:: P + 1] += 1.0  # W = I + γH
         perm = lu_factor(H)

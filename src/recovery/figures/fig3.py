@@ -11,12 +11,21 @@ from typing import Any
 
 import numpy as np
 
-from ..core.outcomes import thresholds_over_horizon
-from ..core.theory import Q1
-from ..experiments.convergence_sets import PAPER_FIG3, fig3_summary
-from ..sweeps import RunConfig, run_one
+from ..core.runs import RunConfig
 
-__all__ = ["PAPER_FIG3", "Config", "glue_values", "run", "summarize"]
+# The numerical modules (torch) load when a run starts, not with the page: checking its parameters
+# (``recovery run fig3 --seeds 0``, ``recovery params fig3``) needs only :class:`RunConfig`.
+
+__all__ = ["PAPER_FIG3", "Config", "glue_values", "run", "summarize"]  # noqa: F822 (PAPER_FIG3: __getattr__)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PAPER_FIG3":  # the paper's numbers, defined with the experiment
+        from ..experiments.convergence_sets import PAPER_FIG3
+
+        return PAPER_FIG3
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DESCRIPTION = "Figure 3: Q1/Q2 convergence against |C1/C2| (n=6 evenly spaced, s=1e-8, 400 seeds)"
 
@@ -35,6 +44,9 @@ def summarize(
     boundary page (``boundary_summary``, its ``result.json``) next to these seeds, and ``"scales"``: the reached set at
     the largest and the smallest of the scales in ``by_scale`` (scale -> arrays of the same seeds), then
     ``"glue"`` (:func:`glue_values`)."""
+    from ..core.theory import Q1
+    from ..experiments.convergence_sets import fig3_summary
+
     summary = fig3_summary(cfg, arrays)
     if boundary_summary is not None:
         summary["limit"] = _limit_section(cfg, arrays, boundary_summary)
@@ -56,6 +68,8 @@ def _limit_section(cfg: RunConfig, arrays: dict[str, np.ndarray], bsum: dict[str
     """The boundary page's limit and horizons, the bisection's edges at this page's horizon (margin rule) and, at
     the checkpoint nearest to the horizon where the nearer-branch edge crosses the paper's lower line, the share of
     these seeds that the margin rule leaves unresolved."""
+    from ..core.outcomes import thresholds_over_horizon
+
     times = thresholds_over_horizon(arrays)["times"]
     t_cross = bsum["horizon_matching_paper"]["low"]
     k_cross = (
@@ -138,5 +152,7 @@ def run(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run (or load from the cache) Figure 3 and summarize it (``result.json``; the page adds the boundary and the
     other scales, :func:`summarize`)."""
+    from ..sweeps import run_one
+
     arrays = run_one(cfg, progress=progress, scheduler=scheduler, device=device)
     return summarize(cfg, arrays), arrays

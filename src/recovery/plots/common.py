@@ -57,6 +57,38 @@ def stamp(fig: go.Figure, params: dict[str, Any], extra: str = "", below_px: int
     return fig
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_MATH_LABEL = re.compile(r"^\$\\mathdefault\{(-?)(?:([0-9.]+)\\times)?([0-9.]+)(?:\^\{(-?[0-9]+)\})?\}\$$")
+
+
+def unmath(label: str) -> str:
+    """A log-axis tick label of matplotlib's mathtext form (``$\\mathdefault{10^{-2}}$``,
+    ``$\\mathdefault{2\\times10^{-1}}$``, ``$\\mathdefault{1}$``) as plain text with unicode superscripts
+    (``10⁻²``, ``2×10⁻¹``, ``1``); any other label unchanged."""
+    m = _MATH_LABEL.match(label)
+    if m is None:
+        return label
+    sign, coeff, base, exp = m.groups()
+    return sign + (f"{coeff}×" if coeff else "") + base + (exp.translate(_SUPERSCRIPT) if exp else "")
+
+
+def plain_log_labels(*axes: Any) -> None:
+    """Label the log-scaled axes among ``axes`` (matplotlib ``Axis`` objects, after their scale is set) as
+    matplotlib does, but in plain text with unicode superscripts (:func:`unmath`): the same labels without
+    building matplotlib's mathtext parser, ≈ 0.2 s of a static figure's first draw."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class _Plain(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return unmath(super().__call__(x, pos))
+
+    for axis in axes:
+        if axis.get_scale() == "log":
+            # matplotlib's own pair for a log scale: major labels, and minor labels where few decades show
+            axis.set_major_formatter(_Plain(axis.get_transform().base))
+            axis.set_minor_formatter(_Plain(axis.get_transform().base, labelOnlyBase=False))
+
+
 def _plain(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text or "")
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..core.outcomes import thresholds_over_horizon
 from ..core.theory import NEITHER, Q1, Q2
-from .common import SET_COLORS, SET_LABELS, stamp
+from .common import SET_COLORS, SET_LABELS, plain_log_labels, stamp
 
 
 def weak_neuron_coordinates(theta: np.ndarray, C: np.ndarray, target_w: np.ndarray) -> np.ndarray:
@@ -282,6 +282,7 @@ def fig3_static(
         title="Thresholds depend on the horizon",
     )
     ax2.legend(fontsize=7)
+    plain_log_labels(ax1.yaxis, ax2.xaxis)
     p = summary["parameters"]
     fig.text(
         0.01,
