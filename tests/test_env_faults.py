@@ -213,13 +213,16 @@ def test_a_run_larger_than_memory_is_refused_up_front_with_the_estimate(tmp_path
     assert sorted(tmp_path.iterdir()) == []
 
 
+# The peak is this process's own high-water mark (VmHWM), not getrusage's ru_maxrss: Linux carries ru_maxrss over
+# an exec, so a child started from a large pytest worker would report the worker's size.
 MEASURE = """
-import resource, sys
+import sys
 from recovery.cache import ResultCache
 from recovery.sweeps import RunConfig, memory_estimate, run_many
 cfg = RunConfig(seeds=3000, t_max=1e5)
 run_many([cfg], ResultCache(sys.argv[1]), max_batch=1000, progress=False)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, memory_estimate([cfg], 1000))
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(hwm.split()[1]) * 1024, memory_estimate([cfg], 1000))
 """
 
 
