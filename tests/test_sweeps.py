@@ -133,3 +133,20 @@ def test_run_config_options_reach_the_trials(tmp_path):
         RunConfig.from_user(target_w="1,2,3")
     with pytest.raises(ParameterError, match="data_per_trial"):
         RunConfig.from_user(data_per_trial="sometimes")
+
+
+def test_handing_freed_batch_memory_back_changes_no_number(tmp_path, monkeypatch):
+    """The allocator settings of run_many (fixed mmap threshold, heap trimmed after each batch) only change where
+    the arrays live: a chunked run gives the same bits with and without them."""
+    cfg = dataclasses.replace(SMALL, seeds=30)
+    calls = []
+    real = sweeps.return_freed_memory
+    monkeypatch.setattr(sweeps, "return_freed_memory", lambda **k: calls.append(k) or real(**k))
+    trimmed = run_many([cfg], ResultCache(tmp_path / "a"), max_batch=10, progress=False)[0]
+    assert calls[0] == {"threshold": True} and len(calls) == 1 + 3 + 1  # once before, after each batch, after the join
+    monkeypatch.setattr(sweeps, "return_freed_memory", lambda **k: None)
+    plain = run_many([cfg], ResultCache(tmp_path / "b"), max_batch=10, progress=False)[0]
+    assert trimmed.keys() == plain.keys()
+    for k in plain:
+        if k != "wall_time":
+            assert np.array_equal(trimmed[k], plain[k], equal_nan=True), k
