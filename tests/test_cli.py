@@ -1,6 +1,7 @@
 """The command line, run as a user would: ``python -m recovery``."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -33,6 +34,24 @@ def test_run_figure_help_lists_its_parameters_with_defaults_and_ranges():
     assert "(default 1e-08)" in line and line.endswith("must be a finite number > 0 and <= 1000")
     r = _cli("run", "--help")  # no figure named: the run options only
     assert r.returncode == 0 and "must be" not in r.stdout
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    """``recovery run fig3 --help | head -1``: the pipe closes under the command; it stops quietly (status 141,
+    as the shell reports a command ended by a closed pipe)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout fails with EPIPE
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "recovery", "run", "fig3", "--help"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        os.close(write_end)
+    assert r.returncode == 141 and r.stderr == ""
 
 
 @pytest.mark.parametrize(

@@ -346,7 +346,12 @@ def entry() -> int:
     machine: an interrupted user gets the prompt back at once). Only when another non-daemon thread is still
     alive (the interpreter would wait for it) does the exit take the ordinary way.
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader went away (e.g. `recovery run fig3 --help | head`): no traceback
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, as the shell reports a command killed by a closed pipe
     if threading.active_count() == 1 or code in (130, 143):
         if code not in (130, 143):
             atexit._run_exitfuncs()  # what a normal exit runs (e.g. coverage, logging), without the teardown
