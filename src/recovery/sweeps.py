@@ -187,7 +187,8 @@ def compute_on_worker(group: list[RunConfig], device: str) -> list[dict[str, np.
     return compute_batch(group, check_device(device))
 
 
-_MMAP_THRESHOLD = 4 * 2**20  # bytes: arrays at least this large get pages of their own (glibc's M_MMAP_THRESHOLD)
+# bytes: arrays at least this large get pages of their own (glibc's M_MMAP_THRESHOLD)
+_MMAP_THRESHOLD = 4 * 2**20
 
 
 def return_freed_memory(*, threshold: bool = False) -> None:
