@@ -143,9 +143,8 @@ def test_handing_freed_batch_memory_back_changes_no_number(tmp_path, monkeypatch
     real = sweeps.return_freed_memory
     monkeypatch.setattr(sweeps, "return_freed_memory", lambda **k: calls.append(k) or real(**k))
     trimmed = run_many([cfg], ResultCache(tmp_path / "a"), max_batch=10, progress=False)[0]
-    assert (
-        calls[0] == {"threshold": True} and len(calls) == 1 + 3 + 1
-    )  # once before, after each batch, after the join
+    # once before the batches (with the threshold), after each of the three batches, after the join
+    assert calls[0] == {"threshold": True} and len(calls) == 1 + 3 + 1
     monkeypatch.setattr(sweeps, "return_freed_memory", lambda **k: None)
     plain = run_many([cfg], ResultCache(tmp_path / "b"), max_batch=10, progress=False)[0]
     assert trimmed.keys() == plain.keys()
