@@ -281,11 +281,32 @@ def book_layout(fig: go.Figure, width: int = BOOK_WIDTH, min_plot_px: int | None
     return fig
 
 
+def mismatched_axes(fig: go.Figure) -> list[str]:
+    """Axes that share another axis's range (plotly's ``matches``, e.g. ``make_subplots(shared_yaxes=True)``)
+    but not its log/linear type: plotly then draws one panel's data against the other's range, a silently wrong
+    picture (the Theorem-1 page's linear panels cut at a log range). One line per such axis."""
+    lay = fig.layout.to_plotly_json()
+    out = []
+    for key, ax in lay.items():
+        if not (key.startswith(("xaxis", "yaxis")) and isinstance(ax, dict) and ax.get("matches")):
+            continue
+        ref = key[0] + "axis" + ax["matches"][1:]
+        log, ref_log = ax.get("type") == "log", (lay.get(ref) or {}).get("type") == "log"
+        if log != ref_log:
+            kind = {True: "log", False: "linear"}
+            out.append(f"{key} ({kind[log]}) matches {ref} ({kind[ref_log]})")
+    return out
+
+
 def html(fig: go.Figure, div_id: str | None = None):
     """The figure as an IPython HTML object without plotly.js (loaded once per page by the book), laid out for
-    the book's column (:func:`book_layout`)."""
+    the book's column (:func:`book_layout`). A ``ValueError`` for axes that share a range but not a type
+    (:func:`mismatched_axes`)."""
     from IPython.display import HTML
 
+    bad = mismatched_axes(fig)
+    if bad:
+        raise ValueError("axes share a range but not a log/linear type: " + "; ".join(bad))
     fig = book_layout(go.Figure(fig))
     return HTML(
         fig.to_html(

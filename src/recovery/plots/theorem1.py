@@ -206,7 +206,10 @@ def profiles(summary: dict[str, Any], arrays: dict[str, np.ndarray], seed_index:
                 ci + 1,
             )
         fig.update_xaxes(type="log", title_text="aligned time τ", row=1, col=ci + 1, exponentformat="power")
-    fig.update_yaxes(type="log", title_text="‖θ_s(τ) − θ_ref(τ)‖", row=1, col=1, exponentformat="power")
+    # every panel's y axis log (they are matched: an axis left linear made plotly's shared range cut the
+    # other panels' largest and smallest distances)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(title_text="‖θ_s(τ) − θ_ref(τ)‖", row=1, col=1)
     fig.update_layout(
         height=430,
         title=f"Where the aligned runs differ (seed {int(arrays['seeds'][seed_index])}, "
