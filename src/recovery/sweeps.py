@@ -189,6 +189,7 @@ def compute_on_worker(group: list[RunConfig], device: str) -> list[dict[str, np.
 
 # bytes: arrays at least this large get pages of their own (glibc's M_MMAP_THRESHOLD)
 _MMAP_THRESHOLD = 4 * 2**20
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 
 def return_freed_memory(*, threshold: bool = False) -> None:
@@ -198,17 +199,15 @@ def return_freed_memory(*, threshold: bool = False) -> None:
     Why (*ours*, measured with ``make bench``): glibc raises its mmap threshold to the size of every large block
     it frees (up to 32 MiB), so after the first batch the engine's multi-MiB temporaries and the kept result
     arrays share the heap; the temporaries' pages cannot be returned while a kept array lies above them. Figure 3
-    at 40 000 seeds peaked at ≈ 830 MiB that way and at ≈ 750 MiB with the threshold fixed and the heap trimmed
-    after each batch (the same numbers; only where the allocator puts them changes). A no-op without glibc."""
+    at 40 000 seeds (batches of 4 000) peaked at 807 MiB that way and at 741-746 MiB with the threshold fixed and
+    the heap trimmed after each batch (the same numbers; only where the allocator puts them changes). A no-op
+    without glibc."""
     libc = _glibc()
     if libc is None:
         return
     if threshold:
         libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     libc.malloc_trim(0)
-
-
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 
 @functools.cache
